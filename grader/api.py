@@ -1,0 +1,9 @@
+"""The grader as a library: what the CLI (and the LMS bundle, and batch runs) call."""
+from grader import grading, rubric as rubrics
+from grader.submission import open_submission
+
+
+def grade(path, rubric_path=None, seed=None):
+    """Grades one submission file; raises RubricError or SubmissionError when it cannot."""
+    rubric = rubrics.load(rubric_path)
+    return grading.grade(open_submission(path), rubric, seed)

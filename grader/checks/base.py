@@ -1,0 +1,142 @@
+"""What a check is: a scenario to run, what to observe in its records, and how to judge it.
+
+Observations are ordered dicts {what was looked at, in words: value}, so that the same
+object gives the verdict, the report's message and the comparison with the mutants.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from grader import wire
+from grader.wire import Opaque, Raised
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str = ""
+
+
+@dataclass
+class Context:
+    """Everything a check needs besides the code under test: inputs, tolerances, conventions."""
+
+    inputs: "object"
+    tolerance: Tolerance = field(default_factory=Tolerance)
+    fd_tolerance: Tolerance = field(default_factory=lambda: Tolerance(1e-4, 1e-6))
+    fd_step: float = 1e-6
+    training: dict = field(default_factory=dict)
+    seed: int = 0
+
+
+class Check:
+    id = ""
+    subject = ""  # the method a failure points at, "Class.method"
+    uses_mutants = True
+
+    def scenario(self, ctx):
+        raise NotImplementedError
+
+    def observe(self, records, ctx):
+        raise NotImplementedError
+
+    def verdict(self, student, reference, ctx):
+        return compare(student, reference, ctx.tolerance)
+
+    def same_bug(self, student, mutant, reference, ctx):
+        """The student shows the mutant's symptoms: wherever the mutant departs from the reference."""
+        symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]
+        return bool(symptoms) and all(agree(student.get(key), mutant[key], ctx.tolerance) for key in symptoms)
+
+
+def compare(student, reference, tolerance):
+    wrong = [key for key in reference if not agree(student.get(key), reference[key], tolerance)]
+    if not wrong:
+        return Verdict(True)
+    key = wrong[0]
+    more = f" (and {len(wrong) - 1} more case{'s' if len(wrong) > 2 else ''})" if len(wrong) > 1 else ""
+    return Verdict(False, f"{key}: expected {show(reference[key])}, got {show(student.get(key))}{more}")
+
+
+def finite_difference_verdict(observation, ctx, source):
+    """Observations made of (gradient, finite difference) pairs: each pair must agree."""
+    keys = list(observation)
+    for gradient_key, fd_key in zip(keys[::2], keys[1::2]):
+        gradient, fd = observation[gradient_key], observation[fd_key]
+        errors = [v for v in (gradient, fd) if isinstance(v, Raised)]
+        if errors:
+            return Verdict(False, f"{gradient_key}: {show(errors[0])}")
+        if not agree(gradient, fd, ctx.fd_tolerance):
+            return Verdict(False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} "
+                                  f"gives {show(fd)}")
+    return Verdict(True)
+
+
+def agree(a, b, tolerance):
+    if isinstance(a, Raised) or isinstance(b, Raised):
+        return isinstance(a, Raised) and isinstance(b, Raised) and (a.type, a.on_self) == (b.type, b.on_self)
+    if isinstance(a, (Opaque, str)) or isinstance(b, (Opaque, str)) or a is None or b is None:
+        return a == b
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+
+
+def show(value):
+    if value is None:
+        return "nothing"
+    if isinstance(value, Raised):
+        where = f" (line {value.line})" if value.line else ""
+        return f"an error, {value}{where}"
+    if isinstance(value, np.ndarray) and value.ndim:
+        return "array " + np.array2string(value, precision=6, separator=", ", threshold=12)
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.6g}"
+    return str(value)
+
+
+def num(x):
+    """An input as the report prints it."""
+    if isinstance(x, np.ndarray):
+        return f"array of shape {x.shape}"
+    return f"{x:.4g}"
+
+
+# reading records
+
+def value(records, key):
+    return wire.decode(records[key]["value"])
+
+
+def state(records, key):
+    return {name: wire.decode(v) for name, v in records[key].get("state", {}).items()}
+
+
+def raised_in(observation):
+    return [v for v in observation.values() if isinstance(v, Raised)]
+
+
+# building scenarios
+
+def arg(x):
+    return wire.encode(x)
+
+
+def ref(name):
+    return {"t": "ref", "name": name}
+
+
+def new(key, name, cls, *args, index=None):
+    op = {"key": key, "op": "new", "name": name, "cls": cls, "args": list(args)}
+    if index is not None:
+        op["index"] = index
+    return op
+
+
+def call(key, name, method, *args):
+    return {"key": key, "op": "call", "name": name, "method": method, "args": list(args)}

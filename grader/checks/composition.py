@@ -1,0 +1,205 @@
+"""Checks of my_composition and its compute_loss, with the grader's stand-in layers:
+a wrong my_exp or multiplication_weight never costs these points."""
+import numpy as np
+
+from grader.checks.base import Check, arg, call, finite_difference_verdict, new, num, ref, state
+from grader.checks.base import value as result
+from grader.checks.layers import is_number
+from grader import wire
+from grader.wire import Raised
+
+
+def build(prefix, indices, ctx):
+    """Stand-in layers with the given log indices, and a my_composition of them."""
+    ops = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, ctx.inputs.curves[n]), index=k)
+           for n, k in enumerate(indices)]
+    layers = {"t": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
+    return ops + [new(f"{prefix}new", prefix, "my_composition", layers)]
+
+
+def loss_call(key, name, estimate, target):
+    """compute_loss with the estimate and target where the student's parameter names put them."""
+    return {**call(key, name, "compute_loss"), "roles": {"estimate": arg(estimate), "target": arg(target)}}
+
+
+def train_once(prefix, indices, ctx):
+    """forward, compute_loss, backward, step on a composition of stand-ins."""
+    estimate, target = ctx.inputs.losses[0]
+    return build(prefix, indices, ctx) + [
+        call(f"{prefix}fwd", prefix, "forward", arg(ctx.inputs.composition_x)),
+        loss_call(f"{prefix}loss", prefix, estimate, target),
+        call(f"{prefix}bwd", prefix, "backward"),
+        call(f"{prefix}step", prefix, "step", arg(ctx.inputs.learning_rate)),
+        {"key": "log", "op": "log"}]
+
+
+def calls(records, kind, indices):
+    return [(index, wire.decode(v)) for k, index, v in records["log"]["log"] if k == kind and index in indices]
+
+
+def order(records, kind, indices):
+    called = [index - indices[0] for index, _ in calls(records, kind, indices)]
+    return ", ".join(map(str, called)) or "none"
+
+
+def relative_gradients(records, indices):
+    """Gradients handed to the layers, divided by the first one (the loss gradient), so a
+    wrong loss gradient does not make the chaining look wrong."""
+    grads = [g for _, g in calls(records, "backward", indices)]
+    if not grads or grads[0] == 0:
+        return np.array(grads)
+    return np.array(grads) / grads[0]
+
+
+def failure_of(records, *keys):
+    """The first error among the given calls: what kept the composition from running."""
+    errors = [v for v in (result(records, key) for key in keys) if isinstance(v, Raised)]
+    return errors[0] if errors else None
+
+
+class CompositionCheck(Check):
+    subject = "my_composition.forward"
+
+
+class Forward(CompositionCheck):
+    id = "my_composition.forward"
+    indices = (0, 1, 2)
+
+    def scenario(self, ctx):
+        return build("c", self.indices, ctx) + [call("cfwd", "c", "forward", arg(ctx.inputs.composition_x)),
+                                                {"key": "log", "op": "log"}]
+
+    def observe(self, records, ctx):
+        x = num(ctx.inputs.composition_x)
+        return {f"forward(x={x}) through 3 layers": result(records, "cfwd"),
+                "order of the layers' forward calls": failure_of(records, "cnew", "cfwd")
+                or order(records, "forward", self.indices)}
+
+
+class AnyLength(CompositionCheck):
+    id = "my_composition.any_length"
+    stacks = {1: (10,), 2: (20, 21), 4: (40, 41, 42, 43)}  # 2: two layers of the same class in a row
+
+    def scenario(self, ctx):
+        return [op for n, indices in self.stacks.items() for op in train_once(f"c{n}", indices, ctx)]
+
+    def observe(self, records, ctx):
+        observation = {}
+        for n, indices in self.stacks.items():
+            layers = f"{n} layer{'s' if n > 1 else ''}"
+            failed = failure_of(records, f"c{n}new", f"c{n}fwd", f"c{n}bwd")
+            observation[f"forward through {layers}"] = result(records, f"c{n}fwd")
+            observation[f"order of forward calls, {layers}"] = failed or order(records, "forward", indices)
+            observation[f"order of backward calls, {layers}"] = failed or order(records, "backward", indices)
+            observation[f"gradients handed back, {layers} (relative to the loss gradient)"] = (
+                failed or relative_gradients(records, indices))
+        return observation
+
+
+class Backward(CompositionCheck):
+    id = "my_composition.backward"
+    subject = "my_composition.backward"
+    indices = (0, 1, 2)
+
+    def scenario(self, ctx):
+        return train_once("c", self.indices, ctx)
+
+    def observe(self, records, ctx):
+        failed = failure_of(records, "cnew", "cfwd", "closs", "cbwd")
+        return {"order of the layers' backward calls": failed or order(records, "backward", self.indices),
+                "gradient handed to each layer in turn, relative to the loss gradient":
+                    failed or relative_gradients(records, self.indices)}
+
+
+class Step(CompositionCheck):
+    id = "my_composition.step"
+    subject = "my_composition.step"
+    indices = (0, 1, 2)
+
+    def scenario(self, ctx):
+        return train_once("c", self.indices, ctx)
+
+    def observe(self, records, ctx):
+        failed = failure_of(records, "cnew", "cstep")
+        stepped = calls(records, "step", self.indices)
+        return {"layers stepped": failed or ", ".join(str(i) for i in sorted(i for i, _ in stepped)) or "none",
+                "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)])}
+
+
+class LossCheck(Check):
+    subject = "my_composition.compute_loss"
+
+    def scenario(self, ctx):
+        ops = []
+        for i, (estimate, target) in enumerate(ctx.inputs.losses):
+            ops += [new(f"snew{i}", f"s{i}", "standin.Identity", index=i),
+                    new(f"new{i}", f"c{i}", "my_composition", {"t": "list", "items": [ref(f"s{i}")]}),
+                    call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
+                    loss_call(f"loss{i}", f"c{i}", estimate, target),
+                    call(f"bwd{i}", f"c{i}", "backward")]
+        return ops + [{"key": "log", "op": "log"}]
+
+    @staticmethod
+    def case(estimate, target):
+        return f"compute_loss(estimate={num(estimate)}, target={num(target)})"
+
+
+class LossValue(LossCheck):
+    id = "my_composition.compute_loss.value"
+
+    def observe(self, records, ctx):
+        return {f"loss returned by {self.case(e, t)}": result(records, f"loss{i}")
+                for i, (e, t) in enumerate(ctx.inputs.losses)}
+
+
+def loss_gradient(records, i):
+    """The gradient compute_loss saved: what backward hands the last layer or, if backward
+    does not run, the attribute compute_loss set."""
+    handed = [g for index, g in calls(records, "backward", (i,))]
+    if handed:
+        return handed[0]
+    loss = result(records, f"loss{i}")
+    if isinstance(loss, Raised):
+        return loss
+    before, after = state(records, f"fwd{i}"), state(records, f"loss{i}")
+    saved = [v for k, v in after.items() if k not in before or not np.array_equal(before[k], v)]
+    return saved[0] if saved else None
+
+
+class LossGrad(LossCheck):
+    id = "my_composition.compute_loss.grad"
+
+    def observe(self, records, ctx):
+        return {f"gradient saved by {self.case(e, t)}": loss_gradient(records, i)
+                for i, (e, t) in enumerate(ctx.inputs.losses)}
+
+
+class LossFiniteDifferences(LossCheck):
+    id = "my_composition.compute_loss.finite_diff"
+
+    def scenario(self, ctx):
+        ops = super().scenario(ctx)
+        for i, (estimate, target) in enumerate(ctx.inputs.losses):
+            h = ctx.fd_step * max(1.0, abs(estimate))
+            for sign, e in (("+", estimate + h), ("-", estimate - h)):
+                ops += [new(f"newfd{sign}{i}", f"fd{sign}{i}", "my_composition", {"t": "list", "items": []}),
+                        loss_call(f"fd{sign}{i}", f"fd{sign}{i}", e, target)]
+        return ops
+
+    def observe(self, records, ctx):
+        observation = {}
+        for i, (e, t) in enumerate(ctx.inputs.losses):
+            plus, minus = result(records, f"fd+{i}"), result(records, f"fd-{i}")
+            h = ctx.fd_step * max(1.0, abs(e))
+            fd = (plus - minus) / (2 * h) if is_number(plus) and is_number(minus) else (
+                plus if not is_number(plus) else minus)
+            observation[f"gradient saved by {self.case(e, t)}"] = loss_gradient(records, i)
+            observation[f"finite difference of the loss returned by {self.case(e, t)}"] = fd
+        return observation
+
+    def verdict(self, student, reference, ctx):
+        return finite_difference_verdict(student, ctx, "of the loss you return")
+
+
+def composition_checks():
+    return [Forward(), AnyLength(), Backward(), Step(), LossValue(), LossGrad(), LossFiniteDifferences()]

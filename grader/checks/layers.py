@@ -1,0 +1,273 @@
+"""Checks of one layer class: forward, backward (returned and saved gradients), step,
+finite differences, arrays, and two instances not sharing state."""
+import numpy as np
+
+from grader.checks.base import Check, arg, call, finite_difference_verdict, new, num, ref, show, state, value
+from grader.wire import Raised
+
+PARAMS = {"add_bias": "b", "multiplication_weight": "w", "my_exp": None}
+
+
+class LayerCheck(Check):
+    def __init__(self, layer):
+        self.layer = layer
+        self.param = PARAMS[layer]
+        self.id = f"{layer}.{self.aspect}"
+        self.subject = f"{layer}.{self.method}"
+
+    def cases(self, ctx):
+        return ctx.inputs.scalar[self.layer]
+
+    def construct(self, key, name, param):
+        return new(key, name, self.layer, *([] if self.param is None else [arg(param)]))
+
+    def run_case(self, i, case, lr):
+        """new, forward, backward, step: the life of one instance."""
+        return [self.construct(f"new{i}", f"l{i}", case.param),
+                call(f"fwd{i}", f"l{i}", "forward", arg(case.x)),
+                call(f"bwd{i}", f"l{i}", "backward", arg(case.grad)),
+                call(f"step{i}", f"l{i}", "step", arg(lr))]
+
+    def scenario(self, ctx):
+        return [op for i, case in enumerate(self.cases(ctx)) for op in self.run_case(i, case, ctx.inputs.learning_rate)]
+
+    def holding(self, case):
+        return "" if self.param is None else f" with {self.param}={num(case.param)}"
+
+
+class Forward(LayerCheck):
+    aspect = method = "forward"
+
+    def observe(self, records, ctx):
+        return {f"forward(x={num(c.x)}){self.holding(c)}": value(records, f"fwd{i}")
+                for i, c in enumerate(self.cases(ctx))}
+
+
+class InputGrad(LayerCheck):
+    aspect, method = "backward.input_grad", "backward"
+
+    def observe(self, records, ctx):
+        return {f"gradient returned by backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}":
+                value(records, f"bwd{i}") for i, c in enumerate(self.cases(ctx))}
+
+
+class ParamGrad(LayerCheck):
+    aspect, method = "backward.param_grad", "backward"
+
+    def observe(self, records, ctx):
+        return {f"gradient saved for {self.param} by backward(grad={num(c.grad)}) after forward(x={num(c.x)})"
+                f"{self.holding(c)}": saved_gradient(records, i, c.param, ctx.inputs.learning_rate)[0]
+                for i, c in enumerate(self.cases(ctx))}
+
+
+class Step(LayerCheck):
+    aspect = method = "step"
+
+    def observe(self, records, ctx):
+        lr = ctx.inputs.learning_rate
+        return {f"step({lr:g}) from {self.param}={num(c.param)}": update_rule(records, i, c.param, lr, self.param)
+                for i, c in enumerate(self.cases(ctx))}
+
+
+class NoStep(LayerCheck):
+    """A layer without parameters: step must exist and change nothing."""
+
+    aspect = method = "step"
+
+    def scenario(self, ctx):
+        return [op for i, c in enumerate(self.cases(ctx)) for op in self.run_case(i, c, ctx.inputs.learning_rate)
+                + [call(f"again{i}", f"l{i}", "forward", arg(c.x))]]
+
+    def observe(self, records, ctx):
+        lr = ctx.inputs.learning_rate
+        observation = {}
+        for i, c in enumerate(self.cases(ctx)):
+            observation[f"step({lr:g}) after backward"] = error_only(value(records, f"step{i}"))
+            observation[f"forward(x={num(c.x)}) after step"] = value(records, f"again{i}")
+        return observation
+
+
+class FiniteDifferences(LayerCheck):
+    """Gradients against central differences of the student's own forward: independent of the reference."""
+
+    aspect, method = "finite_diff", "backward"
+
+    def scenario(self, ctx):
+        ops = super().scenario(ctx)
+        for i, c in enumerate(self.cases(ctx)):
+            h = step_size(c.x, ctx.fd_step)
+            for sign, x in (("+", c.x + h), ("-", c.x - h)):
+                ops += [self.construct(f"newx{sign}{i}", f"x{sign}{i}", c.param),
+                        call(f"fx{sign}{i}", f"x{sign}{i}", "forward", arg(x))]
+            if self.param is not None:
+                hp = step_size(c.param, ctx.fd_step)
+                for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
+                    ops += [self.construct(f"newp{sign}{i}", f"p{sign}{i}", p),
+                            call(f"fp{sign}{i}", f"p{sign}{i}", "forward", arg(c.x))]
+        return ops
+
+    def observe(self, records, ctx):
+        observation = {}
+        for i, c in enumerate(self.cases(ctx)):
+            at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
+            fd = central(records, "fx", i, step_size(c.x, ctx.fd_step))
+            observation[f"returned gradient at {at}"] = value(records, f"bwd{i}")
+            observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
+            if self.param is not None:
+                fd_param = central(records, "fp", i, step_size(c.param, ctx.fd_step))
+                observation[f"saved gradient for {self.param} at {at}"] = saved_gradient(
+                    records, i, c.param, ctx.inputs.learning_rate)[0]
+                observation[f"grad × finite difference in {self.param} at {at}"] = times(c.grad, fd_param)
+        return observation
+
+    def verdict(self, student, reference, ctx):
+        return finite_difference_verdict(student, ctx, "of your forward")
+
+
+class Arrays(LayerCheck):
+    """forward and backward on numpy arrays of several shapes, leaving the input array as it was."""
+
+    aspect, method = "arrays", "forward"
+
+    def cases(self, ctx):
+        return ctx.inputs.array[self.layer]
+
+    def scenario(self, ctx):
+        ops = []
+        for i, c in enumerate(self.cases(ctx)):
+            ops += [{"key": f"bind{i}", "op": "bind", "name": f"x{i}", "value": arg(c.x)},
+                    self.construct(f"new{i}", f"l{i}", c.param),
+                    call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
+                    {"key": f"input{i}", "op": "read", "name": f"x{i}"},
+                    call(f"bwd{i}", f"l{i}", "backward", arg(c.grad))]
+        return ops
+
+    def observe(self, records, ctx):
+        observation = {}
+        for i, c in enumerate(self.cases(ctx)):
+            shape = f"an array of shape {c.x.shape}"
+            observation[f"forward on {shape}"] = value(records, f"fwd{i}")
+            observation[f"the input array after forward on {shape}"] = value(records, f"input{i}")
+            observation[f"gradient returned by backward on {shape}"] = value(records, f"bwd{i}")
+        return observation
+
+    def same_bug(self, student, mutant, reference, ctx):
+        # on arrays, scalar-only code fails in many ways (TypeError, ValueError, ...): one symptom
+        def loosen(observation):
+            return {k: Raised("error", "", on_self=v.on_self) if isinstance(v, Raised) else v
+                    for k, v in observation.items()}
+        return super().same_bug(loosen(student), loosen(mutant), reference, ctx)
+
+
+class IndependentInstances(LayerCheck):
+    """Two instances used in turn, as in a stack of two layers of the same class."""
+
+    aspect, method = "independent_instances", "forward"
+
+    def cases(self, ctx):
+        return ctx.inputs.pairs[self.layer]
+
+    def scenario(self, ctx):
+        first, second = self.cases(ctx)
+        return [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
+                call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
+                call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad))]
+
+    def observe(self, records, ctx):
+        first, second = self.cases(ctx)
+        return {f"first instance's backward(grad={num(first.grad)}) after forward(x={num(first.x)}), "
+                f"then a second instance's forward(x={num(second.x)})": value(records, "bwd0"),
+                f"second instance's backward(grad={num(second.grad)})": value(records, "bwd1")}
+
+
+def layer_checks(layer):
+    kinds = [Forward, InputGrad, FiniteDifferences, Arrays]
+    kinds += [ParamGrad, Step] if PARAMS[layer] else [NoStep]
+    if layer != "add_bias":  # handed out complete
+        kinds.append(IndependentInstances)
+    return [kind(layer) for kind in kinds]
+
+
+# what the records say about parameters and their gradients
+
+def saved_gradient(records, i, param, lr):
+    """The gradient backward saved for the parameter, wherever the student keeps it.
+
+    Candidates are the attributes backward created or changed. When there are several, the one
+    the student's step actually moved the parameter by wins, so extra attributes game nothing.
+    Returns (gradient or None, parameter attribute or None).
+    """
+    if isinstance(value(records, f"bwd{i}"), Raised) and not changed(records, f"fwd{i}", f"bwd{i}"):
+        return value(records, f"bwd{i}"), None
+    attr = param_attribute(records, i, param)
+    candidates = {k: v for k, v in changed(records, f"fwd{i}", f"bwd{i}").items() if k != attr}
+    if not candidates:
+        return None, attr
+    after = state(records, f"step{i}").get(attr)
+    for gradient in candidates.values():
+        if after is not None and classify(param, after, gradient, lr) in RULES[:3]:
+            return gradient, attr
+    return next(iter(candidates.values())), attr
+
+
+def param_attribute(records, i, param):
+    """The attribute holding the parameter after __init__; if several, the one step changes."""
+    initial = state(records, f"new{i}")
+    holders = [k for k, v in initial.items() if np.ndim(v) == 0 and np.isclose(v, param, rtol=0, atol=0)]
+    stepped = state(records, f"step{i}")
+    moved = [k for k in holders if k in stepped and not np.array_equal(stepped[k], initial[k])]
+    return (moved or holders or [None])[0]
+
+
+def changed(records, before_key, after_key):
+    before, after = state(records, before_key), state(records, after_key)
+    return {k: v for k, v in after.items()
+            if k not in before or np.shape(before[k]) != np.shape(v) or not np.array_equal(before[k], v, equal_nan=True)}
+
+
+RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
+
+
+def update_rule(records, i, param, lr, name):
+    """How step moved the parameter, relative to the gradient the student's own backward saved."""
+    stepped = value(records, f"step{i}")
+    if isinstance(stepped, Raised):
+        return stepped
+    gradient, attr = saved_gradient(records, i, param, lr)
+    if attr is None:
+        return f"no attribute holding {name} (it should start at the value passed to __init__)"
+    if gradient is None or isinstance(gradient, Raised):
+        return "no gradient saved by backward to step with"
+    after = state(records, f"step{i}").get(attr)
+    rule = classify(param, after, gradient, lr)
+    return rule.replace("param", name) if rule else f"{name} went from {num(param)} to {show(after)}"
+
+
+def classify(before, after, gradient, lr):
+    predictions = (before - lr * gradient, before + lr * gradient, lr * gradient, before)
+    for rule, predicted in zip(RULES, predictions):
+        if np.shape(after) == np.shape(predicted) and np.allclose(after, predicted, rtol=1e-9, atol=1e-12):
+            return rule
+    return None
+
+
+def error_only(result):
+    return result if isinstance(result, Raised) else "ran"
+
+
+def step_size(x, relative):
+    return relative * np.maximum(1.0, np.abs(x))
+
+
+def central(records, prefix, i, h):
+    plus, minus = value(records, f"{prefix}+{i}"), value(records, f"{prefix}-{i}")
+    not_numbers = [v for v in (plus, minus) if not is_number(v)]
+    return not_numbers[0] if not_numbers else (plus - minus) / (2 * h)
+
+
+def times(grad, fd):
+    return grad * fd if is_number(fd) else fd
+
+
+def is_number(v):
+    return isinstance(v, (np.ndarray, np.floating, float))

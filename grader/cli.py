@@ -1,0 +1,43 @@
+"""`python -m grader …`: a thin command line over grader.api."""
+import argparse
+import sys
+
+from grader import __version__, api
+from grader.render import FORMATS, render
+from grader.rubric import RubricError
+from grader.submission import SubmissionError
+
+USAGE_ERROR = 2
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m grader", description="Grades a backprop homework submission.")
+    p.add_argument("--version", action="version", version=f"backprop-grader {__version__}")
+    commands = p.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade", help="grade one submission and print its report")
+    grade.add_argument("path", help="the submission: a .py file")
+    grade.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
+    grade.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    grade.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
+    grade.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    return p
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        result = api.grade(args.path, args.rubric, args.seed)
+    except (RubricError, SubmissionError) as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    report = render(result, args.format)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(report)
+        except OSError as error:
+            print(f"grader: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+            return USAGE_ERROR
+    else:
+        sys.stdout.write(report)
+    return 0

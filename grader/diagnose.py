@@ -1,0 +1,37 @@
+"""Naming the bug behind a failed check: from the error the code raised, or from the mutant
+of the catalogue that behaves the same way on the same inputs (principle 4)."""
+from grader.checks.base import raised_in
+from grader.diagnoses import ERROR_TYPES
+from grader.results import Diagnosis
+
+
+def from_errors(observation):
+    return [ERROR_TYPES[e.type] for e in raised_in(observation) if e.type in ERROR_TYPES]
+
+
+def from_mutants(check, ops, student, reference, ctx, mutants):
+    """Ids of the mutants whose departures from the reference the student's code shares."""
+    found = []
+    for mutant, runner in mutants:
+        if mutant.id in found:
+            continue
+        try:
+            observed = check.observe(runner.run(ops), ctx)
+        except Exception:  # a mutant that cannot be observed on this check says nothing about it
+            continue
+        if check.same_bug(student, observed, reference, ctx):
+            found.append(mutant.id)
+    return found
+
+
+def collect(check_results, texts, locations):
+    """One Diagnosis per id, listing the checks that named it, in the order first named."""
+    diagnoses = {}
+    for result in check_results:
+        for diagnosis_id in result.diagnoses:
+            if diagnosis_id not in diagnoses:
+                text = texts[diagnosis_id]
+                diagnoses[diagnosis_id] = Diagnosis(diagnosis_id, text.title, text.hint, [],
+                                                    locations.get((result.id, diagnosis_id)))
+            diagnoses[diagnosis_id].checks.append(result.id)
+    return list(diagnoses.values())

@@ -1,0 +1,126 @@
+"""Loading the rubric: YAML data (points, tolerances, visibility, feedback), validated before use."""
+from dataclasses import dataclass
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from grader.checks import CHECK_IDS
+from grader.checks.base import Tolerance
+from grader.diagnoses import DIAGNOSIS_IDS
+from grader.sandbox import Limits
+
+DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "backprop.yaml"
+VISIBILITIES = ["visible", "hidden", "after_due_date", "after_published"]
+
+
+class RubricError(Exception):
+    """A rubric that cannot be used; the message names the file, the key and the problem."""
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    id: str
+    name: str
+    points: float
+    visibility: str
+    feedback: str
+    tolerance: Tolerance | None
+
+
+@dataclass(frozen=True)
+class DiagnosisText:
+    title: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Rubric:
+    path: str
+    assignment: str
+    total: float
+    seed: int
+    limits: Limits
+    tolerance: Tolerance
+    fd_tolerance: Tolerance
+    fd_step: float
+    training: dict
+    checks: dict  # id -> CheckSpec, in the rubric's order
+    diagnoses: dict  # id -> DiagnosisText
+
+
+def _number(minimum=None, exclusive=False):
+    schema = {"type": "number"}
+    if minimum is not None:
+        schema["exclusiveMinimum" if exclusive else "minimum"] = minimum
+    return schema
+
+
+def _object(properties, required=None):
+    return {"type": "object", "properties": properties, "required": list(required or properties),
+            "additionalProperties": False}
+
+
+TOLERANCE = _object({"rtol": _number(0), "atol": _number(0)})
+TEXT = {"type": "string", "minLength": 1}
+SCHEMA = _object({
+    "assignment": TEXT,
+    "total": _number(0, exclusive=True),
+    "seed": {"type": "integer", "minimum": 0},
+    "limits": _object({"check_seconds": _number(0, True), "load_seconds": _number(0, True)}),
+    "tolerance": TOLERANCE,
+    "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
+    "training": _object({
+        "w0": _number(), "b0": _number(), "learning_rate": _number(0, True),
+        "n_steps": {"type": "integer", "minimum": 1}, "protocol_steps": {"type": "integer", "minimum": 1},
+        "target": _object({"w": _number(), "b": _number()}), "tolerance": _number(0, True)}),
+    "checks": {"type": "object", "minProperties": 1, "additionalProperties": _object(
+        {"name": TEXT, "points": _number(0), "visibility": {"enum": VISIBILITIES}, "feedback": TEXT,
+         "tolerance": TOLERANCE}, required=["name", "points", "visibility", "feedback"])},
+    "diagnoses": {"type": "object", "additionalProperties": _object({"title": TEXT, "hint": TEXT})},
+})
+
+
+def load(path=None):
+    path = Path(path or DEFAULT_RUBRIC)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise RubricError(f"{path}: cannot read the rubric ({error.strerror or error})") from None
+    except yaml.YAMLError as error:
+        raise RubricError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    validate(data, path)
+    return build(data, path)
+
+
+def validate(data, path):
+    errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
+    if errors:
+        error = errors[0]
+        key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise RubricError(f"{path}: {key}: {error.message}")
+    unknown_checks = [c for c in data["checks"] if c not in CHECK_IDS]
+    if unknown_checks:
+        raise RubricError(f"{path}: checks.{unknown_checks[0]}: unknown check id (known: {', '.join(CHECK_IDS)})")
+    unknown = [d for d in data["diagnoses"] if d not in DIAGNOSIS_IDS]
+    if unknown:
+        raise RubricError(f"{path}: diagnoses.{unknown[0]}: unknown diagnosis id")
+    missing = [d for d in DIAGNOSIS_IDS if d not in data["diagnoses"]]
+    if missing:
+        raise RubricError(f"{path}: diagnoses.{missing[0]}: missing (every diagnosis needs a title and a hint)")
+    points = sum(spec["points"] for spec in data["checks"].values())
+    if abs(points - data["total"]) > 1e-9:
+        raise RubricError(f"{path}: checks: the points add up to {points:g}, but total is {data['total']:g}")
+
+
+def build(data, path):
+    fd = data["finite_differences"]
+    return Rubric(
+        path=str(path), assignment=data["assignment"], total=float(data["total"]), seed=data["seed"],
+        limits=Limits(**data["limits"]), tolerance=Tolerance(**data["tolerance"]),
+        fd_tolerance=Tolerance(fd["rtol"], fd["atol"]), fd_step=fd["step"], training=data["training"],
+        checks={cid: CheckSpec(cid, spec["name"], float(spec["points"]), spec["visibility"], spec["feedback"],
+                               Tolerance(**spec["tolerance"]) if "tolerance" in spec else None)
+                for cid, spec in data["checks"].items()},
+        diagnoses={did: DiagnosisText(**text) for did, text in data["diagnoses"].items()},
+    )

@@ -1,0 +1,93 @@
+"""Values crossing the process boundary: JSON only, so the child can never make the parent run code.
+
+Shared by the child (encodes what the student's code returned) and the parent (decodes it).
+"""
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MAX_ARRAY_SIZE = 100_000
+REPR_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A returned value that is not a real number or a real numeric array: shown, never compared equal."""
+
+    type: str
+    repr: str
+
+    def __str__(self):
+        return f"{self.repr} (a {self.type})"
+
+
+@dataclass(frozen=True)
+class Raised:
+    """An exception the student's code raised (or a definition it lacks)."""
+
+    type: str
+    message: str
+    line: int | None = None
+    on_self: bool = False  # an AttributeError about the object whose method was called
+
+    def __str__(self):
+        return f"{self.type}: {self.message}" if self.message else self.type
+
+
+def encode(value):
+    if isinstance(value, (bool, np.bool_)):
+        return {"t": "opaque", "type": "bool", "repr": repr(bool(value))}
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return {"t": "num", "v": _float(value)}
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size <= MAX_ARRAY_SIZE:
+        flat = [_float(v) for v in value.astype(np.float64).ravel().tolist()]
+        return {"t": "array", "shape": list(value.shape), "data": flat}
+    if isinstance(value, Raised):
+        return {"t": "raised", "type": value.type, "message": value.message,
+                "line": value.line, "on_self": value.on_self}
+    return {"t": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
+
+
+def decode(obj):
+    kind = obj.get("t") if isinstance(obj, dict) else None
+    if kind == "num":
+        return np.float64(_unfloat(obj["v"]))
+    if kind == "array":
+        data = np.array([_unfloat(v) for v in obj["data"]], dtype=np.float64)
+        return data.reshape([int(n) for n in obj["shape"]])
+    if kind == "raised":
+        return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5],
+                      obj.get("line") if isinstance(obj.get("line"), int) else None,
+                      bool(obj.get("on_self")))
+    if kind == "opaque":
+        return Opaque(str(obj["type"])[:REPR_LIMIT], str(obj["repr"])[:REPR_LIMIT])
+    raise ValueError(f"not a wire value: {str(obj)[:REPR_LIMIT]}")
+
+
+def _float(v):
+    v = float(v)
+    # JSON has no nan or inf: spell them as strings
+    return v if math.isfinite(v) else repr(v)
+
+
+def _unfloat(v):
+    if isinstance(v, str) and v in ("nan", "inf", "-inf"):
+        return float(v)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    raise ValueError(f"not a number on the wire: {str(v)[:REPR_LIMIT]}")
+
+
+def _type_name(value):
+    if isinstance(value, np.ndarray):
+        return f"numpy array of dtype {value.dtype}"
+    return type(value).__name__
+
+
+def _short_repr(value):
+    try:
+        text = repr(value)
+    except Exception as error:  # a student's __repr__ may raise
+        text = f"<unprintable: {type(error).__name__}>"
+    return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "…"
