@@ -6,7 +6,7 @@ from grader.results import Diagnosis
 
 
 def from_errors(observation):
-    return [ERROR_TYPES[e.type] for e in raised_in(observation) if e.type in ERROR_TYPES]
+    return list(dict.fromkeys(ERROR_TYPES[e.type] for e in raised_in(observation) if e.type in ERROR_TYPES))
 
 
 def from_mutants(check, ops, student, reference, ctx, mutants):

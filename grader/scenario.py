@@ -26,6 +26,7 @@ class Interpreter:
         self.namespace = namespace
         self.source_path = source_path
         self.objects = {}
+        self.unborn = {}
         self.log = []
 
     def run(self, ops):
@@ -45,14 +46,15 @@ class Interpreter:
         try:
             obj = cls(*self.args(op))
         except CAUGHT as error:
-            return {"value": self.raised(error, None)}
+            self.unborn[op["name"]] = self.raised(error, None)
+            return {"value": self.unborn[op["name"]]}
         self.objects[op["name"]] = obj
         return {"value": wire.encode(None), "state": snapshot(obj)}
 
     def op_call(self, op):
-        obj = self.objects.get(op["name"])
-        if obj is None:
-            return {"value": wire.encode(wire.Raised("NotCreated", f"`{op['name']}` could not be created"))}
+        if op["name"] in self.unborn:  # its constructor failed: that error is the answer
+            return {"value": self.unborn[op["name"]]}
+        obj = self.objects[op["name"]]
         method = getattr(type(obj), op["method"], None)
         if not callable(method):
             return self.missing(f"`{type(obj).__name__}` has no method `{op['method']}`")
@@ -104,7 +106,8 @@ class Interpreter:
         train = self.namespace.get("train")
         composition = self.namespace.get("my_composition")
         if not callable(train) or not inspect.isclass(composition):
-            return {"raised": self.missing("no function `train` or class `my_composition`")["value"]}
+            missing = self.missing("no function `train` or class `my_composition`")["value"]
+            return protocol_record([], [], None, missing)
         recorder = recording(composition)
         module_globals = getattr(train, "__globals__", {})
         module_globals["my_composition"] = recorder
@@ -117,14 +120,7 @@ class Interpreter:
             returned, raised = None, self.raised(error, None)
         finally:
             module_globals["my_composition"] = composition
-        events = recorder.events
-        return {"events": "".join(kind for kind, _ in events),
-                "forward_out": [as_float(v) for kind, v in events if kind == "F"],
-                "loss_args": [[as_float(a) for a in v] for kind, v in events if kind == "L"],
-                "loss_params": recorder.loss_params,
-                "returned": wire.encode(returned if not isinstance(returned, tuple)
-                                        else f"tuple of {len(returned)}"),
-                "raised": raised}
+        return protocol_record(recorder.events, recorder.loss_params, returned, raised)
 
     # helpers
 
@@ -143,6 +139,15 @@ class Interpreter:
         frames = traceback.extract_tb(error.__traceback__)
         lines = [frame.lineno for frame in frames if frame.filename == self.source_path]
         return lines[-1] if lines else None
+
+
+def protocol_record(events, loss_params, returned, raised):
+    return {"events": "".join(kind for kind, _ in events),
+            "forward_out": [as_float(v) for kind, v in events if kind == "F"],
+            "loss_args": [[as_float(a) for a in v] for kind, v in events if kind == "L"],
+            "loss_params": loss_params,
+            "returned": wire.encode(f"tuple of {len(returned)}" if isinstance(returned, tuple) else returned),
+            "raised": raised}
 
 
 def recording(composition):

@@ -52,7 +52,7 @@ class Check:
     def same_bug(self, student, mutant, reference, ctx):
         """The student shows the mutant's symptoms: wherever the mutant departs from the reference."""
         symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]
-        return bool(symptoms) and all(agree(student.get(key), mutant[key], ctx.tolerance) for key in symptoms)
+        return bool(symptoms) and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in symptoms)
 
 
 def compare(student, reference, tolerance):

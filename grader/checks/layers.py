@@ -3,6 +3,7 @@ finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
 from grader.checks.base import Check, arg, call, finite_difference_verdict, new, num, ref, show, state, value
+from grader.diagnoses import ERROR_TYPES
 from grader.wire import Raised
 
 PARAMS = {"add_bias": "b", "multiplication_weight": "w", "my_exp": None}
@@ -48,7 +49,7 @@ class InputGrad(LayerCheck):
 
     def observe(self, records, ctx):
         return {f"gradient returned by backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}":
-                value(records, f"bwd{i}") for i, c in enumerate(self.cases(ctx))}
+                backward_value(records, i) for i, c in enumerate(self.cases(ctx))}
 
 
 class ParamGrad(LayerCheck):
@@ -111,7 +112,7 @@ class FiniteDifferences(LayerCheck):
         for i, c in enumerate(self.cases(ctx)):
             at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
             fd = central(records, "fx", i, step_size(c.x, ctx.fd_step))
-            observation[f"returned gradient at {at}"] = value(records, f"bwd{i}")
+            observation[f"returned gradient at {at}"] = backward_value(records, i)
             observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
             if self.param is not None:
                 fd_param = central(records, "fp", i, step_size(c.param, ctx.fd_step))
@@ -148,14 +149,14 @@ class Arrays(LayerCheck):
             shape = f"an array of shape {c.x.shape}"
             observation[f"forward on {shape}"] = value(records, f"fwd{i}")
             observation[f"the input array after forward on {shape}"] = value(records, f"input{i}")
-            observation[f"gradient returned by backward on {shape}"] = value(records, f"bwd{i}")
+            observation[f"gradient returned by backward on {shape}"] = backward_value(records, i)
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
         # on arrays, scalar-only code fails in many ways (TypeError, ValueError, ...): one symptom
         def loosen(observation):
-            return {k: Raised("error", "", on_self=v.on_self) if isinstance(v, Raised) else v
-                    for k, v in observation.items()}
+            return {k: Raised("error", "", on_self=v.on_self)
+                    if isinstance(v, Raised) and v.type not in ERROR_TYPES else v for k, v in observation.items()}
         return super().same_bug(loosen(student), loosen(mutant), reference, ctx)
 
 
@@ -176,8 +177,8 @@ class IndependentInstances(LayerCheck):
     def observe(self, records, ctx):
         first, second = self.cases(ctx)
         return {f"first instance's backward(grad={num(first.grad)}) after forward(x={num(first.x)}), "
-                f"then a second instance's forward(x={num(second.x)})": value(records, "bwd0"),
-                f"second instance's backward(grad={num(second.grad)})": value(records, "bwd1")}
+                f"then a second instance's forward(x={num(second.x)})": backward_value(records, 0),
+                f"second instance's backward(grad={num(second.grad)})": backward_value(records, 1)}
 
 
 def layer_checks(layer):
@@ -189,6 +190,13 @@ def layer_checks(layer):
 
 
 # what the records say about parameters and their gradients
+
+def backward_value(records, i):
+    """What backward returned; when forward already failed, that failure (backward's own error
+    would only be its consequence)."""
+    forward = value(records, f"fwd{i}")
+    return forward if isinstance(forward, Raised) else value(records, f"bwd{i}")
+
 
 def saved_gradient(records, i, param, lr):
     """The gradient backward saved for the parameter, wherever the student keeps it.

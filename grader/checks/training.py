@@ -76,12 +76,9 @@ class Protocol(Check):
 
     def observe(self, records, ctx):
         record = records["own"]
-        if record.get("raised"):
-            return {"train ran": wire.decode(record["raised"])}
-        events = record["events"]
-        steps = events.split("S")[:-1]
         n = ctx.training["protocol_steps"]
-        return {
+        steps = record["events"].split("S")[:-1]
+        observation = {
             f"train(xx, yy, learning_rate, n_steps={n}) steps": f"{len(steps)} times",
             "every step runs forward, then compute_loss": yes(steps and all(has_order(s, "FL") for s in steps)),
             "every step runs backward after compute_loss and before step": yes(
@@ -89,6 +86,9 @@ class Protocol(Check):
             "compute_loss gets the estimate where its parameters expect it": loss_arguments(record),
             "train returns (my_fit, losses, ws, bs)": yes(wire.decode(record["returned"]) == "tuple of 4"),
         }
+        if record.get("raised"):  # every aspect is then the error: it is what the loop did
+            return dict.fromkeys(observation, wire.decode(record["raised"]))
+        return observation
 
 
 def has_order(segment, pair):

@@ -36,7 +36,7 @@ class multiplication_weight:
     def backward(self, grad):
         # same as add_bias: save grad for the step
         self.grad = grad
-        return grad * self.w
+        return grad * self.x
 
     def step(self, learning_rate):
         self.w -= learning_rate * self.grad
