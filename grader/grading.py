@@ -1,5 +1,6 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 from dataclasses import replace
+from typing import NamedTuple
 
 import reference.backprop
 from grader import __version__
@@ -14,6 +15,14 @@ from grader.wire import Raised
 from reference.mutants import namespaces
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
+
+
+class Plan(NamedTuple):
+    check: object
+    spec: object
+    ctx: Context
+    ops: list
+    expected: dict | None
 
 
 class Grading:
@@ -31,23 +40,30 @@ class Grading:
     def run(self):
         checks = all_checks()
         with Sandbox(self.submission.path, self.rubric.limits) as sandbox:
+            # the reference runs while the child starts: the two overlap on two cores
+            plans = [self.plan(checks[spec.id], spec) for spec in self.rubric.checks.values()]
             sandbox.ready()
-            results = [self.grade(checks[spec.id], spec, sandbox) for spec in self.rubric.checks.values()]
+            results = [self.grade(plan, sandbox) for plan in plans]
             output = sandbox.captured_output()
         return GradeResult(
             assignment=self.rubric.assignment, submission=self.submission.given, seed=self.seed,
             checks=results, diagnoses=collect(results, self.rubric.diagnoses, self.locations),
             training=self.training, grader_version=__version__, output=output)
 
-    def grade(self, check, spec, sandbox):
+    def plan(self, check, spec):
+        """What to run for one check, and what the reference makes of it."""
         ctx = replace(self.ctx, tolerance=spec.tolerance or self.ctx.tolerance)
+        ops = check.scenario(ctx)
+        expected = check.observe(self.reference.run(ops), ctx) if check.uses_reference else None
+        return Plan(check, spec, ctx, ops, expected)
+
+    def grade(self, plan, sandbox):
+        check, spec, ctx, ops, expected = plan
         if isinstance(sandbox.load_error, Raised) and sandbox.load_error.type == "SyntaxError":
             return self.unrunnable(spec, check, sandbox.load_error, "syntax-error")
-        ops = check.scenario(ctx)
         answer = sandbox.run(ops)
         if isinstance(answer, Failure):
             return self.unrunnable(spec, check, answer, answer.kind)
-        expected = check.observe(self.reference.run(ops), ctx)
         try:
             observed = check.observe(answer, ctx)
         except UNREADABLE:

@@ -67,7 +67,8 @@ SCHEMA = _object({
     "assignment": TEXT,
     "total": _number(0, exclusive=True),
     "seed": {"type": "integer", "minimum": 0},
-    "limits": _object({"check_seconds": _number(0, True), "load_seconds": _number(0, True)}),
+    "limits": _object({"check_seconds": _number(0, True), "load_seconds": _number(0, True),
+                       "memory_mb": {"type": "integer", "minimum": 64}}),
     "tolerance": TOLERANCE,
     "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
     "training": _object({

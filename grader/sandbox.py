@@ -5,6 +5,7 @@ what it may use, how long each request may take, and what happens when it dies.
 """
 import json
 import os
+import resource
 import selectors
 import shutil
 import signal
@@ -27,6 +28,7 @@ OUTPUT_CAP = 64 * 1024
 class Limits:
     check_seconds: float = 5.0
     load_seconds: float = 10.0
+    memory_mb: int = 1024  # address space of the child
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,16 @@ class Sandbox:
              str(to_child_read), str(from_child_write)],
             pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL,
             stdout=self.output, stderr=subprocess.STDOUT, cwd=self.workdir,
-            env=child_environment(), start_new_session=True)
+            env=child_environment(), start_new_session=True, preexec_fn=self.confine)
         os.close(to_child_read)
         os.close(from_child_write)
         self.pending = b""
         self.loaded = False
+
+    def confine(self):
+        """Runs in the child between fork and exec: limits that student code cannot lift."""
+        memory = self.limits.memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     def ready(self):
         """Waits for the child to load the submission; returns a Failure or None."""

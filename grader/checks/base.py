@@ -17,6 +17,17 @@ class Tolerance:
     atol: float = 1e-9
 
 
+@dataclass(frozen=True)
+class Finding:
+    """A yes/no observation with the numbers behind it: compared by its answer, shown with its detail."""
+
+    ok: bool
+    detail: str = field(default="", compare=False)
+
+    def __str__(self):
+        return "yes" if self.ok else f"no: {self.detail}"
+
+
 @dataclass
 class Verdict:
     passed: bool
@@ -39,6 +50,7 @@ class Check:
     id = ""
     subject = ""  # the method a failure points at, "Class.method"
     uses_mutants = True
+    uses_reference = True
 
     def scenario(self, ctx):
         raise NotImplementedError
@@ -81,10 +93,14 @@ def finite_difference_verdict(observation, ctx, source):
 def agree(a, b, tolerance):
     if isinstance(a, Raised) or isinstance(b, Raised):
         return isinstance(a, Raised) and isinstance(b, Raised) and (a.type, a.on_self) == (b.type, b.on_self)
-    if isinstance(a, (Opaque, str)) or isinstance(b, (Opaque, str)) or a is None or b is None:
+    if not (is_numeric(a) and is_numeric(b)):
         return a == b
     a, b = np.asarray(a), np.asarray(b)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+
+
+def is_numeric(value):
+    return isinstance(value, (np.ndarray, np.floating, float, int))
 
 
 def show(value):

@@ -2,7 +2,8 @@
 finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
-from grader.checks.base import Check, arg, call, finite_difference_verdict, new, num, ref, show, state, value
+from grader.checks.base import (Check, Finding, agree, arg, call, finite_difference_verdict, new, num, ref,
+                                show, state, value)
 from grader.diagnoses import ERROR_TYPES
 from grader.wire import Raised
 
@@ -126,7 +127,9 @@ class FiniteDifferences(LayerCheck):
 
 
 class Arrays(LayerCheck):
-    """forward and backward on numpy arrays of several shapes, leaving the input array as it was."""
+    """forward and backward on numpy arrays of several shapes: the same as element by element,
+    leaving the input array as it was. Judged against the student's own scalar results, so a
+    wrong formula costs the scalar checks, not this one."""
 
     aspect, method = "arrays", "forward"
 
@@ -141,15 +144,25 @@ class Arrays(LayerCheck):
                     call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
                     {"key": f"input{i}", "op": "read", "name": f"x{i}"},
                     call(f"bwd{i}", f"l{i}", "backward", arg(c.grad))]
+            for k, (x, g) in enumerate(zip(c.x.ravel(), c.grad.ravel())):
+                ops += [self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
+                        call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
+                        call(f"bwd{i}.{k}", f"l{i}.{k}", "backward", arg(float(g)))]
         return ops
 
     def observe(self, records, ctx):
         observation = {}
         for i, c in enumerate(self.cases(ctx)):
             shape = f"an array of shape {c.x.shape}"
-            observation[f"forward on {shape}"] = value(records, f"fwd{i}")
-            observation[f"the input array after forward on {shape}"] = value(records, f"input{i}")
-            observation[f"gradient returned by backward on {shape}"] = backward_value(records, i)
+            elements = range(c.x.size)
+            for method, key in (("forward", "fwd"), ("backward", "bwd")):
+                whole = value(records, f"fwd{i}") if method == "forward" else backward_value(records, i)
+                each = [value(records, f"{key}{i}.{k}") for k in elements]
+                observation[f"{method} on {shape}, against {method} on each element"] = elementwise(
+                    whole, each, c.x.shape, ctx)
+            after = value(records, f"input{i}")
+            observation[f"the input array after forward on {shape}"] = Finding(
+                is_number(after) and np.array_equal(after, c.x), f"forward changed it to {show(after)}")
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
@@ -160,8 +173,19 @@ class Arrays(LayerCheck):
         return super().same_bug(loosen(student), loosen(mutant), reference, ctx)
 
 
+def elementwise(whole, each, shape, ctx):
+    if isinstance(whole, Raised):
+        return whole
+    if not all(is_number(v) and np.ndim(v) == 0 for v in each):
+        return Finding(True)  # the scalar checks report what is wrong element by element
+    expected = np.array(each, dtype=float).reshape(shape)
+    return Finding(agree(whole, expected, ctx.tolerance),
+                   f"got {show(whole)}, element by element {show(expected)}")
+
+
 class IndependentInstances(LayerCheck):
-    """Two instances used in turn, as in a stack of two layers of the same class."""
+    """Two instances used in turn, as in a stack of two layers of the same class, must each give
+    what they give when used alone."""
 
     aspect, method = "independent_instances", "forward"
 
@@ -170,15 +194,17 @@ class IndependentInstances(LayerCheck):
 
     def scenario(self, ctx):
         first, second = self.cases(ctx)
-        return [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
-                call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
-                call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad))]
+        together = [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
+                    call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
+                    call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad))]
+        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, 0.0)[:3]]
+        return together + alone
 
     def observe(self, records, ctx):
         first, second = self.cases(ctx)
-        return {f"first instance's backward(grad={num(first.grad)}) after forward(x={num(first.x)}), "
-                f"then a second instance's forward(x={num(second.x)})": backward_value(records, 0),
-                f"second instance's backward(grad={num(second.grad)})": backward_value(records, 1)}
+        return {f"backward of the {which} of two instances used in turn, against the same instance alone":
+                elementwise(backward_value(records, i), [backward_value(records, i + 2)], (), ctx)
+                for i, which in enumerate(("first", "second"))}
 
 
 def layer_checks(layer):

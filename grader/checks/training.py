@@ -19,6 +19,7 @@ class Convergence(Check):
     id = "training.convergence"
     subject = "my_composition.backward"
     uses_mutants = False  # a run of thousands of steps per mutant: the layer checks name the cause
+    uses_reference = False  # judged against the rubric's target
 
     def scenario(self, ctx):
         xx, yy = data(ctx)

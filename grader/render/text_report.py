@@ -1,4 +1,4 @@
-"""The report a student reads in the terminal."""
+"""The report a student reads in the terminal: score, checks, then each bug with where and how to fix it."""
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -6,32 +6,32 @@ from rich.text import Text
 STYLES = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
 
 
-def render(result, width=100):
-    console = Console(width=width, record=True, file=_Discard(), force_terminal=False, color_system=None)
+def render(result):
+    console = Console(record=True, file=_Discard(), width=100, color_system=None, soft_wrap=True)
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     console.print(f"Score: {result.score:g} / {result.max_score:g}\n")
-    console.print(checks_table(result))
+    console.print(checks_table(result), soft_wrap=False)
+    if result.diagnoses:
+        console.print("\nWhat is wrong, and where:", style="bold")
+        for d in result.diagnoses:
+            where = f"{d.where}: " if d.where else ""
+            console.print(Text(f"- {where}{d.title} [{d.id}]"))
+            console.print(Text(f"    {d.hint}"))
     failed = [c for c in result.checks if c.status != "passed"]
     if failed:
-        console.print("\nWhat failed:", style="bold")
+        console.print("\nFailed checks, with the inputs that showed it:", style="bold")
         for check in failed:
-            console.print(f"- {check.name} [{check.id}]", markup=False)
+            console.print(Text(f"- {check.id} ({check.status}, 0/{check.max_score:g})"))
             for line in check.message.splitlines():
-                console.print(f"    {line}", markup=False)
-    if result.diagnoses:
-        console.print("\nDiagnoses:", style="bold")
-        for d in result.diagnoses:
-            where = f" ({d.where})" if d.where else ""
-            console.print(f"- {d.id}: {d.title}{where}", markup=False)
-            console.print(f"    {d.hint}", markup=False)
+                console.print(Text(f"    {line}"))
     if result.training is not None:
-        console.print(f"\nTraining run with your classes: w = {result.training.w:.4f}, b = {result.training.b:.4f}"
-                      " (target w = 0.5, b = 2)", markup=False)
+        console.print(Text(f"\nTraining run with your classes: w = {result.training.w:.4f}, "
+                           f"b = {result.training.b:.4f} (target w = 0.5, b = 2)"))
     return console.export_text()
 
 
 def checks_table(result):
-    table = Table(show_edge=False, pad_edge=False, box=None)
+    table = Table(box=None, pad_edge=False, show_edge=False)
     for column, justify in (("status", "left"), ("points", "right"), ("check", "left")):
         table.add_column(column, justify=justify)
     for check in result.checks:
@@ -41,6 +41,8 @@ def checks_table(result):
 
 
 class _Discard:
+    """Rich records what it prints; the CLI decides where the text goes."""
+
     def write(self, text):
         return len(text)
 

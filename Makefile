@@ -1,0 +1,29 @@
+# The newcomer's two commands: `make grade` and `make test`. Both install what they need into .venv.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUBMISSION ?= student_template/backprop.py
+FORMAT ?= text
+JOBS ?= 2
+
+.PHONY: install grade test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+grade: install
+	$(PY) -m grader grade $(SUBMISSION) --format $(FORMAT)
+
+test: install
+	$(PY) -m pytest -n $(JOBS)
+
+bench: install
+	$(PY) bench/bench.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info
