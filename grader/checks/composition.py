@@ -58,12 +58,17 @@ def failure_of(records, *keys):
 
 
 class CompositionCheck(Check):
+    """One training step through a composition of three stand-in layers."""
+
     subject = "my_composition.forward"
+    indices = (0, 1, 2)
+
+    def scenario(self, ctx):
+        return train_once("c", self.indices, ctx)
 
 
 class Forward(CompositionCheck):
     id = "my_composition.forward"
-    indices = (0, 1, 2)
 
     def scenario(self, ctx):
         return build("c", self.indices, ctx) + [call("cfwd", "c", "forward", arg(ctx.inputs.composition_x)),
@@ -99,10 +104,6 @@ class AnyLength(CompositionCheck):
 class Backward(CompositionCheck):
     id = "my_composition.backward"
     subject = "my_composition.backward"
-    indices = (0, 1, 2)
-
-    def scenario(self, ctx):
-        return train_once("c", self.indices, ctx)
 
     def observe(self, records, ctx):
         failed = failure_of(records, "cnew", "cfwd", "closs", "cbwd")
@@ -114,10 +115,6 @@ class Backward(CompositionCheck):
 class Step(CompositionCheck):
     id = "my_composition.step"
     subject = "my_composition.step"
-    indices = (0, 1, 2)
-
-    def scenario(self, ctx):
-        return train_once("c", self.indices, ctx)
 
     def observe(self, records, ctx):
         failed = failure_of(records, "cnew", "cstep")
