@@ -10,8 +10,14 @@ from grader.submission import SubmissionError
 USAGE_ERROR = 2
 
 
+class Parser(argparse.ArgumentParser):
+    def error(self, message):
+        """Usage errors in one line, as the exit code 2 promises."""
+        self.exit(USAGE_ERROR, f"grader: {message} (see python -m grader --help)\n")
+
+
 def parser():
-    p = argparse.ArgumentParser(prog="python -m grader", description="Grades a backprop homework submission.")
+    p = Parser(prog="python -m grader", description="Grades a backprop homework submission.")
     p.add_argument("--version", action="version", version=f"backprop-grader {__version__}")
     commands = p.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission and print its report")

@@ -42,7 +42,8 @@ class Interpreter:
             return {"value": wire.encode(None)}
         cls = self.namespace.get(cls_name)
         if not inspect.isclass(cls):
-            return self.missing(f"no class `{cls_name}` in the submission")
+            self.unborn[op["name"]] = self.missing(f"no class `{cls_name}` in the submission")["value"]
+            return {"value": self.unborn[op["name"]]}
         try:
             obj = cls(*self.args(op))
         except CAUGHT as error:

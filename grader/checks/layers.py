@@ -227,7 +227,8 @@ def backward_value(records, i):
 def saved_gradient(records, i, param, lr):
     """The gradient backward saved for the parameter, wherever the student keeps it.
 
-    Candidates are the attributes backward created or changed. When there are several, the one
+    Candidates are the attributes backward created or changed (failing that, those it could have
+    rewritten with the same value: neither the parameter nor a cache of forward's). When there are several, the one
     the student's step actually moved the parameter by wins, so extra attributes game nothing.
     Returns (gradient or None, parameter attribute or None).
     """
@@ -235,6 +236,9 @@ def saved_gradient(records, i, param, lr):
         return value(records, f"bwd{i}"), None
     attr = param_attribute(records, i, param)
     candidates = {k: v for k, v in changed(records, f"fwd{i}", f"bwd{i}").items() if k != attr}
+    if not candidates:  # backward may have saved the value the attribute already had (0 at x = 0)
+        cached = changed(records, f"new{i}", f"fwd{i}")
+        candidates = {k: v for k, v in state(records, f"bwd{i}").items() if k != attr and k not in cached}
     if not candidates:
         return None, attr
     after = state(records, f"step{i}").get(attr)

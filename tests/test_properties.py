@@ -1,0 +1,107 @@
+"""No correct implementation is ever marked down, whatever the inputs (hypothesis).
+
+The reference and each correct_style_*.py are run in-process (trusted code) on inputs drawn by
+hypothesis, and every check except the training runs must pass against the reference's observation.
+"""
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+import reference.backprop
+from conftest import CORRECT_STYLES, REFERENCE
+from grader import rubric as rubrics
+from grader.checks import all_checks
+from grader.checks.base import Context
+from grader.inputs import Inputs, LayerCase
+from grader.runners import LocalRunner
+
+LAYERS = ("add_bias", "multiplication_weight", "my_exp")
+PARAMETERS = {"add_bias": True, "multiplication_weight": True, "my_exp": False}
+X_RANGE = {"add_bias": 50.0, "multiplication_weight": 50.0, "my_exp": 3.0}
+
+
+def floats(low, high):
+    return st.floats(low, high, allow_nan=False, allow_infinity=False)
+
+
+params = st.one_of(floats(-3, -0.1), floats(0.1, 3))
+grads = st.one_of(floats(-3, -0.05), floats(0.05, 3))
+
+
+def scalar_case(layer):
+    return st.builds(LayerCase, params if PARAMETERS[layer] else st.none(), floats(-X_RANGE[layer], X_RANGE[layer]),
+                     grads)
+
+
+@st.composite
+def array_case(draw, layer):
+    shape = draw(st.one_of(st.tuples(st.integers(1, 4)), st.just((2, 3))))
+    x = draw(hnp.arrays(np.float64, shape, elements=floats(-X_RANGE[layer], X_RANGE[layer])))
+    grad = draw(hnp.arrays(np.float64, shape, elements=grads))
+    return LayerCase(draw(params) if PARAMETERS[layer] else None, x, grad)
+
+
+@st.composite
+def loss_pair(draw):
+    estimate = draw(floats(-50, 50))
+    target = draw(floats(-50, 50).filter(lambda t: abs(estimate - t) > 0.01))
+    return estimate, target
+
+
+@st.composite
+def inputs(draw):
+    return Inputs(
+        scalar={layer: draw(st.lists(scalar_case(layer), min_size=1, max_size=4)) for layer in LAYERS},
+        array={layer: draw(st.lists(array_case(layer), min_size=1, max_size=3)) for layer in LAYERS},
+        pairs={layer: (draw(scalar_case(layer)), draw(scalar_case(layer))) for layer in LAYERS},
+        curves=tuple(draw(st.tuples(floats(0.5, 1.5), floats(0.1, 0.5))) for _ in range(4)),
+        composition_x=draw(floats(-2, 2)),
+        losses=tuple(draw(st.lists(loss_pair(), min_size=1, max_size=4))),
+        learning_rate=0.1,
+    )
+
+
+def load(path):
+    namespace = {"__name__": "submission", "__file__": str(path)}
+    exec(compile(Path(path).read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    return namespace
+
+
+RUBRIC = rubrics.load()
+CHECKS = {cid: check for cid, check in all_checks().items() if not cid.startswith("training.")}
+REFERENCE_RUNNER = LocalRunner(vars(reference.backprop))
+CANDIDATES = [REFERENCE] + CORRECT_STYLES
+
+
+def test_every_layer_and_composition_check_is_covered():
+    assert {cid.split(".")[0] for cid in CHECKS} == {"add_bias", "multiplication_weight", "my_exp", "my_composition"}
+    assert len(CANDIDATES) >= 4
+
+
+@pytest.mark.parametrize("path", CANDIDATES, ids=lambda p: p.name if p != REFERENCE else "reference")
+def test_correct_implementations_pass_every_check(path):
+    runner = LocalRunner(load(path))
+
+    @settings(max_examples=25, deadline=None, database=None)
+    @given(inputs())
+    def passes(generated):
+        base = Context(inputs=generated, tolerance=RUBRIC.tolerance, fd_tolerance=RUBRIC.fd_tolerance,
+                       fd_step=RUBRIC.fd_step, training=RUBRIC.training, seed=RUBRIC.seed)
+        failures = []
+        for cid, check in CHECKS.items():
+            spec = RUBRIC.checks.get(cid)
+            tolerance = spec.tolerance if spec is not None and spec.tolerance else base.tolerance
+            ctx = Context(inputs=generated, tolerance=tolerance, fd_tolerance=base.fd_tolerance,
+                          fd_step=base.fd_step, training=base.training, seed=base.seed)
+            ops = check.scenario(ctx)
+            expected = check.observe(REFERENCE_RUNNER.run(ops), ctx)
+            observed = check.observe(runner.run(ops), ctx)
+            verdict = check.verdict(observed, expected, ctx)
+            if not verdict.passed:
+                failures.append(f"{cid}: {verdict.message}")
+        assert failures == []
+
+    passes()

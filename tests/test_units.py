@@ -1,0 +1,100 @@
+"""Small pieces: which compute_loss argument is the estimate, and values across the process boundary."""
+import json
+import math
+
+import numpy as np
+import pytest
+
+from grader.conventions import loss_order
+from grader.wire import Opaque, Raised, decode, encode
+
+
+@pytest.mark.parametrize("params, order", [
+    (("y_est", "y_target"), ("estimate", "target")),
+    (("y", "y_est"), ("target", "estimate")),
+    (("y_pred", "y_true"), ("estimate", "target")),
+    (("y_true", "y_pred"), ("target", "estimate")),
+    (("Y_HAT", "Y"), ("estimate", "target")),
+    (("a", "b"), ("estimate", "target")),  # nothing to read: the template's order
+    ((), ("estimate", "target")),
+])
+def test_loss_order(params, order):
+    assert tuple(loss_order(list(params))) == order
+
+
+def through_the_pipe(value):
+    """encode, JSON without nan/inf (what the pipe carries), decode."""
+    return decode(json.loads(json.dumps(encode(value), allow_nan=False)))
+
+
+@pytest.mark.parametrize("value", [0.0, -2.5, 1e300, 5e-324, 3, np.float32(0.25), np.int64(-7)])
+def test_numbers_round_trip(value):
+    decoded = through_the_pipe(value)
+    assert isinstance(decoded, np.float64)
+    assert decoded == float(value)
+
+
+def test_negative_zero_keeps_its_sign():
+    assert math.copysign(1.0, through_the_pipe(-0.0)) == -1.0
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf])
+def test_infinities_round_trip(value):
+    assert through_the_pipe(value) == value
+
+
+def test_nan_round_trips():
+    assert math.isnan(through_the_pipe(float("nan")))
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(6, dtype=np.float64).reshape(2, 3) / 7,
+    np.array([1.0, np.nan, np.inf, -np.inf]),
+    np.arange(4, dtype=np.int32).reshape(4, 1),
+    np.zeros((0,)),
+    np.array(2.5),
+], ids=["float-2x3", "nonfinite", "int-4x1", "empty", "0-d"])
+def test_arrays_round_trip(array):
+    decoded = through_the_pipe(array)
+    assert isinstance(decoded, np.ndarray)
+    assert decoded.dtype == np.float64
+    assert decoded.shape == array.shape
+    assert np.array_equal(decoded, array.astype(np.float64), equal_nan=True)
+
+
+@pytest.mark.parametrize("value, type_name", [
+    (1 + 2j, "complex"),
+    (np.array([1 + 1j, 2]), "numpy array of dtype complex128"),
+    (None, "NoneType"),
+    ("hello", "str"),
+    (True, "bool"),
+    ([1.0, 2.0], "list"),
+])
+def test_other_values_are_opaque(value, type_name):
+    decoded = through_the_pipe(value)
+    assert isinstance(decoded, Opaque)
+    assert decoded.type == type_name
+    assert decoded.repr == repr(value)
+
+
+def test_opaque_values_compare_by_type_and_repr():
+    assert through_the_pipe("hello") == through_the_pipe("hello")
+    assert through_the_pipe("hello") != through_the_pipe("world")
+    assert through_the_pipe(None) != through_the_pipe("None")
+
+
+def test_long_repr_is_truncated():
+    decoded = through_the_pipe("x" * 10_000)
+    assert isinstance(decoded, Opaque) and len(decoded.repr) < 1000
+
+
+def test_raised_round_trips():
+    raised = Raised("ZeroDivisionError", "division by zero", 12, False)
+    assert through_the_pipe(raised) == raised
+
+
+def test_unknown_wire_value_is_refused():
+    with pytest.raises(ValueError):
+        decode({"t": "pickle", "data": "..."})
+    with pytest.raises(ValueError):
+        decode({"t": "num", "v": "1e5"})
