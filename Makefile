@@ -1,5 +1,7 @@
 # The newcomer's two commands: `make grade` and `make test`. Both install what they need into .venv.
-PYTHON ?= python3
+# When the grader runs as root, student code runs as an unprivileged user, who must be able to
+# read the interpreter's library: prefer the system Python (under /usr) to one in root's home.
+PYTHON ?= $(shell for p in /usr/bin/python3 python3; do $$p -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 SUBMISSION ?= student_template/backprop.py

@@ -10,42 +10,73 @@ import os
 import sys
 
 
-def main(argv=None):
-    path, request_fd, answer_fd = (argv or sys.argv[1:])[:3]
-    requests = os.fdopen(int(request_fd), "r", encoding="utf-8")
-    answers = os.fdopen(int(answer_fd), "w", encoding="utf-8")
-    namespace, load_error = load(path)
+def main(argv):
+    config, request_fd, answer_fd = json.loads(argv[0]), int(argv[1]), int(argv[2])
+    requests = os.fdopen(request_fd, "r", encoding="utf-8")
+    answers = os.fdopen(answer_fd, "w", encoding="utf-8")
+    path, limits = config["path"], config["limits"]
+    source = read(path)
+    preload()
+    from grader import confine, scenario
+
+    confine.confine(limits)
+    namespace, load_error = load(path, source)
     send(answers, {"ready": True, "load_error": load_error})
-    from grader import scenario
-
     for line in requests:
-        records = scenario.run(namespace, json.loads(line)["ops"], source_path=path)
-        send(answers, {"records": records})
+        confine.allow_cpu(limits["cpu_seconds"])
+        try:
+            send(answers, {"records": scenario.run(namespace, json.loads(line)["ops"], source_path=path)})
+        except Exception as error:  # the submission broke the interpreter itself (e.g. patched numpy)
+            send(answers, {"broken": f"{type(error).__name__}: {error}"[:500]})
 
 
-def load(path):
-    """Executes the submission as a module; keeps what it defined before any error."""
+# imported before the child drops its privileges: the unprivileged user may not be able to read
+# the interpreter's library, and numpy loads some submodules lazily
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "math", "random",
+           "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")
+
+
+def preload():
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
+def read(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        return error
+
+
+def load(path, source):
+    """Executes the submission statement by statement, like a notebook run with errors allowed:
+    a failing `import torch` at the top costs what needs torch, not every definition after it.
+    Returns the namespace and the first error (None if none)."""
+    import ast
+
     from grader import scenario, wire
 
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
+    if isinstance(source, OSError):
+        return namespace, wire.encode(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
-        with open(path, "rb") as handle:
-            code = compile(handle.read(), path, "exec")
+        tree = ast.parse(source, path)
     except SyntaxError as error:
         return namespace, wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno))
     except (UnicodeDecodeError, ValueError) as error:
-        return namespace, wire.encode(wire.Raised(type(error).__name__, str(error)[:wire.REPR_LIMIT]))
-    try:
-        exec(code, namespace)
-    except scenario.CAUGHT as error:
-        return namespace, scenario.Interpreter(namespace, path).raised(error, None)
-    return namespace, None
+        return namespace, wire.encode(wire.Raised("SyntaxError", str(error)[:wire.REPR_LIMIT]))
+    first_error = None
+    for statement in tree.body:
+        try:
+            exec(compile(ast.Module([statement], type_ignores=[]), path, "exec"), namespace)
+        except scenario.CAUGHT as error:
+            first_error = first_error or scenario.Interpreter(namespace, path).raised(error, None)
+    return namespace, first_error
 
 
 def send(stream, message):
     stream.write(json.dumps(message) + "\n")
     stream.flush()
-
-
-if __name__ == "__main__":
-    main()

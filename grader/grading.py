@@ -1,5 +1,6 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 from dataclasses import replace
+from pathlib import Path
 from typing import NamedTuple
 
 import reference.backprop
@@ -8,9 +9,10 @@ from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.diagnose import collect, from_errors, from_mutants
 from grader.inputs import make_inputs
-from grader.results import CheckResult, GradeResult
+from grader.diagnoses import ERROR_TYPES
+from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner
-from grader.sandbox import Failure, Sandbox
+from grader.sandbox import Failure, Sandbox, hide_from_child
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -34,6 +36,7 @@ class Grading:
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)
         self.reference = LocalRunner(vars(reference.backprop))
+        hide_from_child(Path(reference.backprop.__file__).parent, rubric.path)
         self.locations = {}
         self.training = None
 
@@ -44,11 +47,13 @@ class Grading:
             plans = [self.plan(checks[spec.id], spec) for spec in self.rubric.checks.values()]
             sandbox.ready()
             results = [self.grade(plan, sandbox) for plan in plans]
-            output = sandbox.captured_output()
+        diagnoses = collect(results, self.rubric.diagnoses, self.locations)
+        named = {d.id for d in diagnoses}
         return GradeResult(
             assignment=self.rubric.assignment, submission=self.submission.given, seed=self.seed,
-            checks=results, diagnoses=collect(results, self.rubric.diagnoses, self.locations),
-            training=self.training, grader_version=__version__, output=output)
+            checks=results, diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
+            training=self.training, grader_version=__version__, output=sandbox.captured_output(),
+            notes=self.notes(sandbox))
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
@@ -92,9 +97,24 @@ class Grading:
         where = f" at line {line}" if line else ""
         return self.result(spec, "error", f"{show(problem)}{where}", [diagnosis_id], 0.0)
 
+    def load_diagnoses(self, sandbox):
+        """An exit or a limit hit while loading the file is named even if no check paid for it."""
+        load = sandbox.load_error
+        if not isinstance(load, Raised) or load.type not in ERROR_TYPES or load.type == "SyntaxError":
+            return []
+        diagnosis_id = ERROR_TYPES[load.type]
+        text = self.rubric.diagnoses[diagnosis_id]
+        return [Diagnosis(diagnosis_id, text.title, text.hint, [], self.submission.at(load.line))]
+
+    def notes(self, sandbox):
+        load = sandbox.load_error
+        if not isinstance(load, Raised) or load.type == "SyntaxError":
+            return []  # a syntax error is a diagnosis of its own
+        return [f"Loading your file raised {load} at line {load.line}; the statements after it still ran."]
+
     def explain(self, message, spec, sandbox):
         load = sandbox.load_error
-        note = f"\n(loading your file stopped at line {load.line}: {load})" if isinstance(load, Raised) else ""
+        note = f"\n(loading your file raised {load} at line {load.line})" if isinstance(load, Raised) else ""
         return f"{message}\n{spec.feedback}{note}"
 
     def result(self, spec, status, message, diagnoses, score):

@@ -43,6 +43,7 @@ class GradeResult:
     training: Training | None
     grader_version: str
     output: str = ""  # what the submission printed, truncated: shown, never scored
+    notes: list = field(default_factory=list)  # what the student should know beyond the checks
 
     @property
     def score(self):
@@ -66,6 +67,8 @@ class GradeResult:
                 "w": finite(self.training.w), "b": finite(self.training.b),
                 "losses": [finite(v) for v in self.training.losses]},
             "grader_version": self.grader_version,
+            "notes": self.notes,
+            "output": self.output,
         }
 
 

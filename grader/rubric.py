@@ -67,8 +67,11 @@ SCHEMA = _object({
     "assignment": TEXT,
     "total": _number(0, exclusive=True),
     "seed": {"type": "integer", "minimum": 0},
-    "limits": _object({"check_seconds": _number(0, True), "load_seconds": _number(0, True),
-                       "memory_mb": {"type": "integer", "minimum": 64}}),
+    "limits": _object({"check_seconds": _number(0, True), "cpu_seconds": _number(0, True),
+                       "load_seconds": _number(0, True), "memory_mb": {"type": "integer", "minimum": 64},
+                       "file_size_mb": {"type": "integer", "minimum": 1},
+                       "processes": {"type": "integer", "minimum": 1},
+                       "output_kb": {"type": "integer", "minimum": 1}}),
     "tolerance": TOLERANCE,
     "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
     "training": _object({

@@ -1,34 +1,40 @@
 """The parent's side of the child process that runs student code (DESIGN.md principles 1-3).
 
-Everything that decides how student code is confined lives here: how the child is started,
-what it may use, how long each request may take, and what happens when it dies.
+Everything that decides how student code is confined lives here and in `grader.confine` (its
+half inside the child): how the child is started, what it may use, how long each request may
+take, what it may print, and what happens when it hangs or dies.
 """
 import json
 import os
-import resource
 import selectors
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from grader import wire
+from grader import confine, wire
 
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.child import main; main(sys.argv[2:])"
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
-OUTPUT_CAP = 64 * 1024
+TOKEN_VARIABLE = "BACKPROP_GRADER_SANDBOX"  # marks every process the child starts, to find them all
 
 
 @dataclass(frozen=True)
 class Limits:
-    check_seconds: float = 5.0
-    load_seconds: float = 10.0
-    memory_mb: int = 1024  # address space of the child
+    check_seconds: float = 3.0  # wall time of one check
+    cpu_seconds: float = 3.0  # CPU time of one check
+    load_seconds: float = 10.0  # wall time to load (import) the submission
+    memory_mb: int = 1024  # address space
+    file_size_mb: int = 16  # largest file the child may write
+    processes: int = 64  # processes and threads of the unprivileged user (when the grader is root)
+    output_kb: int = 64  # of stdout, and of stderr, kept for the report
 
 
 @dataclass(frozen=True)
@@ -42,18 +48,24 @@ class Failure:
         return self.detail
 
 
+DEATHS = {signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check was reached"),
+          signal.SIGXFSZ: Failure("crash", "the process wrote a file larger than the limit")}
+
+
 class Sandbox:
     """One child at a time; a failed request kills it and the next request starts a fresh one."""
 
     def __init__(self, submission, limits=Limits()):
-        self.submission = str(submission)
+        self.submission = os.path.abspath(submission)
         self.limits = limits
         self.process = None
         self.load_error = None
         self.load_failure = None  # the child could not even load the submission: not worth retrying
-        self.workdir = None
         self.loaded = False
-        self.output = tempfile.TemporaryFile()
+        self.token = uuid.uuid4().hex
+        cap = limits.output_kb * 1024
+        self.stdout, self.stderr = Capture(cap), Capture(cap)
+        become_subreaper()
 
     def __enter__(self):
         self.start()
@@ -64,23 +76,22 @@ class Sandbox:
 
     def start(self):
         self.workdir = tempfile.mkdtemp(prefix="grader-")
+        if os.geteuid() == 0:  # the child drops to the unprivileged user, who must own its workdir
+            os.chown(self.workdir, confine.UNPRIVILEGED_UID, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
         self.from_child, from_child_write = os.pipe()
+        config = json.dumps({"path": self.submission, "limits": asdict(self.limits)})
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOTSTRAP, GRADER_PARENT, os.path.abspath(self.submission),
-             str(to_child_read), str(from_child_write)],
+            [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, config, str(to_child_read),
+             str(from_child_write)],
             pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL,
-            stdout=self.output, stderr=subprocess.STDOUT, cwd=self.workdir,
-            env=child_environment(), start_new_session=True, preexec_fn=self.confine)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir,
+            env=child_environment(self.token), start_new_session=True)
         os.close(to_child_read)
         os.close(from_child_write)
+        self.readers = [self.stdout.follow(self.process.stdout), self.stderr.follow(self.process.stderr)]
         self.pending = b""
         self.loaded = False
-
-    def confine(self):
-        """Runs in the child between fork and exec: limits that student code cannot lift."""
-        memory = self.limits.memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 
     def ready(self):
         """Waits for the child to load the submission; returns a Failure or None."""
@@ -105,10 +116,12 @@ class Sandbox:
         try:
             os.write(self.to_child, (json.dumps({"ops": ops}) + "\n").encode())
         except BrokenPipeError:
-            return self.fail(Failure("crash", "the process running the submission had exited"))
+            return self.fail(self.death())
         answer = self.receive(seconds or self.limits.check_seconds)
         if isinstance(answer, Failure):
             return self.fail(answer)
+        if "broken" in answer:
+            return self.fail(Failure("crash", f"the check could not run: {answer['broken']}"))
         return answer["records"]
 
     def receive(self, seconds):
@@ -118,7 +131,7 @@ class Sandbox:
             while b"\n" not in self.pending:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
-                    return Failure("timeout", f"no answer within {seconds:g} s")
+                    return Failure("timeout", f"no answer within the time limit of {seconds:g} s")
                 chunk = os.read(self.from_child, 1 << 16)
                 if not chunk:
                     return self.death()
@@ -132,9 +145,13 @@ class Sandbox:
             return Failure("crash", "the submission corrupted the answer channel")
 
     def death(self):
-        code = self.process.wait()
+        try:
+            code = self.process.wait(timeout=self.limits.check_seconds)
+        except subprocess.TimeoutExpired:  # it closed the channel but lives on
+            return Failure("crash", "the process closed its answer channel")
         if code < 0:
-            return Failure("crash", f"the process was killed by signal {signal.Signals(-code).name}")
+            number = -code
+            return DEATHS.get(number, Failure("crash", f"the process was killed by signal {signal.Signals(number).name}"))
         return Failure("crash", f"the process exited with code {code}")
 
     def fail(self, failure):
@@ -142,30 +159,104 @@ class Sandbox:
         return failure
 
     def stop(self):
-        """Kills the child's whole process group, so nothing it started outlives the check."""
+        """Kills the child and everything it started, even what left its process group."""
         if self.process is None:
             return
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        for _ in range(3):  # a process forking in a loop may add more while the first are killed
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            if not kill_marked(self.token, spare=self.process.pid):
+                break
         self.process.wait()
+        for reader in self.readers:
+            reader.join(timeout=1)
         for fd in (self.to_child, self.from_child):
             os.close(fd)
         self.process = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def captured_output(self):
-        self.output.seek(0)
-        return self.output.read(OUTPUT_CAP).decode("utf-8", "replace")
+        """What the submission printed, each stream cut at the limit."""
+        return self.stdout.text("stdout") + self.stderr.text("stderr")
 
     def close(self):
         self.stop()
-        self.output.close()
 
 
-def child_environment():
-    keep = ("PATH", "LANG", "LC_ALL", "HOME", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+class Capture:
+    """Keeps the first `cap` bytes of a stream and discards the rest as fast as it comes."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.kept = bytearray()
+        self.total = 0
+
+    def follow(self, stream):
+        thread = threading.Thread(target=self.drain, args=(stream,), daemon=True)
+        thread.start()
+        return thread
+
+    def drain(self, stream):
+        with stream:
+            while chunk := stream.read1(1 << 16):
+                self.total += len(chunk)
+                room = self.cap - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+
+    def text(self, name):
+        if not self.total:
+            return ""
+        cut = f"\n[… {self.total - len(self.kept)} more bytes not kept]" if self.total > len(self.kept) else ""
+        return f"--- {name} ---\n{self.kept.decode('utf-8', 'replace')}{cut}\n"
+
+
+def hide_from_child(*paths):
+    """When the grader runs as root, its child runs as an unprivileged user: the reference, the
+    mutants and the rubric are made unreadable to that user (as in an LMS container)."""
+    if os.geteuid() != 0:
+        return
+    for path in paths:
+        os.chmod(path, 0o700 if os.path.isdir(path) else 0o600)
+
+
+def child_environment(token):
+    keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0",
+               HOME="/nonexistent", **{TOKEN_VARIABLE: token})
     return env
+
+
+def become_subreaper():
+    """Orphans of the child (a daemon it started) become the grader's, so they can be reaped."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_CHILD_SUBREAPER = 36
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def kill_marked(token, spare):
+    """Kills every process carrying the sandbox's token in its environment and reaps those
+    handed to the grader as orphans; `spare` (the child, reaped by its Popen) is killed only."""
+    marker = f"{TOKEN_VARIABLE}={token}".encode()
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+        except (OSError, ValueError):
+            continue
+    for pid in killed:
+        if pid != spare:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:  # not an orphan of ours: its own parent reaps it
+                pass
+    return len(killed)

@@ -10,6 +10,8 @@ def render(result):
     console = Console(record=True, file=_Discard(), width=100, color_system=None, soft_wrap=True)
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     console.print(f"Score: {result.score:g} / {result.max_score:g}\n")
+    for note in result.notes:
+        console.print(Text(f"Note: {note}\n"))
     console.print(checks_table(result), soft_wrap=False)
     if result.diagnoses:
         console.print("\nWhat is wrong, and where:", style="bold")
@@ -25,9 +27,16 @@ def render(result):
             for line in check.message.splitlines():
                 console.print(Text(f"    {line}"))
     if result.training is not None:
-        console.print(Text(f"\nTraining run with your classes: w = {result.training.w:.4f}, "
-                           f"b = {result.training.b:.4f} (target w = 0.5, b = 2)"))
+        console.print(Text(f"\nTraining run with your classes: {training_summary(result.training)}"))
+    if result.output:
+        console.print(Text(f"\nWhat your code printed (not graded):\n{result.output}"))
     return console.export_text()
+
+
+def training_summary(training):
+    if not training.losses:
+        return "it stopped before its first step."
+    return f"w = {training.w:.4f}, b = {training.b:.4f} after {len(training.losses)} steps (target w = 0.5, b = 2)"
 
 
 def checks_table(result):
