@@ -8,6 +8,7 @@ import argparse
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +19,14 @@ SUBMISSIONS = {
     "template (not implemented)": ROOT / "student_template" / "backprop.py",
 }
 BASELINE = [sys.executable, "-c", "import numpy"]
+# the last commit before the sandbox was hardened (time limits only, no other confinement)
+BEFORE_HARDENING = "9c8e266588fad28fc0d4eab93cfc71378301397a"
+REFERENCE_SOURCE = SUBMISSIONS["reference"].read_text()
+HANGING = {
+    "infinite loop at import": "while True:\n    pass\n" + REFERENCE_SOURCE,
+    "infinite loop in my_exp.backward": REFERENCE_SOURCE.replace(
+        "        return grad * self.output", "        while True:\n            pass"),
+}
 
 
 def tree_rss_kb(pid):
@@ -35,10 +44,10 @@ def tree_rss_kb(pid):
     return total
 
 
-def measure(command):
-    """(wall seconds, peak MiB) of one run of command."""
+def measure(command, tree=ROOT):
+    """(wall seconds, peak MiB) of one run of command in the source tree `tree`."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
         peak = max(peak, tree_rss_kb(process.pid))
@@ -53,26 +62,53 @@ def summarize(label, runs, baseline_median):
     times = [t for t, _ in runs]
     median = statistics.median(times)
     print(f"{label:45s} median {median:6.3f} s  (min {min(times):.3f}, max {max(times):.3f})  "
-          f"{median / baseline_median:4.1f}× baseline  peak {max(m for _, m in runs):6.1f} MiB")
-    return median
+          f"{median / baseline_median:5.2f}× baseline  peak {max(m for _, m in runs):6.1f} MiB")
+
+
+def grade_command(path, tree=ROOT):
+    return [sys.executable, "-m", "grader", "grade", str(path), "--format", "json"], tree
+
+
+def interleaved(commands, runs):
+    """Runs every command `runs` times, interleaved, so that load on the machine hits all alike."""
+    results = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, (command, tree) in commands.items():
+            results[name].append(measure(command, tree))
+    return results
+
+
+def report(results, baseline_name):
+    baseline = statistics.median(t for t, _ in results[baseline_name])
+    for name, runs in results.items():
+        summarize(name, runs, baseline)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--hanging-runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"{args.runs} runs each, interleaved; python {sys.version.split()[0]}")
-    commands = {"baseline: python -c 'import numpy'": BASELINE}
-    commands.update({name: [sys.executable, "-m", "grader", "grade", str(path), "--format", "json"]
-                     for name, path in SUBMISSIONS.items()})
-    runs = {name: [] for name in commands}
-    for _ in range(args.runs):  # interleaved, so that load on the machine hits all alike
-        for name, command in commands.items():
-            runs[name].append(measure(command))
-    baseline = statistics.median(t for t, _ in runs[next(iter(runs))])
-    for name in commands:
-        summarize(name, runs[name], baseline)
-    print("targets: grading median <= 0.5 s and peak <= 150 MiB")
+    print(f"python {sys.version.split()[0]}; {args.runs} runs each, interleaved\n")
+    with tempfile.TemporaryDirectory() as scratch:
+        before = Path(scratch) / "before"
+        before.mkdir()
+        archive = subprocess.run(["git", "archive", BEFORE_HARDENING], cwd=ROOT, capture_output=True, check=True)
+        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
+        commands = {"baseline: python -c 'import numpy'": (BASELINE, ROOT)}
+        commands.update({name: grade_command(path) for name, path in SUBMISSIONS.items()})
+        commands["reference, sandbox before hardening"] = grade_command(SUBMISSIONS["reference"], before)
+        report(interleaved(commands, args.runs), "baseline: python -c 'import numpy'")
+        print("targets: grading median <= 0.5 s, peak <= 150 MiB; hardened <= 1.1 x before hardening\n")
+
+        hanging = {}
+        for name, source in HANGING.items():
+            path = Path(scratch) / f"{len(hanging)}.py"
+            path.write_text(source)
+            hanging[name] = grade_command(path)
+        print(f"hanging submissions, end to end with the default rubric ({args.hanging_runs} runs each):")
+        report(interleaved({"reference": grade_command(SUBMISSIONS["reference"]), **hanging}, args.hanging_runs),
+               "reference")
 
 
 if __name__ == "__main__":

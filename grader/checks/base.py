@@ -99,6 +99,12 @@ def agree(a, b, tolerance):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
 
 
+def central_difference(plus, minus, h):
+    """(f(x+h) − f(x−h)) / 2h; when either side is not a number (an error), that value instead."""
+    not_numbers = [v for v in (plus, minus) if not is_numeric(v)]
+    return not_numbers[0] if not_numbers else (plus - minus) / (2 * h)
+
+
 def is_numeric(value):
     return isinstance(value, (np.ndarray, np.floating, float, int))
 

@@ -2,9 +2,8 @@
 a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
-from grader.checks.base import Check, arg, call, finite_difference_verdict, new, num, ref, state
+from grader.checks.base import Check, arg, call, central_difference, finite_difference_verdict, new, num, ref, state
 from grader.checks.base import value as result
-from grader.checks.layers import is_number
 from grader import wire
 from grader.wire import Raised
 
@@ -186,10 +185,8 @@ class LossFiniteDifferences(LossCheck):
     def observe(self, records, ctx):
         observation = {}
         for i, (e, t) in enumerate(ctx.inputs.losses):
-            plus, minus = result(records, f"fd+{i}"), result(records, f"fd-{i}")
             h = ctx.fd_step * max(1.0, abs(e))
-            fd = (plus - minus) / (2 * h) if is_number(plus) and is_number(minus) else (
-                plus if not is_number(plus) else minus)
+            fd = central_difference(result(records, f"fd+{i}"), result(records, f"fd-{i}"), h)
             observation[f"gradient saved by {self.case(e, t)}"] = loss_gradient(records, i)
             observation[f"finite difference of the loss returned by {self.case(e, t)}"] = fd
         return observation

@@ -2,8 +2,8 @@
 finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
-from grader.checks.base import (Check, Finding, agree, arg, call, finite_difference_verdict, new, num, ref,
-                                show, state, value)
+from grader.checks.base import (Check, Finding, agree, arg, call, central_difference, finite_difference_verdict,
+                                is_numeric, new, num, ref, show, state, value)
 from grader.diagnoses import ERROR_TYPES
 from grader.wire import Raised
 
@@ -162,7 +162,7 @@ class Arrays(LayerCheck):
                     whole, each, c.x.shape, ctx)
             after = value(records, f"input{i}")
             observation[f"the input array after forward on {shape}"] = Finding(
-                is_number(after) and np.array_equal(after, c.x), f"forward changed it to {show(after)}")
+                is_numeric(after) and np.array_equal(after, c.x), f"forward changed it to {show(after)}")
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
@@ -176,7 +176,7 @@ class Arrays(LayerCheck):
 def elementwise(whole, each, shape, ctx):
     if isinstance(whole, Raised):
         return whole
-    if not all(is_number(v) and np.ndim(v) == 0 for v in each):
+    if not all(is_numeric(v) and np.ndim(v) == 0 for v in each):
         return Finding(True)  # the scalar checks report what is wrong element by element
     expected = np.array(each, dtype=float).reshape(shape)
     return Finding(agree(whole, expected, ctx.tolerance),
@@ -201,7 +201,6 @@ class IndependentInstances(LayerCheck):
         return together + alone
 
     def observe(self, records, ctx):
-        first, second = self.cases(ctx)
         return {f"backward of the {which} of two instances used in turn, against the same instance alone":
                 elementwise(backward_value(records, i), [backward_value(records, i + 2)], (), ctx)
                 for i, which in enumerate(("first", "second"))}
@@ -227,9 +226,10 @@ def backward_value(records, i):
 def saved_gradient(records, i, param, lr):
     """The gradient backward saved for the parameter, wherever the student keeps it.
 
-    Candidates are the attributes backward created or changed (failing that, those it could have
-    rewritten with the same value: neither the parameter nor a cache of forward's). When there are several, the one
-    the student's step actually moved the parameter by wins, so extra attributes game nothing.
+    Candidates are the attributes backward created or changed (failing that, those it may have
+    rewritten with the same value: neither the parameter nor a cache of forward's). When there are
+    several, the one the student's step actually moved the parameter by wins, so extra attributes
+    game nothing.
     Returns (gradient or None, parameter attribute or None).
     """
     if isinstance(value(records, f"bwd{i}"), Raised) and not changed(records, f"fwd{i}", f"bwd{i}"):
@@ -298,14 +298,8 @@ def step_size(x, relative):
 
 
 def central(records, prefix, i, h):
-    plus, minus = value(records, f"{prefix}+{i}"), value(records, f"{prefix}-{i}")
-    not_numbers = [v for v in (plus, minus) if not is_number(v)]
-    return not_numbers[0] if not_numbers else (plus - minus) / (2 * h)
+    return central_difference(value(records, f"{prefix}+{i}"), value(records, f"{prefix}-{i}"), h)
 
 
 def times(grad, fd):
-    return grad * fd if is_number(fd) else fd
-
-
-def is_number(v):
-    return isinstance(v, (np.ndarray, np.floating, float))
+    return grad * fd if is_numeric(fd) else fd
