@@ -12,6 +12,7 @@ import sys
 
 def main(argv):
     config, request_fd, answer_fd = json.loads(argv[0]), int(argv[1]), int(argv[2])
+    original = os.getpid()
     requests = os.fdopen(request_fd, "r", encoding="utf-8")
     answers = os.fdopen(answer_fd, "w", encoding="utf-8")
     path, limits = config["path"], config["limits"]
@@ -20,14 +21,47 @@ def main(argv):
     from grader import confine, scenario
 
     confine.confine(limits)
+    cap_output(limits["output_kb"] * 1024)
     namespace, load_error = load(path, source)
-    send(answers, {"ready": True, "load_error": load_error})
+    answer(answers, original, {"ready": True, "load_error": load_error})
     for line in requests:
         confine.allow_cpu(limits["cpu_seconds"])
         try:
-            send(answers, {"records": scenario.run(namespace, json.loads(line)["ops"], source_path=path)})
+            message = {"records": scenario.run(namespace, json.loads(line)["ops"], source_path=path)}
         except Exception as error:  # the submission broke the interpreter itself (e.g. patched numpy)
-            send(answers, {"broken": f"{type(error).__name__}: {error}"[:500]})
+            message = {"broken": f"{type(error).__name__}: {error}"[:500]}
+        answer(answers, original, message)
+
+
+def answer(stream, original, message):
+    """Only the child itself answers: a copy the submission forked leaves without a word."""
+    if os.getpid() != original:
+        os._exit(0)
+    stream.write(json.dumps(message) + "\n")
+    stream.flush()
+
+
+class CappedStream:
+    """stdout or stderr that passes on the first `cap` characters and drops the rest on the spot,
+    so printing in a loop costs the submission nothing but its own time."""
+
+    def __init__(self, stream, cap):
+        self.stream, self.room = stream, cap
+
+    def write(self, text):
+        if self.room > 0:
+            self.stream.write(text[:self.room])
+            self.room -= len(text[:self.room])
+            if self.room <= 0:
+                self.stream.write("\n[… output cut at the limit]\n")
+        return len(text)
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+
+def cap_output(cap):
+    sys.stdout, sys.stderr = CappedStream(sys.stdout, cap), CappedStream(sys.stderr, cap)
 
 
 # imported before the child drops its privileges: the unprivileged user may not be able to read
@@ -63,7 +97,7 @@ def load(path, source):
     if isinstance(source, OSError):
         return namespace, wire.encode(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
-        tree = ast.parse(source, path)
+        tree = ast.parse(decode(source), path)
     except SyntaxError as error:
         return namespace, wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno))
     except (UnicodeDecodeError, ValueError) as error:
@@ -77,6 +111,15 @@ def load(path, source):
     return namespace, first_error
 
 
-def send(stream, message):
-    stream.write(json.dumps(message) + "\n")
-    stream.flush()
+def decode(source):
+    """The source as text, strictly as Python reads a file (BOM and coding line honoured)."""
+    import io
+    import tokenize
+
+    encoding, _ = tokenize.detect_encoding(io.BytesIO(source).readline)
+    try:
+        return source.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = source[:error.start].count(b"\n") + 1
+        raise SyntaxError(f"the file is not valid {encoding} text (byte 0x{source[error.start]:02x} "
+                          f"on line {line}); save it as UTF-8", ("", line, 0, "")) from None

@@ -1,6 +1,5 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 from dataclasses import replace
-from pathlib import Path
 from typing import NamedTuple
 
 import reference.backprop
@@ -36,7 +35,7 @@ class Grading:
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)
         self.reference = LocalRunner(vars(reference.backprop))
-        hide_from_child(Path(reference.backprop.__file__).parent, rubric.path)
+        hide_from_child(rubric.path)
         self.locations = {}
         self.training = None
 

@@ -90,6 +90,7 @@ class Sandbox:
         os.close(to_child_read)
         os.close(from_child_write)
         self.readers = [self.stdout.follow(self.process.stdout), self.stderr.follow(self.process.stderr)]
+        self.started = start_time(self.process.pid)
         self.pending = b""
         self.loaded = False
 
@@ -122,6 +123,8 @@ class Sandbox:
             return self.fail(answer)
         if "broken" in answer:
             return self.fail(Failure("crash", f"the check could not run: {answer['broken']}"))
+        if not isinstance(answer.get("records"), dict):
+            return self.fail(Failure("crash", "the submission corrupted the answer channel"))
         return answer["records"]
 
     def receive(self, seconds):
@@ -163,13 +166,17 @@ class Sandbox:
         if self.process is None:
             return
         for _ in range(3):  # a process forking in a loop may add more while the first are killed
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            if not kill_marked(self.token, spare=self.process.pid):
+            marked = marked_processes(self.token)  # found while alive: a zombie shows no environment
+            for kill, target in [(os.killpg, self.process.pid)] + [(os.kill, pid) for pid in marked]:
+                try:
+                    kill(target, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            reap([pid for pid in marked if pid != self.process.pid])
+            if not marked - {self.process.pid}:
                 break
         self.process.wait()
+        reap(orphaned_zombies(since=self.started))
         for reader in self.readers:
             reader.join(timeout=1)
         for fd in (self.to_child, self.from_child):
@@ -209,17 +216,24 @@ class Capture:
     def text(self, name):
         if not self.total:
             return ""
-        cut = f"\n[… {self.total - len(self.kept)} more bytes not kept]" if self.total > len(self.kept) else ""
+        cut = "\n[… output cut at the limit]" if self.total > len(self.kept) else ""
         return f"--- {name} ---\n{self.kept.decode('utf-8', 'replace')}{cut}\n"
 
 
-def hide_from_child(*paths):
+# what holds solutions in the grader's own tree: the reference and its mutants, the git history,
+# the tests' correct submissions
+PRIVATE = ("reference", ".git", "tests")
+
+
+def hide_from_child(rubric):
     """When the grader runs as root, its child runs as an unprivileged user: the reference, the
-    mutants and the rubric are made unreadable to that user (as in an LMS container)."""
+    mutants, the rubric and whatever else of the grader's tree holds a solution are made
+    unreadable to that user (as in an LMS container)."""
     if os.geteuid() != 0:
         return
-    for path in paths:
-        os.chmod(path, 0o700 if os.path.isdir(path) else 0o600)
+    for path in [Path(GRADER_PARENT) / name for name in PRIVATE] + [Path(rubric)]:
+        if path.exists():
+            os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
 def child_environment(token):
@@ -239,24 +253,57 @@ def become_subreaper():
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def kill_marked(token, spare):
-    """Kills every process carrying the sandbox's token in its environment and reaps those
-    handed to the grader as orphans; `spare` (the child, reaped by its Popen) is killed only."""
+def marked_processes(token):
+    """Every process carrying the sandbox's token in its environment: the child and all it started."""
     marker = f"{TOKEN_VARIABLE}={token}".encode()
-    killed = []
+    found = set()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "environ").read_bytes().split(b"\0"):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed.append(int(entry.name))
-        except (OSError, ValueError):
-            continue
-    for pid in killed:
-        if pid != spare:
+        if entry.name.isdigit():
             try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:  # not an orphan of ours: its own parent reaps it
-                pass
-    return len(killed)
+                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                    found.add(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def stat_fields(pid):
+    """/proc/PID/stat after the command name: state, ppid, …, start time (index 19); [] if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return []
+
+
+def start_time(pid):
+    """When a process started, in clock ticks since boot (0 if it is gone)."""
+    fields = stat_fields(pid)
+    return int(fields[19]) if fields else 0
+
+
+def orphaned_zombies(since):
+    """Dead processes handed to the grader (as subreaper) that started with or after the child:
+    those its descendants left unreaped, which carry no environment any more to be recognised by."""
+    zombies = []
+    for entry in Path("/proc").iterdir():
+        fields = stat_fields(entry.name) if entry.name.isdigit() else []
+        if fields and fields[0] == "Z" and int(fields[1]) == os.getpid() and int(fields[19]) >= since:
+            zombies.append(int(entry.name))
+    return zombies
+
+
+def reap(pids, seconds=2.0):
+    """Waits for killed processes: an orphan handed to the grader is collected (no zombie left),
+    any other disappears once its own parent, killed too, is gone."""
+    deadline = time.monotonic() + seconds
+    pending = set(pids)
+    while pending and time.monotonic() < deadline:
+        for pid in list(pending):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    pending.discard(pid)
+            except ChildProcessError:  # not (yet) ours: gone, or waiting to be handed over
+                if not os.path.exists(f"/proc/{pid}"):
+                    pending.discard(pid)
+        if pending:
+            time.sleep(0.002)

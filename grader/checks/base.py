@@ -116,7 +116,7 @@ def show(value):
         where = f" (line {value.line})" if value.line else ""
         return f"an error, {value}{where}"
     if isinstance(value, np.ndarray) and value.ndim:
-        return "array " + np.array2string(value, precision=6, separator=", ", threshold=12)
+        return f"array of shape {value.shape} " + np.array2string(value, precision=6, separator=", ", threshold=12)
     if isinstance(value, (float, np.floating)):
         return f"{float(value):.6g}"
     return str(value)
