@@ -60,7 +60,7 @@ def measure(command, tree=ROOT):
 
 def summarize(label, runs, baseline_median):
     times = [t for t, _ in runs]
-    median = statistics.median(times)
+    median = median_time(runs)
     print(f"{label:45s} median {median:6.3f} s  (min {min(times):.3f}, max {max(times):.3f})  "
           f"{median / baseline_median:5.2f}× baseline  peak {max(m for _, m in runs):6.1f} MiB")
 
@@ -78,8 +78,12 @@ def interleaved(commands, runs):
     return results
 
 
+def median_time(runs):
+    return statistics.median(t for t, _ in runs)
+
+
 def report(results, baseline_name):
-    baseline = statistics.median(t for t, _ in results[baseline_name])
+    baseline = median_time(results[baseline_name])
     for name, runs in results.items():
         summarize(name, runs, baseline)
 
@@ -98,8 +102,11 @@ def main():
         commands = {"baseline: python -c 'import numpy'": (BASELINE, ROOT)}
         commands.update({name: grade_command(path) for name, path in SUBMISSIONS.items()})
         commands["reference, sandbox before hardening"] = grade_command(SUBMISSIONS["reference"], before)
-        report(interleaved(commands, args.runs), "baseline: python -c 'import numpy'")
-        print("targets: grading median <= 0.5 s, peak <= 150 MiB; hardened <= 1.1 x before hardening\n")
+        results = interleaved(commands, args.runs)
+        report(results, "baseline: python -c 'import numpy'")
+        ratio = median_time(results["reference"]) / median_time(results["reference, sandbox before hardening"])
+        print(f"hardened sandbox / before hardening, reference: {ratio:.2f}×")
+        print("targets: grading median <= 0.5 s, peak <= 150 MiB; hardened <= 1.1× before hardening\n")
 
         hanging = {}
         for name, source in HANGING.items():
