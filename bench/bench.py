@@ -108,6 +108,8 @@ def main():
         print(f"hardened sandbox / before hardening, reference: {ratio:.2f}×")
         print("targets: grading median <= 0.5 s, peak <= 150 MiB; hardened <= 1.1× before hardening\n")
 
+        if args.hanging_runs < 1:
+            return
         hanging = {}
         for name, source in HANGING.items():
             path = Path(scratch) / f"{len(hanging)}.py"
