@@ -20,10 +20,12 @@ def main(argv):
     preload()
     from grader import confine, scenario
 
-    confine.confine(limits)
+    notebook = path.endswith(".ipynb")
+    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"])
     cap_output(limits["output_kb"] * 1024)
-    namespace, load_error = load(path, source)
-    answer(answers, original, {"ready": True, "load_error": load_error})
+    namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
+    loaded = (load_notebook if notebook else load)(path, source, namespace, config)
+    answer(answers, original, {"ready": True, "definitions": scenario.definitions(namespace), **loaded})
     for line in requests:
         confine.allow_cpu(limits["cpu_seconds"])
         try:
@@ -64,9 +66,12 @@ def cap_output(cap):
     sys.stdout, sys.stderr = CappedStream(sys.stdout, cap), CappedStream(sys.stderr, cap)
 
 
+MAX_PROBLEMS = 20
+
 # imported before the child drops its privileges: the unprivileged user may not be able to read
 # the interpreter's library, and numpy loads some submodules lazily
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "math", "random",
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook",
+           "json", "ast", "tokenize", "io", "math", "random",
            "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")
 
 
@@ -85,30 +90,47 @@ def read(path):
         return error
 
 
-def load(path, source):
-    """Executes the submission statement by statement, like a notebook run with errors allowed:
-    a failing `import torch` at the top costs what needs torch, not every definition after it.
-    Returns the namespace and the first error (None if none)."""
+def load(path, source, namespace, config):
+    """Executes a .py submission statement by statement, like a notebook run with errors allowed:
+    a failing `import torch` at the top costs what needs torch, not every definition after it."""
     import ast
 
     from grader import scenario, wire
 
-    namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     if isinstance(source, OSError):
-        return namespace, wire.encode(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
+        return unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
         tree = ast.parse(decode(source), path)
     except SyntaxError as error:
-        return namespace, wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno))
-    except (UnicodeDecodeError, ValueError) as error:
-        return namespace, wire.encode(wire.Raised("SyntaxError", str(error)[:wire.REPR_LIMIT]))
-    first_error = None
+        return unparsed(wire.Raised("SyntaxError", error.msg or "", error.lineno))
+    except ValueError as error:
+        return unparsed(wire.Raised("SyntaxError", str(error)[:wire.REPR_LIMIT]))
+    problems = []
     for statement in tree.body:
         try:
             exec(compile(ast.Module([statement], type_ignores=[]), path, "exec"), namespace)
         except scenario.CAUGHT as error:
-            first_error = first_error or scenario.Interpreter(namespace, path).raised(error, None)
-    return namespace, first_error
+            problems.append(scenario.Interpreter(namespace, path).raised(error, None))
+    return {"unparsed": None, "problems": problems[:MAX_PROBLEMS], "notes": []}
+
+
+def load_notebook(path, source, namespace, config):
+    """Runs a notebook's code cells in order, errors allowed (see grader.notebook)."""
+    from grader import notebook, wire
+
+    if isinstance(source, OSError):
+        return unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
+    try:
+        run = notebook.run_notebook(source, namespace, config["limits"]["notebook_seconds"], config["seed"])
+    except ValueError as error:  # not JSON (the parent checks notebooks first: a last resort)
+        return unparsed(wire.Raised("SyntaxError", f"not a notebook: {error}"[:wire.REPR_LIMIT]))
+    return {"unparsed": None, "problems": run.problems[:MAX_PROBLEMS], "notes": run.notes}
+
+
+def unparsed(raised):
+    from grader import wire
+
+    return {"unparsed": wire.encode(raised), "problems": [], "notes": []}
 
 
 def decode(source):

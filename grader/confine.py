@@ -10,12 +10,12 @@ UNPRIVILEGED_UID = UNPRIVILEGED_GID = 65534  # nobody / nogroup
 CPU_BUDGET_SECONDS = 3600  # hard cap for the child's life; each check gets its own soft limit
 
 
-def confine(limits):
+def confine(limits, load_seconds):
     mib = 1024 * 1024
     hard(resource.RLIMIT_AS, limits["memory_mb"] * mib)
     hard(resource.RLIMIT_FSIZE, limits["file_size_mb"] * mib)
     hard(resource.RLIMIT_CORE, 0)
-    resource.setrlimit(resource.RLIMIT_CPU, (int(limits["load_seconds"]) + 1, CPU_BUDGET_SECONDS))
+    resource.setrlimit(resource.RLIMIT_CPU, (int(load_seconds) + 1, CPU_BUDGET_SECONDS))
     if os.geteuid() == 0:
         hard(resource.RLIMIT_NPROC, limits["processes"])  # counted per user, so only once not root
         os.setgroups([])

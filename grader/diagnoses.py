@@ -12,4 +12,4 @@ DIAGNOSIS_IDS = BEHAVIOURAL + FROM_ERRORS
 
 ERROR_TYPES = {"NotImplementedError": "not-implemented", "MissingDefinition": "missing-definition",
                "SyntaxError": "syntax-error", "SystemExit": "crash", "KeyboardInterrupt": "crash",
-               "MemoryError": "memory-limit"}
+               "MemoryError": "memory-limit", "Timeout": "timeout"}

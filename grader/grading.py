@@ -41,7 +41,7 @@ class Grading:
 
     def run(self):
         checks = all_checks()
-        with Sandbox(self.submission.path, self.rubric.limits) as sandbox:
+        with Sandbox(self.submission.path, self.rubric.limits, self.seed) as sandbox:
             # the reference runs while the child starts: the two overlap on two cores
             plans = [self.plan(checks[spec.id], spec) for spec in self.rubric.checks.values()]
             sandbox.ready()
@@ -63,15 +63,16 @@ class Grading:
 
     def grade(self, plan, sandbox):
         check, spec, ctx, ops, expected = plan
-        if isinstance(sandbox.load_error, Raised) and sandbox.load_error.type == "SyntaxError":
-            return self.unrunnable(spec, check, sandbox.load_error, "syntax-error")
+        if sandbox.loaded.unparsed:
+            return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
         answer = sandbox.run(ops)
         if isinstance(answer, Failure):
-            return self.unrunnable(spec, check, answer, answer.kind)
+            return self.unrunnable(spec, check, answer, answer.kind, sandbox)
         try:
             observed = check.observe(answer, ctx)
         except UNREADABLE:
-            return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash")
+            return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash",
+                                   sandbox)
         if hasattr(check, "training"):
             self.training = check.training(answer)
         verdict = check.verdict(observed, expected, ctx)
@@ -82,38 +83,47 @@ class Grading:
             mutants = [(m, LocalRunner(ns)) for m, ns in namespaces()]
             diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, mutants) if d not in diagnoses]
         # an error points at the line that raised it; a wrong value at the method that computed it
-        error_line = next((e.line for e in raised_in(observed) if e.line), None)
+        error = next((e for e in raised_in(observed) if e.line), None)
         for diagnosis_id in diagnoses:
-            self.locations.setdefault((spec.id, diagnosis_id),
-                                      self.submission.at(error_line) or self.submission.locate(check.subject))
+            self.locations.setdefault((spec.id, diagnosis_id), self.place(error, sandbox, check.subject))
         status = "error" if raised_in(observed) else "failed"
         return self.result(spec, status, self.explain(verdict.message, spec, sandbox), diagnoses, 0.0)
 
-    def unrunnable(self, spec, check, problem, diagnosis_id):
-        line = getattr(problem, "line", None)
-        self.locations.setdefault((spec.id, diagnosis_id),
-                                  self.submission.at(line) or self.submission.locate(check.subject))
-        where = f" at line {line}" if line else ""
-        return self.result(spec, "error", f"{show(problem)}{where}", [diagnosis_id], 0.0)
+    def unrunnable(self, spec, check, problem, diagnosis_id, sandbox):
+        where = self.place(problem, sandbox, check.subject)
+        self.locations.setdefault((spec.id, diagnosis_id), where)
+        at = f" ({where})" if isinstance(problem, Raised) and problem.line else ""
+        return self.result(spec, "error", f"{show(problem)}{at}", [diagnosis_id], 0.0)
+
+    def place(self, raised, sandbox, subject):
+        """Where to point: the line that raised, else the definition of the method under test."""
+        if isinstance(raised, Raised) and raised.line:
+            return self.submission.where(raised.cell, raised.line)
+        definitions = sandbox.loaded.definitions
+        found = definitions.get(subject) or definitions.get(subject.split(".")[0])
+        return self.submission.where(*found) if found else None
 
     def load_diagnoses(self, sandbox):
-        """An exit or a limit hit while loading the file is named even if no check paid for it."""
-        load = sandbox.load_error
-        if not isinstance(load, Raised) or load.type not in ERROR_TYPES or load.type == "SyntaxError":
-            return []
-        diagnosis_id = ERROR_TYPES[load.type]
-        text = self.rubric.diagnoses[diagnosis_id]
-        return [Diagnosis(diagnosis_id, text.title, text.hint, [], self.submission.at(load.line))]
+        """An exit, a limit or a cell that does not parse, met while loading, is named even if no
+        check paid for it."""
+        found = []
+        for problem in sandbox.loaded.problems:
+            diagnosis_id = ERROR_TYPES.get(problem.type)
+            if diagnosis_id and diagnosis_id not in [d.id for d in found]:
+                text = self.rubric.diagnoses[diagnosis_id]
+                found.append(Diagnosis(diagnosis_id, text.title, text.hint, [],
+                                       self.submission.where(problem.cell, problem.line)))
+        return found
 
     def notes(self, sandbox):
-        load = sandbox.load_error
-        if not isinstance(load, Raised) or load.type == "SyntaxError":
-            return []  # a syntax error is a diagnosis of its own
-        return [f"Loading your file raised {load} at line {load.line}; the statements after it still ran."]
+        notes = [f"{self.submission.where(p.cell, p.line) or self.submission.name} raised {p}; "
+                 f"{'the cells after it' if p.cell else 'the statements after it'} still ran."
+                 for p in sandbox.loaded.problems]
+        return notes + list(sandbox.loaded.notes)
 
     def explain(self, message, spec, sandbox):
-        load = sandbox.load_error
-        note = f"\n(loading your file raised {load} at line {load.line})" if isinstance(load, Raised) else ""
+        problems = sandbox.loaded.problems
+        note = f"\n(loading raised {problems[0]} first; see the notes)" if problems else ""
         return f"{message}\n{spec.feedback}{note}"
 
     def result(self, spec, status, message, diagnoses, score):

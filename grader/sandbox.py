@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from grader import confine, wire
@@ -30,7 +30,8 @@ TOKEN_VARIABLE = "BACKPROP_GRADER_SANDBOX"  # marks every process the child star
 class Limits:
     check_seconds: float = 3.0  # wall time of one check
     cpu_seconds: float = 3.0  # CPU time of one check
-    load_seconds: float = 10.0  # wall time to load (import) the submission
+    load_seconds: float = 10.0  # wall time to load (import) a .py submission
+    notebook_seconds: float = 30.0  # wall time to run a notebook's cells (the rest are skipped)
     memory_mb: int = 1024  # address space
     file_size_mb: int = 16  # largest file the child may write
     processes: int = 64  # processes and threads of the unprivileged user (when the grader is root)
@@ -52,16 +53,33 @@ DEATHS = {signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check wa
           signal.SIGXFSZ: Failure("crash", "the process wrote a file larger than the limit")}
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What loading the submission told: whether it parsed, what raised, where things are defined."""
+
+    unparsed: wire.Raised | None = None  # the file could not be parsed or read at all
+    problems: tuple = ()  # Raised by statements or cells, with their line (and cell)
+    notes: tuple = ()
+    definitions: dict = field(default_factory=dict)  # "my_exp.backward" -> (cell or None, line)
+
+    @classmethod
+    def decode(cls, answer):
+        return cls(unparsed=answer["unparsed"] and wire.decode(answer["unparsed"]),
+                   problems=tuple(wire.decode(raised) for raised in answer["problems"]),
+                   notes=tuple(str(note) for note in answer["notes"]),
+                   definitions={str(k): (v[0], v[1]) for k, v in answer["definitions"].items()})
+
+
 class Sandbox:
     """One child at a time; a failed request kills it and the next request starts a fresh one."""
 
-    def __init__(self, submission, limits=Limits()):
+    def __init__(self, submission, limits=Limits(), seed=0):
         self.submission = os.path.abspath(submission)
         self.limits = limits
+        self.seed = seed
         self.process = None
-        self.load_error = None
+        self.loaded = Loaded()
         self.load_failure = None  # the child could not even load the submission: not worth retrying
-        self.loaded = False
         self.token = uuid.uuid4().hex
         cap = limits.output_kb * 1024
         self.stdout, self.stderr = Capture(cap), Capture(cap)
@@ -80,7 +98,7 @@ class Sandbox:
             os.chown(self.workdir, confine.UNPRIVILEGED_UID, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
         self.from_child, from_child_write = os.pipe()
-        config = json.dumps({"path": self.submission, "limits": asdict(self.limits)})
+        config = json.dumps({"path": self.submission, "limits": asdict(self.limits), "seed": self.seed})
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, config, str(to_child_read),
              str(from_child_write)],
@@ -92,7 +110,7 @@ class Sandbox:
         self.readers = [self.stdout.follow(self.process.stdout), self.stderr.follow(self.process.stderr)]
         self.started = start_time(self.process.pid)
         self.pending = b""
-        self.loaded = False
+        self.ready_now = False
 
     def ready(self):
         """Waits for the child to load the submission; returns a Failure or None."""
@@ -100,13 +118,19 @@ class Sandbox:
             return self.load_failure
         if self.process is None:
             self.start()
-        if not self.loaded:
-            answer = self.receive(self.limits.load_seconds)
+        if not self.ready_now:
+            budget = self.limits.load_seconds
+            if self.submission.endswith(".ipynb"):  # the notebook stops itself at its budget; margin for that
+                budget += self.limits.notebook_seconds
+            answer = self.receive(budget)
             if isinstance(answer, Failure):
                 self.load_failure = answer
                 return self.fail(answer)
-            self.load_error = answer.get("load_error") and wire.decode(answer["load_error"])
-            self.loaded = True
+            try:
+                self.loaded = Loaded.decode(answer)
+            except (KeyError, TypeError, ValueError):
+                return self.fail(Failure("crash", "the submission corrupted the answer channel"))
+            self.ready_now = True
         return None
 
     def run(self, ops, seconds=None):

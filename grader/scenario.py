@@ -16,6 +16,8 @@ from grader.standins import STANDINS
 CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
 SNAPSHOT_LIMIT = 50
 TRAINED = ("multiplication_weight", "add_bias", "my_exp", "my_composition")
+NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
+LOOP_NAMES = ("my_fit", "losses", "ws", "bs")  # what a training loop keeps
 
 
 def run(namespace, ops, source_path=None):
@@ -105,39 +107,71 @@ class Interpreter:
         return train_record(losses, ws, bs, None)
 
     def op_own_train(self, op):
-        """The submission's own `train`, with every call on its my_composition recorded."""
+        """The submission's own training loop: its `train`, with every call on its my_composition
+        recorded, or, for a notebook, the training cell as it ran when the notebook was loaded."""
+        if NOTEBOOK_LOOP in self.namespace:
+            return self.namespace[NOTEBOOK_LOOP]
         train = self.namespace.get("train")
         composition = self.namespace.get("my_composition")
         if not callable(train) or not inspect.isclass(composition):
-            return protocol_record([], [], None, missing("no function `train` or class `my_composition`"))
-        recorder = recording(composition)
+            return protocol_record([], composition, missing("no function `train` or class `my_composition`"))
+        events = []
         module_globals = getattr(train, "__globals__", {})
-        module_globals["my_composition"] = recorder
+        module_globals["my_composition"] = recording(composition, events)
         np.random.seed(op["seed"])
         try:
-            returned = train(decode_arg(op["x"], {}), decode_arg(op["y"], {}),
-                             op["learning_rate"], op["n_steps"])
+            returned = train(decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"], op["n_steps"])
             raised = None
         except CAUGHT as error:
             returned, raised = None, self.raised(error, None)
         finally:
             module_globals["my_composition"] = composition
-        return protocol_record(recorder.events, recorder.loss_params, returned, raised)
+        kept = dict(zip(LOOP_NAMES, returned)) if isinstance(returned, tuple) and len(returned) == 4 else {}
+        return protocol_record(events, composition, raised, asked=op["n_steps"], kept=kept)
 
     # helpers
 
     def args(self, op):
         return [decode_arg(a, self.objects) for a in op.get("args", [])]
 
-    def raised(self, error, obj):
+    def raised(self, error, obj, cell=None):
+        """The error as the report shows it; `cell`: the notebook cell that ran, if the traceback
+        has no frame of the submission (an error raised by a builtin called from the cell)."""
         on_self = isinstance(error, AttributeError) and obj is not None and getattr(error, "obj", None) is obj
-        return wire.encode(wire.Raised(type(error).__name__, str(error)[:wire.REPR_LIMIT],
-                                       self.student_line(error), on_self))
+        frame_cell, line = self.student_line(error)
+        return wire.encode(wire.Raised(type(error).__name__, str(error)[:wire.REPR_LIMIT], line, on_self,
+                                       frame_cell or cell))
 
     def student_line(self, error):
-        frames = traceback.extract_tb(error.__traceback__)
-        lines = [frame.lineno for frame in frames if frame.filename == self.source_path]
-        return lines[-1] if lines else None
+        """(cell or None, line) of the innermost frame in the submission's code, or (None, None)."""
+        found = (None, None)
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename == self.source_path or cell_number(frame.filename):
+                found = (cell_number(frame.filename), frame.lineno)
+        return found
+
+
+def cell_number(filename):
+    """The notebook cell a code object comes from ("<cell 5>" -> 5), or None for a file."""
+    return int(filename[6:-1]) if filename.startswith("<cell ") and filename.endswith(">") else None
+
+
+def definitions(namespace):
+    """Where the graded code is defined, from its code objects: {"my_exp.backward": (cell, line),
+    "my_exp": (cell, line of its first method), "train": (cell, line)}; cell is None for a file."""
+    found = {}
+    for name in TRAINED + ("train",):
+        obj = namespace.get(name)
+        members = list(vars(obj).items()) if isinstance(obj, type) else [(None, obj)]
+        for member_name, member in members:
+            code = getattr(member, "__code__", None)
+            if code is not None:
+                found[f"{name}.{member_name}" if member_name else name] = (cell_number(code.co_filename),
+                                                                            code.co_firstlineno)
+        methods = [where for key, where in found.items() if key.startswith(f"{name}.")]
+        if methods:
+            found[name] = min(methods, key=lambda where: where[1])
+    return found
 
 
 def missing(message):
@@ -149,24 +183,43 @@ def train_record(losses, ws, bs, raised):
             "bs": wire.encode(np.array(bs)), "raised": raised}
 
 
-def protocol_record(events, loss_params, returned, raised):
-    return {"events": "".join(kind for kind, _ in events),
-            "forward_out": [as_float(v) for kind, v in events if kind == "F"],
-            "loss_args": [[as_float(a) for a in v] for kind, v in events if kind == "L"],
-            "loss_params": loss_params,
-            "returned": wire.encode(f"tuple of {len(returned)}" if isinstance(returned, tuple) else returned),
+def protocol_record(events, composition, raised, asked=None, kept=()):
+    """What a training loop did: its calls on the composition (F, L, B, S), the values it passed,
+    whether it kept (my_fit, losses, ws, bs), and the w and b it ended with."""
+    calls = [(kind, v) for kind, v in events if kind in "FLBS"]
+    kept = dict(kept)
+    ws, bs = kept.get("ws"), kept.get("bs")
+    return {"events": "".join(kind for kind, _ in calls),
+            "forward_out": [as_float(v) for kind, v in calls if kind == "F"],
+            "loss_args": [[as_float(a) for a in v] for kind, v in calls if kind == "L"],
+            "loss_params": parameters(getattr(composition, "compute_loss", None)),
+            "asked": asked, "kept": all(name in kept for name in LOOP_NAMES),
+            "final": [as_float(last(ws)), as_float(last(bs))],
             "raised": raised}
 
 
-def recording(composition):
-    """A subclass of the student's composition that logs the training loop's calls on it."""
-    events = []
+def last(values):
+    try:
+        return values[-1]
+    except CAUGHT:
+        return None
+
+
+def recording(composition, events):
+    """A subclass of the student's composition that logs a training loop's calls on it into
+    `events`, and the classes of the layers it is built with (an "N" event)."""
     try:
         loss_signature = inspect.signature(composition.compute_loss)
     except CAUGHT:
         loss_signature = None
 
     class Recorded(composition):
+        def __init__(self, *args, **kwargs):
+            layers = args[0] if args else next(iter(kwargs.values()), [])
+            used = [type(layer) for layer in layers] if isinstance(layers, (list, tuple)) else []
+            events.append(("N", [composition] + used))
+            super().__init__(*args, **kwargs)
+
         def forward(self, x):
             out = super().forward(x)
             events.append(("F", out))
@@ -184,9 +237,8 @@ def recording(composition):
             events.append(("S", None))
             return super().step(*args, **kwargs)
 
-    Recorded.events = events
-    Recorded.loss_params = [] if loss_signature is None else list(loss_signature.parameters)[1:]
-    Recorded.__name__ = composition.__name__
+    Recorded.original = composition
+    Recorded.__name__ = Recorded.__qualname__ = composition.__name__
     return Recorded
 
 

@@ -1,7 +1,5 @@
-"""A submission as the parent sees it: a path, and its source only to point at lines (principle 4)."""
-import ast
+"""A submission as the parent sees it: which file to grade, and how to point at its lines."""
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 
@@ -18,28 +16,11 @@ class Submission:
     def name(self):
         return self.path.name
 
-    def locate(self, subject):
-        """'file:line' of a class's method ("my_exp.backward") or of a function ("train")."""
-        line = self.definitions.get(subject) or self.definitions.get(subject.split(".")[0])
-        return f"{self.name}:{line}" if line else None
-
-    def at(self, line):
-        return f"{self.name}:{line}" if line else None
-
-    @cached_property
-    def definitions(self):
-        try:
-            tree = ast.parse(self.path.read_bytes())
-        except (SyntaxError, ValueError):
-            return {}
-        found = {}
-        for node in tree.body:
-            if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
-                found[node.name] = node.lineno
-            if isinstance(node, ast.ClassDef):
-                found.update({f"{node.name}.{item.name}": item.lineno for item in node.body
-                              if isinstance(item, ast.FunctionDef)})
-        return found
+    def where(self, cell, line):
+        """How a report points at a line: "backprop.py:27", or "backprop.ipynb, cell 7, line 3"."""
+        if not line:
+            return None
+        return f"{self.name}, cell {cell}, line {line}" if cell else f"{self.name}:{line}"
 
 
 def open_submission(path):

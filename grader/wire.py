@@ -30,6 +30,7 @@ class Raised:
     message: str
     line: int | None = None
     on_self: bool = False  # an AttributeError about the object whose method was called
+    cell: int | None = None  # the notebook cell of `line`
 
     def __str__(self):
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -45,7 +46,7 @@ def encode(value):
         return {"t": "array", "shape": list(value.shape), "data": flat}
     if isinstance(value, Raised):
         return {"t": "raised", "type": value.type, "message": value.message,
-                "line": value.line, "on_self": value.on_self}
+                "line": value.line, "on_self": value.on_self, "cell": value.cell}
     return {"t": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
 
@@ -57,12 +58,15 @@ def decode(obj):
         data = np.array([_unfloat(v) for v in obj["data"]], dtype=np.float64)
         return data.reshape([int(n) for n in obj["shape"]])
     if kind == "raised":
-        return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5],
-                      obj.get("line") if isinstance(obj.get("line"), int) else None,
-                      bool(obj.get("on_self")))
+        return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5], _int(obj.get("line")),
+                      bool(obj.get("on_self")), _int(obj.get("cell")))
     if kind == "opaque":
         return Opaque(str(obj["type"])[:REPR_LIMIT], str(obj["repr"])[:REPR_LIMIT])
     raise ValueError(f"not a wire value: {str(obj)[:REPR_LIMIT]}")
+
+
+def _int(v):
+    return v if isinstance(v, int) and not isinstance(v, bool) else None
 
 
 def _float(v):

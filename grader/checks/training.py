@@ -35,15 +35,7 @@ class Convergence(Check):
         return {f"w after {n} steps": final(run["ws"]), f"b after {n} steps": final(run["bs"])}
 
     def verdict(self, student, reference, ctx):
-        errors = [v for v in student.values() if isinstance(v, Raised)]
-        if errors:
-            return Verdict(False, f"the training run stopped: {show(errors[0])}")
-        target, tolerance = ctx.training["target"], ctx.training["tolerance"]
-        w, b = student.values()
-        if abs(w - target["w"]) <= tolerance and abs(b - target["b"]) <= tolerance:
-            return Verdict(True)
-        return Verdict(False, f"training ended at w = {show(w)}, b = {show(b)}; the target is "
-                              f"w = {target['w']:g}, b = {target['b']:g} within {tolerance:g}")
+        return near_target(student, ctx)
 
     @staticmethod
     def details(records):
@@ -59,8 +51,49 @@ class Convergence(Check):
                         run["ws"].tolist(), run["bs"].tolist())
 
 
+def near_target(observation, ctx):
+    """An observation {…w: value, …b: value} of a training run, against the rubric's target."""
+    errors = [v for v in observation.values() if isinstance(v, Raised)]
+    if errors:
+        return Verdict(False, f"the training run stopped: {show(errors[0])}")
+    target, tolerance = ctx.training["target"], ctx.training["tolerance"]
+    w, b = observation.values()
+    if abs(w - target["w"]) <= tolerance and abs(b - target["b"]) <= tolerance:
+        return Verdict(True)
+    return Verdict(False, f"training ended at w = {show(w)}, b = {show(b)}; the target is "
+                          f"w = {target['w']:g}, b = {target['b']:g} within {tolerance:g}")
+
+
 def final(values):
     return values[-1] if len(values) else np.float64("nan")
+
+
+def own_loop(ctx, n_steps):
+    """The student's own loop: `train(xx, yy, learning_rate, n_steps)`, or a notebook's training cell."""
+    xx, yy = data(ctx)
+    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
+             "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
+
+
+class OwnRun(Check):
+    """The student's own loop, run in full: where it ends."""
+
+    id = "training.own_run"
+    subject = "train"
+    uses_mutants = uses_reference = False
+
+    def scenario(self, ctx):
+        return own_loop(ctx, ctx.training["n_steps"])
+
+    def observe(self, records, ctx):
+        record = records["own"]
+        if record["raised"]:
+            return {"your training run": wire.decode(record["raised"])}
+        w, b = record["final"]
+        return {"the last w your loop kept": np.float64(w), "the last b your loop kept": np.float64(b)}
+
+    def verdict(self, student, reference, ctx):
+        return near_target(student, ctx)
 
 
 class Protocol(Check):
@@ -70,22 +103,19 @@ class Protocol(Check):
     subject = "train"
 
     def scenario(self, ctx):
-        xx, yy = data(ctx)
-        return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
-                 "learning_rate": ctx.training["learning_rate"], "n_steps": ctx.training["protocol_steps"],
-                 "seed": ctx.seed}]
+        return own_loop(ctx, ctx.training["protocol_steps"])
 
     def observe(self, records, ctx):
         record = records["own"]
-        n = ctx.training["protocol_steps"]
         steps = record["events"].split("S")[:-1]
+        asked = record["asked"]
         observation = {
-            f"train(xx, yy, learning_rate, n_steps={n}) steps": f"{len(steps)} times",
+            "the loop runs the number of steps asked": yes(asked is None and steps or len(steps) == asked),
             "every step runs forward, then compute_loss": yes(steps and all(has_order(s, "FL") for s in steps)),
             "every step runs backward after compute_loss and before step": yes(
                 steps and all(has_order(s, "LB") for s in steps)),
             "compute_loss gets the estimate where its parameters expect it": loss_arguments(record),
-            "train returns (my_fit, losses, ws, bs)": yes(wire.decode(record["returned"]) == "tuple of 4"),
+            "the loop keeps (my_fit, losses, ws, bs)": yes(record["kept"]),
         }
         if record.get("raised"):  # every aspect is then the error: it is what the loop did
             return dict.fromkeys(observation, wire.decode(record["raised"]))

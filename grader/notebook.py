@@ -1,0 +1,165 @@
+"""Running a notebook's code cells inside the child, as Jupyter does with errors allowed.
+
+A cell that does not parse, or raises, is recorded and the next cell runs; IPython magics and
+shell lines are skipped with a note; the whole notebook runs under a time budget, so a slow
+exploratory cell stops there without costing the definitions before it. The training cell (the
+one whose loop steps a my_composition most) is recorded as it runs, and decides which of
+several definitions of a class are graded: those its loop used.
+"""
+import ast
+import json
+import signal
+import time
+
+import numpy as np
+
+from grader import scenario, wire
+
+GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")
+LOOP_NAMES = ("my_fit", "losses", "ws", "bs")
+
+
+class OutOfTime(BaseException):
+    """Raised in the notebook when its time budget runs out (a BaseException: `except Exception`
+    in a cell does not swallow it)."""
+
+
+def code_cells(source):
+    """[(cell number counting every cell from 1, source)] of a notebook's code cells."""
+    notebook = json.loads(source)
+    cells = []
+    for number, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            cells.append((number, "".join(source) if isinstance(source, list) else str(source)))
+    return cells
+
+
+class NotebookRun:
+    def __init__(self, source, namespace, seconds, seed):
+        self.source, self.namespace, self.seconds, self.seed = source, namespace, seconds, seed
+        self.problems = []  # encoded Raised of each cell that did not parse or raised
+        self.notes = []
+        self.events = []  # the calls on every my_composition, with ("cell", n) marks
+        self.recorders = {}  # the student's composition class -> its recording subclass
+        self.before = {}  # cell -> the graded names' values when it started
+
+    def run(self):
+        np.random.seed(self.seed)
+        deadline = time.monotonic() + self.seconds
+        previous = signal.signal(signal.SIGALRM, out_of_time)
+        try:
+            for number, source in code_cells(self.source):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self.notes.append(f"cell {number} and those after it did not run: the notebook "
+                                      f"ran out of its {self.seconds:g} s")
+                    break
+                self.run_cell(number, source, remaining)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        self.settle()
+
+    def run_cell(self, number, source, seconds):
+        self.events.append(("cell", number))
+        self.before[number] = {name: self.original(self.namespace.get(name)) for name in GRADED}
+        try:
+            tree = ast.parse(self.without_magics(number, source), f"<cell {number}>")
+        except SyntaxError as error:
+            self.problems.append(wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno, cell=number)))
+            return
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            for statement in tree.body:  # one by one, so a composition class defined here is recorded below
+                exec(compile(ast.Module([statement], type_ignores=[]), f"<cell {number}>", "exec"), self.namespace)
+                self.record_compositions()
+        except OutOfTime:
+            self.problems.append(wire.encode(wire.Raised(
+                "Timeout", f"the notebook ran out of its {self.seconds:g} s in this cell", cell=number)))
+        except scenario.CAUGHT as error:
+            self.problems.append(scenario.Interpreter(self.namespace, None).raised(error, None, cell=number))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def without_magics(self, number, source):
+        """IPython magics and shell lines become comments (line numbers stay)."""
+        if source.lstrip().startswith("%%"):
+            self.notes.append(f"cell {number}: skipped, a cell magic ({source.strip().splitlines()[0]})")
+            return ""
+        lines = source.splitlines()
+        for i, line in enumerate(lines):
+            if line.lstrip().startswith(("%", "!")):
+                self.notes.append(f"cell {number}, line {i + 1}: skipped `{line.strip()}` (IPython, not Python)")
+                lines[i] = "# " + line
+        return "\n".join(lines)
+
+    def record_compositions(self):
+        composition = self.namespace.get("my_composition")
+        if isinstance(composition, type) and not hasattr(composition, "original"):
+            if composition not in self.recorders:
+                self.recorders[composition] = scenario.recording(composition, self.events)
+            self.namespace["my_composition"] = self.recorders[composition]
+
+    @staticmethod
+    def original(value):
+        return getattr(value, "original", value)
+
+    def settle(self):
+        """Puts the student's own classes back, the graded ones in place, and the loop's record."""
+        for name in GRADED:
+            self.namespace[name] = self.original(self.namespace.get(name))
+        cell = self.training_cell()
+        if cell is None:
+            self.notes.append("no cell trains a my_composition: graded the last definitions")
+            return
+        self.namespace.update({k: v for k, v in self.loop_classes(cell).items() if v is not None})
+        cells = ", ".join(f"{name} (cell {where})" for name, where in self.definition_cells().items())
+        self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
+        self.namespace[scenario.NOTEBOOK_LOOP] = self.loop_record(cell)
+
+    def events_by_cell(self):
+        cells, current = {}, None
+        for kind, value in self.events:
+            if kind == "cell":
+                current = value
+            else:
+                cells.setdefault(current, []).append((kind, value))
+        return cells
+
+    def training_cell(self):
+        steps = {cell: sum(kind == "S" for kind, _ in events) for cell, events in self.events_by_cell().items()}
+        best = max(steps.values(), default=0)
+        return next((cell for cell, n in steps.items() if n == best), None) if best else None
+
+    def loop_classes(self, cell):
+        """The classes the training cell's loop used: its composition's and its layers'."""
+        classes = dict(self.before[cell])
+        built = [value for kind, value in self.events_by_cell()[cell] if kind == "N"]
+        for used in (built[0] if built else []):
+            if used.__name__ in GRADED:
+                classes[used.__name__] = used
+        return classes
+
+    def definition_cells(self):
+        """name -> the cell its graded class was defined in."""
+        cells = {}
+        for qualified, (cell, _) in scenario.definitions(self.namespace).items():
+            cells.setdefault(qualified.split(".")[0], cell)
+        return {name: cells[name] for name in GRADED if name in cells}
+
+    def loop_record(self, cell):
+        kept = {name: self.namespace[name] for name in LOOP_NAMES if name in self.namespace}
+        raised = next((error for error in self.problems if error["cell"] == cell), None)
+        return scenario.protocol_record(self.events_by_cell()[cell], self.namespace["my_composition"], raised,
+                                        kept=kept)
+
+
+def out_of_time(signum, frame):
+    raise OutOfTime()
+
+
+def run_notebook(source, namespace, seconds, seed):
+    run = NotebookRun(source, namespace, seconds, seed)
+    run.run()
+    return run
