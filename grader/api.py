@@ -6,4 +6,5 @@ from grader.submission import open_submission
 def grade(path, rubric_path=None, seed=None):
     """Grades one submission file; raises RubricError or SubmissionError when it cannot."""
     rubric = rubrics.load(rubric_path)
-    return grading.grade(open_submission(path), rubric, seed)
+    with open_submission(path) as submission:
+        return grading.grade(submission, rubric, seed)

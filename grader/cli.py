@@ -21,7 +21,7 @@ def parser():
     p.add_argument("--version", action="version", version=f"backprop-grader {__version__}")
     commands = p.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission and print its report")
-    grade.add_argument("path", help="the submission: a .py file")
+    grade.add_argument("path", help="the submission: a .py file, a .ipynb notebook, or a folder or .zip holding one")
     grade.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
     grade.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     grade.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")

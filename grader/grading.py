@@ -97,7 +97,7 @@ class Grading:
 
     def place(self, raised, sandbox, subject):
         """Where to point: the line that raised, else the definition of the method under test."""
-        if isinstance(raised, Raised) and raised.line:
+        if isinstance(raised, Raised) and (raised.line or raised.cell):
             return self.submission.where(raised.cell, raised.line)
         definitions = sandbox.loaded.definitions
         found = definitions.get(subject) or definitions.get(subject.split(".")[0])

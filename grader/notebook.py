@@ -3,7 +3,7 @@
 A cell that does not parse, or raises, is recorded and the next cell runs; IPython magics and
 shell lines are skipped with a note; the whole notebook runs under a time budget, so a slow
 exploratory cell stops there without costing the definitions before it. The training cell (the
-one whose loop steps a my_composition most) is recorded as it runs, and decides which of
+one whose loop calls a my_composition most) is recorded as it runs, and decides which of
 several definitions of a class are graded: those its loop used.
 """
 import ast
@@ -39,6 +39,7 @@ class NotebookRun:
     def __init__(self, source, namespace, seconds, seed):
         self.source, self.namespace, self.seconds, self.seed = source, namespace, seconds, seed
         self.problems = []  # encoded Raised of each cell that did not parse or raised
+        self.failed = {}  # cell -> what it raised (the line may be in another cell, where a method is)
         self.notes = []
         self.events = []  # the calls on every my_composition, with ("cell", n) marks
         self.recorders = {}  # the student's composition class -> its recording subclass
@@ -67,7 +68,7 @@ class NotebookRun:
         try:
             tree = ast.parse(self.without_magics(number, source), f"<cell {number}>")
         except SyntaxError as error:
-            self.problems.append(wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno, cell=number)))
+            self.fail(number, wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno, cell=number)))
             return
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
@@ -75,12 +76,16 @@ class NotebookRun:
                 exec(compile(ast.Module([statement], type_ignores=[]), f"<cell {number}>", "exec"), self.namespace)
                 self.record_compositions()
         except OutOfTime:
-            self.problems.append(wire.encode(wire.Raised(
+            self.fail(number, wire.encode(wire.Raised(
                 "Timeout", f"the notebook ran out of its {self.seconds:g} s in this cell", cell=number)))
         except scenario.CAUGHT as error:
-            self.problems.append(scenario.Interpreter(self.namespace, None).raised(error, None, cell=number))
+            self.fail(number, scenario.Interpreter(self.namespace, None).raised(error, None, cell=number))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def fail(self, number, raised):
+        self.problems.append(raised)
+        self.failed[number] = raised
 
     def without_magics(self, number, source):
         """IPython magics and shell lines become comments (line numbers stay)."""
@@ -112,11 +117,14 @@ class NotebookRun:
         cell = self.training_cell()
         if cell is None:
             self.notes.append("no cell trains a my_composition: graded the last definitions")
+            self.namespace[scenario.NOTEBOOK_LOOP] = scenario.protocol_record(
+                [], self.namespace.get("my_composition"),
+                scenario.missing("no cell of the notebook builds and trains a my_composition"))
             return
         self.namespace.update({k: v for k, v in self.loop_classes(cell).items() if v is not None})
         cells = ", ".join(f"{name} (cell {where})" for name, where in self.definition_cells().items())
         self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
-        self.namespace[scenario.NOTEBOOK_LOOP] = self.loop_record(cell)
+        self.namespace[scenario.NOTEBOOK_LOOP] = {**self.loop_record(cell), "cell": cell}
 
     def events_by_cell(self):
         cells, current = {}, None
@@ -128,9 +136,11 @@ class NotebookRun:
         return cells
 
     def training_cell(self):
-        steps = {cell: sum(kind == "S" for kind, _ in events) for cell, events in self.events_by_cell().items()}
-        best = max(steps.values(), default=0)
-        return next((cell for cell, n in steps.items() if n == best), None) if best else None
+        """The cell that calls a my_composition most (the first such): its training loop, even one
+        that fails at its first step."""
+        calls = {cell: len(events) for cell, events in self.events_by_cell().items()}
+        best = max(calls.values(), default=0)
+        return next((cell for cell, n in calls.items() if n == best), None) if best else None
 
     def loop_classes(self, cell):
         """The classes the training cell's loop used: its composition's and its layers'."""
@@ -150,7 +160,7 @@ class NotebookRun:
 
     def loop_record(self, cell):
         kept = {name: self.namespace[name] for name in LOOP_NAMES if name in self.namespace}
-        raised = next((error for error in self.problems if error["cell"] == cell), None)
+        raised = self.failed.get(cell)
         return scenario.protocol_record(self.events_by_cell()[cell], self.namespace["my_composition"], raised,
                                         kept=kept)
 

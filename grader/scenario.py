@@ -171,6 +171,8 @@ def definitions(namespace):
         methods = [where for key, where in found.items() if key.startswith(f"{name}.")]
         if methods:
             found[name] = min(methods, key=lambda where: where[1])
+    if namespace.get(NOTEBOOK_LOOP, {}).get("cell"):  # a notebook's training loop is its training cell
+        found["train"] = (namespace[NOTEBOOK_LOOP]["cell"], 1)
     return found
 
 

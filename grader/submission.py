@@ -1,37 +1,105 @@
-"""A submission as the parent sees it: which file to grade, and how to point at its lines."""
+"""A submission as the parent sees it: which file to grade, and how to point at its lines.
+
+A submission is a .py file, a .ipynb notebook, or a folder or .zip holding exactly one of them
+(anywhere inside), as LMSs export them.
+"""
+import contextlib
+import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+SOURCES = (".py", ".ipynb")
+IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")  # what exports and editors add
+MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+
 
 class SubmissionError(Exception):
-    """The submission cannot be graded at all (missing, unreadable, not a Python file)."""
+    """The submission cannot be graded at all: missing, unreadable, no or several candidates."""
 
 
 @dataclass(frozen=True)
 class Submission:
-    path: Path
+    path: Path  # the file graded
     given: str  # the path as the user gave it, for the report
 
     @property
     def name(self):
         return self.path.name
 
+    @property
+    def is_notebook(self):
+        return self.path.suffix == ".ipynb"
+
     def where(self, cell, line):
-        """How a report points at a line: "backprop.py:27", or "backprop.ipynb, cell 7, line 3"."""
-        if not line:
-            return None
-        return f"{self.name}, cell {cell}, line {line}" if cell else f"{self.name}:{line}"
+        """How a report points at a line: "backprop.py:27", "backprop.ipynb, cell 7, line 3"."""
+        if cell:
+            return f"{self.name}, cell {cell}" + (f", line {line}" if line else "")
+        return f"{self.name}:{line}" if line else None
 
 
+@contextlib.contextmanager
 def open_submission(path):
-    resolved = Path(path)
-    if not resolved.exists():
-        raise SubmissionError(f"{path}: no such file")
-    if resolved.is_dir():
-        raise SubmissionError(f"{path}: is a directory; give the .py file to grade")
+    """The Submission to grade at `path`; a .zip is unpacked into a folder removed afterwards."""
+    given = Path(path)
+    if not given.exists():
+        raise SubmissionError(f"{path}: no such file or folder")
+    with tempfile.TemporaryDirectory(prefix="submission-") as scratch:
+        if given.is_dir():
+            file = only_candidate(path, [p for p in given.rglob("*") if is_candidate(p.relative_to(given))])
+        elif given.suffix == ".zip":
+            file = unzip_candidate(path, given, Path(scratch))
+        elif given.suffix in SOURCES:
+            file = given
+        else:
+            raise SubmissionError(f"{path}: not a .py file, a .ipynb notebook, a folder or a .zip")
+        readable(path, file)
+        if file.suffix == ".ipynb":
+            check_notebook(path, file)
+        yield Submission(file.resolve(), str(path))
+
+
+def is_candidate(relative):
+    parts = relative.parts
+    return (relative.suffix in SOURCES and not any(p.startswith(".") or p in IGNORED for p in parts))
+
+
+def only_candidate(path, candidates, name=str):
+    if len(candidates) == 1:
+        return candidates[0]
+    if not candidates:
+        raise SubmissionError(f"{path}: no .py or .ipynb file to grade in it")
+    found = ", ".join(sorted(name(c) for c in candidates))
+    raise SubmissionError(f"{path}: several files to grade ({found}); keep exactly one .py or .ipynb")
+
+
+def unzip_candidate(path, archive, scratch):
     try:
-        with resolved.open("rb"):
+        with zipfile.ZipFile(archive) as zipped:
+            members = [m for m in zipped.infolist() if not m.is_dir() and is_candidate(Path(m.filename))]
+            member = only_candidate(path, members, name=lambda m: m.filename)
+            if member.file_size > MAX_UNZIPPED_BYTES:
+                raise SubmissionError(f"{path}: {member.filename} is larger than {MAX_UNZIPPED_BYTES >> 20} MB")
+            target = scratch / Path(member.filename).name
+            target.write_bytes(zipped.read(member))
+            return target
+    except (zipfile.BadZipFile, OSError) as error:
+        raise SubmissionError(f"{path}: not a readable .zip ({error})") from None
+
+
+def readable(path, file):
+    try:
+        with file.open("rb"):
             pass
     except OSError as error:
-        raise SubmissionError(f"{path}: cannot read ({error.strerror})") from None
-    return Submission(resolved.resolve(), str(path))
+        raise SubmissionError(f"{path}: cannot read {file.name} ({error.strerror})") from None
+
+
+def check_notebook(path, file):
+    import nbformat  # only for notebooks: it takes a while to import
+
+    try:
+        nbformat.read(str(file), as_version=4)
+    except Exception as error:  # nbformat raises many kinds: JSON, schema, encoding, version
+        reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+        raise SubmissionError(f"{path}: not a valid Jupyter notebook ({reason})") from None
