@@ -116,10 +116,13 @@ class Grading:
         return found
 
     def notes(self, sandbox):
-        notes = [f"{self.submission.where(p.cell, p.line) or self.submission.name} raised {p}; "
-                 f"{'the cells after it' if p.cell else 'the statements after it'} still ran."
-                 for p in sandbox.loaded.problems]
-        return notes + list(sandbox.loaded.notes)
+        notes = []
+        for problem in sandbox.loaded.problems:
+            where = self.submission.where(problem.cell, problem.line) or self.submission.name
+            after = "the cells after it" if problem.cell else "the statements after it"
+            then = "" if problem.type == "Timeout" else f"; {after} still ran"
+            notes.append(f"{where} raised {problem}{then}.")
+        return notes + [f"{self.submission.name}, {note}" for note in sandbox.loaded.notes]
 
     def explain(self, message, spec, sandbox):
         problems = sandbox.loaded.problems

@@ -104,7 +104,7 @@ class Sandbox:
              str(from_child_write)],
             pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir,
-            env=child_environment(self.token), start_new_session=True)
+            env=child_environment(self.token, self.workdir), start_new_session=True)
         os.close(to_child_read)
         os.close(from_child_write)
         self.readers = [self.stdout.follow(self.process.stdout), self.stderr.follow(self.process.stderr)]
@@ -260,11 +260,11 @@ def hide_from_child(rubric):
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
 
 
-def child_environment(token):
+def child_environment(token, workdir):
     keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MPLBACKEND="Agg", PYTHONHASHSEED="0",
-               HOME="/nonexistent", **{TOKEN_VARIABLE: token})
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0", HOME=workdir,
+               MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"), **{TOKEN_VARIABLE: token})
     return env
 
 

@@ -68,10 +68,11 @@ def final(values):
     return values[-1] if len(values) else np.float64("nan")
 
 
-def own_loop(ctx, n_steps):
-    """The student's own loop: `train(xx, yy, learning_rate, n_steps)`, or a notebook's training cell."""
+def own_loop(ctx, n_steps, calls):
+    """The student's own loop: `train(xx, yy, learning_rate, n_steps)`, or a notebook's training
+    cell; `calls`: whether to record every call it makes on its composition."""
     xx, yy = data(ctx)
-    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
+    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy), "calls": calls,
              "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
 
 
@@ -83,7 +84,7 @@ class OwnRun(Check):
     uses_mutants = uses_reference = False
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["n_steps"])
+        return own_loop(ctx, ctx.training["n_steps"], calls=False)
 
     def observe(self, records, ctx):
         record = records["own"]
@@ -103,7 +104,7 @@ class Protocol(Check):
     subject = "train"
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["protocol_steps"])
+        return own_loop(ctx, ctx.training["protocol_steps"], calls=True)
 
     def observe(self, records, ctx):
         record = records["own"]

@@ -10,8 +10,11 @@ def render(result):
     console = Console(record=True, file=_Discard(), width=100, color_system=None, soft_wrap=True)
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     console.print(f"Score: {result.score:g} / {result.max_score:g}\n")
-    for note in result.notes:
-        console.print(Text(f"Note: {note}\n"))
+    if result.notes:
+        console.print("Notes:", style="bold")
+        for note in result.notes:
+            console.print(Text(f"- {note}"))
+        console.print()
     console.print(checks_table(result), soft_wrap=False)
     if result.diagnoses:
         console.print("\nWhat is wrong, and where:", style="bold")
