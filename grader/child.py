@@ -121,7 +121,8 @@ def load_notebook(path, source, namespace, config):
     if isinstance(source, OSError):
         return unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
-        run = notebook.run_notebook(source, namespace, config["limits"]["notebook_seconds"], config["seed"])
+        run = notebook.run_notebook(source, os.path.basename(path), namespace, config["limits"]["notebook_seconds"],
+                                    config["seed"])
     except ValueError as error:  # not JSON (the parent checks notebooks first: a last resort)
         return unparsed(wire.Raised("SyntaxError", f"not a notebook: {error}"[:wire.REPR_LIMIT]))
     return {"unparsed": None, "problems": run.problems[:MAX_PROBLEMS], "notes": run.notes}

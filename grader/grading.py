@@ -122,7 +122,7 @@ class Grading:
             after = "the cells after it" if problem.cell else "the statements after it"
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
             notes.append(f"{where} raised {problem}{then}.")
-        return notes + [f"{self.submission.name}, {note}" for note in sandbox.loaded.notes]
+        return notes + list(sandbox.loaded.notes)
 
     def explain(self, message, spec, sandbox):
         problems = sandbox.loaded.problems

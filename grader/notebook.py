@@ -36,8 +36,8 @@ def code_cells(source):
 
 
 class NotebookRun:
-    def __init__(self, source, namespace, seconds, seed):
-        self.source, self.namespace, self.seconds, self.seed = source, namespace, seconds, seed
+    def __init__(self, source, name, namespace, seconds, seed):
+        self.source, self.name, self.namespace, self.seconds, self.seed = source, name, namespace, seconds, seed
         self.problems = []  # encoded Raised of each cell that did not parse or raised
         self.failed = {}  # cell -> what it raised (the line may be in another cell, where a method is)
         self.notes = []
@@ -53,8 +53,8 @@ class NotebookRun:
             for number, source in code_cells(self.source):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    self.notes.append(f"cell {number} and those after it did not run: the notebook "
-                                      f"ran out of its {self.seconds:g} s")
+                    self.notes.append(f"{self.name}, cell {number} and those after it did not run: "
+                                      f"the notebook ran out of its {self.seconds:g} s")
                     break
                 self.run_cell(number, source, remaining)
         finally:
@@ -90,12 +90,14 @@ class NotebookRun:
     def without_magics(self, number, source):
         """IPython magics and shell lines become comments (line numbers stay)."""
         if source.lstrip().startswith("%%"):
-            self.notes.append(f"cell {number}: skipped, a cell magic ({source.strip().splitlines()[0]})")
+            self.notes.append(f"{self.name}, cell {number}: skipped, a cell magic "
+                              f"({source.strip().splitlines()[0]})")
             return ""
         lines = source.splitlines()
         for i, line in enumerate(lines):
             if line.lstrip().startswith(("%", "!")):
-                self.notes.append(f"cell {number}, line {i + 1}: skipped `{line.strip()}` (IPython, not Python)")
+                self.notes.append(f"{self.name}, cell {number}, line {i + 1}: skipped `{line.strip()}` "
+                                  "(IPython, not Python)")
                 lines[i] = "# " + line
         return "\n".join(lines)
 
@@ -169,7 +171,7 @@ def out_of_time(signum, frame):
     raise OutOfTime()
 
 
-def run_notebook(source, namespace, seconds, seed):
-    run = NotebookRun(source, namespace, seconds, seed)
+def run_notebook(source, name, namespace, seconds, seed):
+    run = NotebookRun(source, name, namespace, seconds, seed)
     run.run()
     return run
