@@ -1,4 +1,5 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
+import time
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -40,10 +41,12 @@ class Grading:
         self.training = None
 
     def run(self):
+        started = time.monotonic()
         checks = all_checks()
         with Sandbox(self.submission.path, self.rubric.limits, self.seed) as sandbox:
             # the reference runs while the child starts: the two overlap on two cores
             plans = [self.plan(checks[spec.id], spec) for spec in self.rubric.checks.values()]
+            reference_training = self.reference_training(checks["training.convergence"])
             sandbox.ready()
             results = [self.grade(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
@@ -52,7 +55,11 @@ class Grading:
             assignment=self.rubric.assignment, submission=self.submission.given, seed=self.seed,
             checks=results, diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
             training=self.training, grader_version=__version__, output=sandbox.captured_output(),
-            notes=self.notes(sandbox))
+            notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
+
+    def reference_training(self, convergence):
+        """The reference's run of the rubric's training, on the same samples: what plots compare with."""
+        return convergence.training(self.reference.run(convergence.scenario(self.ctx)))
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""

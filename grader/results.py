@@ -44,6 +44,8 @@ class GradeResult:
     grader_version: str
     output: str = ""  # what the submission printed, truncated: shown, never scored
     notes: list = field(default_factory=list)  # what the student should know beyond the checks
+    reference_training: Training | None = None  # the reference's run on the same samples, for plots
+    seconds: float = 0.0  # wall time of the grading: for the LMS, never in the JSON report (principle 5)
 
     @property
     def score(self):
@@ -52,6 +54,10 @@ class GradeResult:
     @property
     def max_score(self):
         return round(sum(c.max_score for c in self.checks), 6)
+
+    @property
+    def passed(self):
+        return [c for c in self.checks if c.status == "passed"]
 
     def to_dict(self):
         """The JSON report of DESIGN.md."""
