@@ -1,4 +1,5 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
+import functools
 import time
 from dataclasses import replace
 from typing import NamedTuple
@@ -8,8 +9,8 @@ from grader import __version__
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.diagnose import collect, from_errors, from_mutants
-from grader.inputs import make_inputs
 from grader.diagnoses import ERROR_TYPES
+from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner
 from grader.sandbox import Failure, Sandbox, hide_from_child
@@ -57,6 +58,11 @@ class Grading:
             training=self.training, grader_version=__version__, output=sandbox.captured_output(),
             notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
 
+    @functools.cached_property
+    def mutants(self):
+        """(mutant, runner) of the catalogue, built at the first failed check: none for a clean run."""
+        return [(mutant, LocalRunner(namespace)) for mutant, namespace in namespaces()]
+
     def reference_training(self, convergence):
         """The reference's run of the rubric's training, on the same samples: what plots compare with."""
         return convergence.training(self.reference.run(convergence.scenario(self.ctx)))
@@ -87,8 +93,8 @@ class Grading:
             return self.result(spec, "passed", "", [], spec.points)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
-            mutants = [(m, LocalRunner(ns)) for m, ns in namespaces()]
-            diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, mutants) if d not in diagnoses]
+            diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, self.mutants)
+                          if d not in diagnoses]
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
         for diagnosis_id in diagnoses:
