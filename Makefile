@@ -8,7 +8,7 @@ SUBMISSION ?= student_template/backprop.py
 FORMAT ?= text
 JOBS ?= 2
 
-.PHONY: install grade test bench clean
+.PHONY: install grade test bench bundle clean
 
 install: $(VENV)/.installed
 
@@ -21,11 +21,17 @@ $(VENV)/.installed: pyproject.toml
 grade: install
 	$(PY) -m grader grade $(SUBMISSION) --format $(FORMAT)
 
+# the HTML report is tested in a real headless browser: Debian's chromium, installed here when missing (as root)
 test: install
+	sh tests/browser/install.sh
 	$(PY) -m pytest -n $(JOBS)
 
 bench: install
 	$(PY) bench/bench.py
+
+# Gradescope's autograder.zip (setup.sh, run_autograder, source/): the build needs only the standard library
+bundle:
+	$(PYTHON) lms/build_bundle.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

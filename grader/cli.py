@@ -2,7 +2,7 @@
 import argparse
 import sys
 
-from grader import __version__, api
+from grader import __version__, api, autograder
 from grader.render import FORMATS, render
 from grader.rubric import RubricError
 from grader.submission import SubmissionError
@@ -26,11 +26,19 @@ def parser():
     grade.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     grade.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
     grade.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    lms = commands.add_parser("autograder", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope)")
+    lms.add_argument("--root", default=autograder.DEFAULT_ROOT,
+                     help=f"the folder holding submission/ and results/ (default: {autograder.DEFAULT_ROOT})")
+    lms.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
     return p
 
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    return COMMANDS[args.command](args)
+
+
+def grade_command(args):
     try:
         result = api.grade(args.path, args.rubric, args.seed)
     except (RubricError, SubmissionError) as error:
@@ -47,3 +55,17 @@ def main(argv=None):
     else:
         sys.stdout.write(report)
     return 0
+
+
+def autograder_command(args):
+    """0 once results.json is written, whatever it says (an ungradable submission included)."""
+    try:
+        written = autograder.run(args.root, args.rubric)
+    except OSError as error:
+        print(f"grader: cannot write the results in {args.root}: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"grader: wrote {written}")
+    return 0
+
+
+COMMANDS = {"grade": grade_command, "autograder": autograder_command}

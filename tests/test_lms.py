@@ -1,0 +1,229 @@
+"""The LMS side: Gradescope's results.json and PrairieLearn's results, validated against the schemas of
+their documented fields; the autograder entry point, which writes a results.json whatever happens;
+and the Gradescope bundle, unpacked and run as Gradescope runs it."""
+import json
+import math
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import (CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
+                      write_rubric)
+
+SCHEMAS = TESTS / "schemas"
+BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
+BUGGY_CHECKS = ("multiplication_weight.backward.input_grad", "multiplication_weight.finite_diff")
+LOOPING = TESTS / "hostile" / "exp_backward_infinite_loop.py"
+
+
+def schema(name):
+    return json.loads((SCHEMAS / f"{name}_results.schema.json").read_text(encoding="utf-8"))
+
+
+def assert_gradescope_results(results):
+    jsonschema.validate(results, schema("gradescope"))
+    assert math.isclose(results["score"], sum(t["score"] for t in results["tests"]), abs_tol=1e-9)
+    assert [t["number"] for t in results["tests"]] == [str(n) for n in range(1, len(results["tests"]) + 1)]
+
+
+def autograde(root, *options, submission=None):
+    """`python -m grader autograder --root ROOT`, with `submission` (a file) alone in ROOT/submission
+    when given; returns ROOT/results/results.json, parsed and validated."""
+    if submission is not None:
+        (root / "submission").mkdir(parents=True, exist_ok=True)
+        (root / "submission" / submission.name).write_bytes(submission.read_bytes())
+    proc = run_cli("autograder", "--root", root, *options)
+    assert proc.returncode == 0, f"exit {proc.returncode}\nstdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}"
+    return read_results(root)
+
+
+def read_results(root):
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert_gradescope_results(results)
+    return results
+
+
+def rubric_with(tmp_path, change):
+    data = rubric_data()
+    change(data)
+    return write_rubric(tmp_path, data)
+
+
+def entries_named(results, names):
+    return [t for t in results["tests"] if t["name"] in names]
+
+
+def check_names(check_ids):
+    checks = rubric_data()["checks"]
+    return {checks[cid]["name"] for cid in check_ids}
+
+
+# Gradescope: graded submissions
+
+def test_reference_gets_full_points(tmp_path):
+    results = autograde(tmp_path, submission=REFERENCE)
+    assert results["score"] == 100
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in results["tests"])
+    assert len(results["tests"]) == len(rubric_data()["checks"])
+    assert results["stdout_visibility"] == "hidden"
+
+
+def test_buggy_submission_names_the_bug_in_its_tests(tmp_path):
+    results = autograde(tmp_path, submission=BUGGY)
+    assert 0 < results["score"] < 100
+    failed = [t for t in results["tests"] if t["status"] == "failed"]
+    assert {t["name"] for t in failed} == check_names(BUGGY_CHECKS)
+    for test in failed:
+        assert test["score"] == 0 and test["tags"] == ["mul-returns-grad-w"]
+        assert "1.02389" in test["output"] and "return grad * self.w" in test["output"]  # value, then fix
+    assert "forum_mul_returns_grad_w.py:34" in results["output"] and "[mul-returns-grad-w]" in results["output"]
+
+
+def test_looping_method_costs_its_checks_only(tmp_path):
+    def one_second_checks(data):
+        data["limits"].update(check_seconds=1, cpu_seconds=1)
+
+    results = autograde(tmp_path, "--rubric", rubric_with(tmp_path, one_second_checks), submission=LOOPING)
+    timed_out = [t for t in results["tests"] if "timeout" in t["tags"]]
+    assert timed_out and all(t["status"] == "failed" and t["score"] == 0 for t in timed_out)
+    assert results["score"] >= 50
+
+
+def test_forged_results_are_replaced_by_the_graders(tmp_path):
+    results_file = tmp_path / "results" / "results.json"
+    forged = {"score": 100.0, "output": "FORGED-BY-SUBMISSION", "tests": []}
+    results_file.parent.mkdir()
+    results_file.write_text(json.dumps(forged))  # as if written before the grader's turn
+    forger = tmp_path / "backprop.py"
+    forger.write_text(BUGGY.read_text(encoding="utf-8") + FORGERY.replace("RESULTS_FILE", repr(str(results_file))),
+                      encoding="utf-8")
+    results = autograde(tmp_path, submission=forger)
+    assert "FORGED" not in results_file.read_text(encoding="utf-8")
+    assert results["score"] == autograde(tmp_path / "honest", submission=BUGGY)["score"] < 100
+
+
+FORGERY = """
+
+# --- appended: writes a perfect results.json wherever the LMS might read it
+import json as _json, os as _os
+
+_forged = {"score": 100.0, "output": "FORGED-BY-SUBMISSION", "tests": []}
+for _path in (RESULTS_FILE, "results.json", "../results/results.json", "/autograder/results/results.json"):
+    try:
+        with open(_path, "w") as _handle:
+            _json.dump(_forged, _handle)
+    except OSError:
+        pass
+print(_json.dumps(_forged))
+"""
+
+
+def test_hidden_check_stays_hidden(tmp_path):
+    def hide_the_buggy_checks(data):
+        for cid in BUGGY_CHECKS:
+            data["checks"][cid]["visibility"] = "hidden"
+
+    results = autograde(tmp_path, "--rubric", rubric_with(tmp_path, hide_the_buggy_checks), submission=BUGGY)
+    hidden = entries_named(results, check_names(BUGGY_CHECKS))
+    assert len(hidden) == 2 and all(t["visibility"] == "hidden" and t["status"] == "failed" for t in hidden)
+    assert all(t["visibility"] == "visible" for t in results["tests"] if t not in hidden)
+    # the summary is always shown: neither the bug the hidden checks found nor a total that counts them
+    assert "mul-returns-grad-w" not in results["output"]
+    assert "Visible checks: 92 / 92" in results["output"]
+
+
+# Gradescope: submissions that cannot be graded still get a results.json
+
+def several_files(submission):
+    submission.mkdir()
+    for name in ("backprop.py", "backprop_old.py"):
+        (submission / name).write_bytes(REFERENCE.read_bytes())
+
+
+@pytest.mark.parametrize("prepare, said", [
+    (lambda submission: None, "no such file or folder"),
+    (lambda submission: submission.mkdir(), "no .py or .ipynb file"),
+    (several_files, "several files to grade"),
+], ids=["missing", "empty", "several"])
+def test_ungradable_submission_scores_zero_and_says_why(tmp_path, prepare, said):
+    prepare(tmp_path / "submission")
+    results = autograde(tmp_path)
+    assert results["score"] == 0 and results["tests"] == []
+    assert said in results["output"]
+
+
+def test_broken_rubric_scores_zero_and_says_so(tmp_path):
+    def points_off_total(data):
+        data["checks"]["my_exp.forward"]["points"] += 1
+
+    results = autograde(tmp_path, "--rubric", rubric_with(tmp_path, points_off_total), submission=REFERENCE)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "instructor" in results["output"]
+
+
+def test_grader_bug_scores_zero_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from grader import api, autograder
+
+    def broken_grade(*args):
+        raise ZeroDivisionError("deep inside the grader")
+
+    monkeypatch.setattr(api, "grade", broken_grade)
+    autograder.run(tmp_path)
+    results = read_results(tmp_path)
+    assert results["score"] == 0 and results["tests"] == []
+    assert "ZeroDivisionError" in results["output"] and "Traceback" not in results["output"]
+    assert "Traceback" in capsys.readouterr().err  # the instructor's log keeps it
+
+
+# PrairieLearn
+
+@pytest.mark.parametrize("submission", [REFERENCE, BUGGY, TEMPLATE], ids=["reference", "buggy", "template"])
+def test_prairielearn_results(submission):
+    proc = run_cli("grade", submission, "--format", "prairielearn")
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout)
+    jsonschema.validate(results, schema("prairielearn"))
+    expected = graded(submission)
+    assert results["gradable"] is True
+    assert math.isclose(results["score"], expected.score / expected.max_score, abs_tol=1e-6)
+    assert math.isclose(sum(t["points"] for t in results["tests"]), expected.score, abs_tol=1e-6)
+
+
+# the Gradescope bundle
+
+def test_bundle_grades_as_gradescope_runs_it(tmp_path):
+    bundle = tmp_path / "autograder.zip"
+    subprocess.run([sys.executable, ROOT / "lms" / "build_bundle.py", bundle], check=True, capture_output=True)
+    names = zipfile.ZipFile(bundle).namelist()
+    assert {"setup.sh", "run_autograder", "source/pyproject.toml", "source/rubrics/backprop.yaml",
+            "source/reference/backprop.py", "source/grader/autograder.py"} <= set(names)
+    assert not [n for n in names if n.startswith(("source/tests/", "source/.git")) or "__pycache__" in n]
+
+    unpacked = unzip_keeping_modes(bundle, tmp_path / "autograder")
+    for script in ("setup.sh", "run_autograder"):
+        assert os.access(unpacked / script, os.X_OK), f"{script} is not executable"
+    root = tmp_path / "root"
+    (root / "submission").mkdir(parents=True)
+    (root / "submission" / "backprop.py").write_bytes(BUGGY.read_bytes())
+    proc = subprocess.run([unpacked / "run_autograder", "--root", root], cwd=unpacked, capture_output=True,
+                          text=True, timeout=CLI_TIMEOUT, env={**os.environ, "AUTOGRADER_PYTHON": sys.executable})
+    assert proc.returncode == 0, proc.stderr
+    results = read_results(root)
+    assert 0 < results["score"] < 100 and "[mul-returns-grad-w]" in results["output"]
+    if os.geteuid() == 0:  # the bundled grader graded: it hid its own copy of the reference
+        assert stat.S_IMODE((unpacked / "source" / "reference").stat().st_mode) == 0o700
+
+
+def unzip_keeping_modes(bundle, target):
+    """As Gradescope's unzip does: zipfile alone drops the modes, and run_autograder must stay executable."""
+    with zipfile.ZipFile(bundle) as zipped:
+        for member in zipped.infolist():
+            path = Path(zipped.extract(member, target))
+            path.chmod(member.external_attr >> 16 & 0o777)
+    return target
