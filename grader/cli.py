@@ -1,5 +1,6 @@
 """`python -m grader …`: a thin command line over grader.api."""
 import argparse
+import os
 import sys
 
 from grader import __version__, api, autograder
@@ -8,6 +9,7 @@ from grader.rubric import RubricError
 from grader.submission import SubmissionError
 
 USAGE_ERROR = 2
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 
 
 class Parser(argparse.ArgumentParser):
@@ -26,6 +28,14 @@ def parser():
     grade.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     grade.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
     grade.add_argument("-o", "--output", help="write the report to this file instead of stdout")
+    batch = commands.add_parser("batch", help="grade a folder of submissions: gradebook, reports, summary")
+    batch.add_argument("folder", help="one entry per student: a .py, .ipynb or .zip file, or a folder")
+    batch.add_argument("-o", "--output", required=True, help="the folder to write the results into")
+    batch.add_argument("--jobs", type=int, default=2, help="worker processes (default: 2)")
+    batch.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
+    batch.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
+    batch.add_argument("--resume", action="store_true", help="grade only the students without a report")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
     lms = commands.add_parser("autograder", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope)")
     lms.add_argument("--root", default=autograder.DEFAULT_ROOT,
                      help=f"the folder holding submission/ and results/ (default: {autograder.DEFAULT_ROOT})")
@@ -68,4 +78,24 @@ def autograder_command(args):
     return 0
 
 
-COMMANDS = {"grade": grade_command, "autograder": autograder_command}
+def batch_command(args):
+    from grader import batch
+
+    if not os.path.isdir(args.folder):
+        print(f"grader: {args.folder}: not a folder", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        graded = batch.run_batch(args.folder, args.output, args.jobs, args.rubric, args.seed, args.resume,
+                                 progress=not args.quiet)
+    except RubricError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"grader: interrupted; the gradebook in {args.output} has the students done so far "
+              "(--resume grades the rest)", file=sys.stderr)
+        return INTERRUPTED
+    print(f"grader: graded {graded} submissions into {args.output}", file=sys.stderr)
+    return 0
+
+
+COMMANDS = {"grade": grade_command, "batch": batch_command, "autograder": autograder_command}

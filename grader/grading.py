@@ -28,44 +28,34 @@ class Plan(NamedTuple):
     expected: dict | None
 
 
-class Grading:
-    def __init__(self, submission, rubric, seed=None):
-        self.submission = submission
+class Grader:
+    """Grades submissions against one rubric and seed. What depends only on those (the inputs, the
+    reference's observations, its training run, the mutants) is computed once, so a batch reuses it."""
+
+    def __init__(self, rubric, seed=None):
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)
         self.reference = LocalRunner(vars(reference.backprop))
+        self.checks = all_checks()
         hide_from_child(rubric.path)
-        self.locations = {}
-        self.training = None
 
-    def run(self):
-        started = time.monotonic()
-        checks = all_checks()
-        with Sandbox(self.submission.path, self.rubric.limits, self.seed) as sandbox:
-            # the reference runs while the child starts: the two overlap on two cores
-            plans = [self.plan(checks[spec.id], spec) for spec in self.rubric.checks.values()]
-            reference_training = self.reference_training(checks["training.convergence"])
-            sandbox.ready()
-            results = [self.grade(plan, sandbox) for plan in plans]
-        diagnoses = collect(results, self.rubric.diagnoses, self.locations)
-        named = {d.id for d in diagnoses}
-        return GradeResult(
-            assignment=self.rubric.assignment, submission=self.submission.given, seed=self.seed,
-            checks=results, diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
-            training=self.training, grader_version=__version__, output=sandbox.captured_output(),
-            notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
+    @functools.cached_property
+    def plans(self):
+        return [self.plan(self.checks[spec.id], spec) for spec in self.rubric.checks.values()]
+
+    @functools.cached_property
+    def reference_training(self):
+        """The reference's run of the rubric's training, on the same samples: what plots compare with."""
+        convergence = self.checks["training.convergence"]
+        return convergence.training(self.reference.run(convergence.scenario(self.ctx)))
 
     @functools.cached_property
     def mutants(self):
         """(mutant, runner) of the catalogue, built at the first failed check: none for a clean run."""
         return [(mutant, LocalRunner(namespace)) for mutant, namespace in namespaces()]
-
-    def reference_training(self, convergence):
-        """The reference's run of the rubric's training, on the same samples: what plots compare with."""
-        return convergence.training(self.reference.run(convergence.scenario(self.ctx)))
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
@@ -73,6 +63,35 @@ class Grading:
         ops = check.scenario(ctx)
         expected = check.observe(self.reference.run(ops), ctx) if check.uses_reference else None
         return Plan(check, spec, ctx, ops, expected)
+
+    def grade(self, submission):
+        return Grading(self, submission).run()
+
+
+class Grading:
+    """One submission's grading: its sandbox, and what its checks found."""
+
+    def __init__(self, grader, submission):
+        self.grader = grader
+        self.rubric = grader.rubric
+        self.submission = submission
+        self.locations = {}
+        self.training = None
+
+    def run(self):
+        started = time.monotonic()
+        with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed) as sandbox:
+            # the reference runs while the child starts (the first time): they overlap on two cores
+            plans, reference_training = self.grader.plans, self.grader.reference_training
+            sandbox.ready()
+            results = [self.grade(plan, sandbox) for plan in plans]
+        diagnoses = collect(results, self.rubric.diagnoses, self.locations)
+        named = {d.id for d in diagnoses}
+        return GradeResult(
+            assignment=self.rubric.assignment, submission=self.submission.given, seed=self.grader.seed,
+            checks=results, diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
+            training=self.training, grader_version=__version__, output=sandbox.captured_output(),
+            notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
 
     def grade(self, plan, sandbox):
         check, spec, ctx, ops, expected = plan
@@ -93,7 +112,7 @@ class Grading:
             return self.result(spec, "passed", "", [], spec.points)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
-            diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, self.mutants)
+            diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, self.grader.mutants)
                           if d not in diagnoses]
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
@@ -147,4 +166,4 @@ class Grading:
 
 
 def grade(submission, rubric, seed=None):
-    return Grading(submission, rubric, seed).run()
+    return Grader(rubric, seed).grade(submission)

@@ -138,7 +138,7 @@ def training(result):
     if result.training is None and result.reference_training is None:
         return ""
     runs = [run_figure("Your classes", result.training),
-            run_figure("The reference solution", result.reference_training)]
+            run_figure("The reference solution", result.reference_training, shared=True)]
     return section("Training", '<div class="runs">\n' + "\n".join(runs) + "\n</div>")
 
 
@@ -146,10 +146,10 @@ def run_summary(training):
     return "there was none." if training is None else training_summary(training)
 
 
-def run_figure(label, training):
+def run_figure(label, training, shared=False):
     """One run's plots above its summary, or the summary alone when there is nothing to plot."""
     caption = f"{escape(label)}: {escape(run_summary(training))}"
-    png = plots.training_png(training, label)
+    png = plots.training_png(training, label, shared)
     if png is None:
         return f'<figure>\n<p class="no-plot">{caption} Nothing to plot.</p>\n</figure>'
     alt = escape(f"{label}: loss, w and b over {len(training.losses)} steps")

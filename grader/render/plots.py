@@ -23,11 +23,24 @@ def has_steps(training):
     return training is not None and len(training.losses) > 0
 
 
-def training_png(training, title):
+_shared = {}  # (id of a run, title) -> (the run, kept alive so its id is not reused, its PNG)
+
+
+def training_png(training, title, shared=False):
     """The loss curve and the w and b trajectories of one run, stacked, as PNG bytes; None when
-    the run has no step to draw (the report says so in words instead)."""
+    the run has no step to draw (the report says so in words instead). A `shared` run (the
+    reference's, the same object in every report of a batch) is drawn once."""
     if not has_steps(training):
         return None
+    if not shared:
+        return draw_training(training, title)
+    key = (id(training), title)
+    if key not in _shared:
+        _shared[key] = (training, draw_training(training, title))
+    return _shared[key][1]
+
+
+def draw_training(training, title):
     figure = Figure(figsize=(4.8, 7.2), dpi=DPI, layout="constrained")
     loss_axes, w_axes, b_axes = figure.subplots(3, 1, sharex=True)
     draw_loss(loss_axes, training.losses)

@@ -1,0 +1,172 @@
+"""TA batch runs: a folder of submissions to a gradebook, per-student reports and a summary.
+
+Each entry of the folder is one student (a .py, .ipynb or .zip file, or a folder holding one).
+Warm worker processes grade them in parallel (numpy, the rubric, the reference's observations and
+its training run are loaded once per worker); every submission still runs in a sandboxed child
+of its own. Reports are written as each student finishes, and the gradebook and the summary are
+built from the reports on disk, so an interrupted batch keeps what it did and `--resume` only
+grades what is missing.
+"""
+import csv
+import json
+import signal
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import grading, rubric as rubrics
+from grader.render import render
+from grader.submission import IGNORED, SubmissionError, open_submission
+
+SUFFIXES = (".py", ".ipynb", ".zip")
+LIMIT_DIAGNOSES = ("timeout", "memory-limit", "crash")
+
+
+@dataclass(frozen=True)
+class Student:
+    id: str
+    path: Path
+
+
+def find_students(folder, out=None):
+    """One student per entry of the folder: a submission file, or a folder holding one."""
+    students = []
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.name.startswith(".") or entry.name in IGNORED or out and entry.resolve() == Path(out).resolve():
+            continue
+        if entry.is_dir() or entry.suffix in SUFFIXES:
+            students.append(Student(entry.stem if entry.is_file() else entry.name, entry))
+    return students
+
+
+def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, progress=False):
+    """Grades the folder into `out`; returns how many were graded. Raises KeyboardInterrupt after
+    writing the gradebook and summary of what finished, when interrupted."""
+    rubric = rubrics.load(rubric_path)  # a bad rubric stops the batch before any work
+    out = Path(out)
+    (out / "reports").mkdir(parents=True, exist_ok=True)
+    students = find_students(folder, out)
+    todo = [s for s in students if not (resume and report_path(out, s, "json").exists())]
+    try:
+        graded = grade_all(todo, out, jobs, rubric_path, seed, progress)
+    finally:
+        write_gradebook(out, students, rubric)
+        write_summary(out, students, rubric)
+    return graded
+
+
+def grade_all(todo, out, jobs, rubric_path, seed, progress):
+    with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
+            max_workers=jobs, initializer=start_worker, initargs=(rubric_path, seed)) as pool:
+        pending = {pool.submit(grade_student, student, out) for student in todo}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    bar.advance(future.result())
+        except KeyboardInterrupt:
+            for future in pending:
+                future.cancel()
+            raise
+    return len(todo)
+
+
+# in the worker processes
+
+_grader = None
+
+
+def start_worker(rubric_path, seed):
+    """Loads what every grading shares once per worker; Ctrl-C is the parent's to handle."""
+    global _grader
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _grader = grading.Grader(rubrics.load(rubric_path), seed)
+    _grader.plans, _grader.reference_training  # computed now, not during the first student
+
+
+def grade_student(student, out):
+    """Grades one student and writes its reports; returns whether its grading went wrong
+    (ungradable, or a limit hit), for the progress bar."""
+    try:
+        with open_submission(student.path) as submission:
+            result = _grader.grade(submission)
+    except SubmissionError as error:
+        write_report(out, student, "json", json.dumps(ungradable(student, error), indent=2) + "\n")
+        return True
+    write_report(out, student, "html", render(result, "html"))
+    write_report(out, student, "json", render(result, "json"))  # last: its presence means done
+    return any(d.id in LIMIT_DIAGNOSES for d in result.diagnoses)
+
+
+def ungradable(student, error):
+    return {"submission": str(student.path), "score": 0.0, "checks": [], "diagnoses": [], "problem": str(error)}
+
+
+def report_path(out, student, kind):
+    return out / "reports" / f"{student.id}.{kind}"
+
+
+def write_report(out, student, kind, text):
+    path = report_path(out, student, kind)
+    scratch = path.with_name(path.name + ".part")
+    scratch.write_text(text, encoding="utf-8")
+    scratch.replace(path)  # a report is whole or absent, even when the batch is interrupted
+
+
+# gradebook and summary, from the reports on disk
+
+def reports(out, students):
+    """(student, report) of every student with a report, in the folder's order."""
+    found = []
+    for student in students:
+        path = report_path(out, student, "json")
+        if path.exists():
+            found.append((student, json.loads(path.read_text(encoding="utf-8"))))
+    return found
+
+
+def write_gradebook(out, students, rubric):
+    check_ids = list(rubric.checks)
+    with open(out / "gradebook.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "total", "max", *check_ids, "diagnoses", "problem"])
+        for student, report in reports(out, students):
+            points = {check["id"]: check["score"] for check in report["checks"]}
+            writer.writerow([student.id, f"{report['score']:g}", f"{rubric.total:g}",
+                             *(f"{points.get(c, 0):g}" for c in check_ids),
+                             " ".join(d["id"] for d in report["diagnoses"]), report.get("problem", "")])
+
+
+def write_summary(out, students, rubric):
+    from grader.render import summary
+
+    cohort = summary.Cohort.of(reports(out, students), rubric)
+    (out / "summary.md").write_text(summary.markdown(cohort), encoding="utf-8")
+    (out / "summary.html").write_text(summary.html(cohort), encoding="utf-8")
+
+
+class Progress:
+    """Students done, failures so far and time left, on the terminal (rich); silent when off."""
+
+    def __init__(self, total, shown):
+        self.total, self.shown, self.failures = total, shown, 0
+
+    def __enter__(self):
+        if self.shown:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, \
+                TimeRemainingColumn
+
+            self.bar = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                           TextColumn("{task.fields[failures]} failed"), TimeRemainingColumn())
+            self.bar.start()
+            self.task = self.bar.add_task("grading", total=self.total, failures=0)
+        return self
+
+    def advance(self, failed):
+        self.failures += bool(failed)
+        if self.shown:
+            self.bar.update(self.task, advance=1, failures=self.failures)
+
+    def __exit__(self, *exc):
+        if self.shown:
+            self.bar.stop()
