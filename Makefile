@@ -8,7 +8,7 @@ SUBMISSION ?= student_template/backprop.py
 FORMAT ?= text
 JOBS ?= 2
 
-.PHONY: install grade test bench bundle clean
+.PHONY: install grade test batch bench bundle clean
 
 install: $(VENV)/.installed
 
@@ -25,6 +25,12 @@ grade: install
 test: install
 	sh tests/browser/install.sh
 	$(PY) -m pytest -n $(JOBS)
+
+# a TA's batch: make batch DIR=submissions/ [OUT=graded/] [JOBS=2]
+OUT ?= graded
+batch: install
+	@test -n "$(DIR)" || { echo "make batch needs DIR=folder-of-submissions"; exit 2; }
+	$(PY) -m grader batch $(DIR) -o $(OUT) --jobs $(JOBS)
 
 bench: install
 	$(PY) bench/bench.py
