@@ -8,6 +8,7 @@ built from the reports on disk, so an interrupted batch keeps what it did and `-
 grades what is missing.
 """
 import csv
+import itertools
 import json
 import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -31,12 +32,12 @@ class Student:
 def find_students(folder, out=None):
     """One student per entry of the folder: a submission file, or a folder holding one."""
     students = []
-    for entry in sorted(Path(folder).iterdir()):
+    for entry in Path(folder).iterdir():
         if entry.name.startswith(".") or entry.name in IGNORED or out and entry.resolve() == Path(out).resolve():
             continue
         if entry.is_dir() or entry.suffix in SUFFIXES:
             students.append(Student(entry.stem if entry.is_file() else entry.name, entry))
-    return students
+    return sorted(students, key=lambda student: student.id)
 
 
 def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, progress=False):
@@ -56,18 +57,16 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
 
 
 def grade_all(todo, out, jobs, rubric_path, seed, progress):
+    queue = iter(todo)
     with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
             max_workers=jobs, initializer=start_worker, initargs=(rubric_path, seed)) as pool:
-        pending = {pool.submit(grade_student, student, out) for student in todo}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    bar.advance(future.result())
-        except KeyboardInterrupt:
-            for future in pending:
-                future.cancel()
-            raise
+        # no more in flight than workers: after Ctrl-C, only the gradings under way finish
+        pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                bar.advance(future.result())
+                pending |= {pool.submit(grade_student, student, out) for student in itertools.islice(queue, 1)}
     return len(todo)
 
 

@@ -1,0 +1,170 @@
+"""`make bench`, batch part: how fast `python -m grader batch` grades a class, against one
+`python -m grader grade` process per submission, measured in the same run.
+
+    .venv/bin/python bench/batch_bench.py [--count 200] [--jobs 2] [--baseline-sample 40]
+
+It builds a batch of --count submissions in a temporary folder (the reference, the correct
+styles, every mutant and the forum files, cycled; every fifth one as a notebook), then measures
+(a) `python -m grader batch DIR -o OUT --jobs 2 --quiet`: wall time, submissions per second, and
+    the peak of the summed resident memory of its whole process tree (workers and sandboxed
+    children included), sampled from /proc;
+(b) the baseline: `python -m grader grade FILE --format json`, one process per submission, one
+    after the other, over a random sample (fixed seed) of the same batch, its rate extrapolated to
+    the batch; --baseline-sample 0 runs it over the whole batch.
+"""
+import argparse
+import csv
+import importlib.util
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from reference.mutants import MUTANTS  # noqa: E402
+
+SUBMISSIONS = ROOT / "tests" / "submissions"
+NOTEBOOK_EVERY = 5  # every fifth submission is a notebook
+SAMPLE_SEED = 0
+TARGET_RATE = 10.0  # submissions per second
+TARGET_SPEEDUP = 3.0  # × the one-process-per-submission baseline
+TARGET_PEAK_MB = 500.0
+SAMPLE_SECONDS = 0.01  # between two samples of /proc: often enough for the sandboxed children, cheap on 2 CPUs
+
+
+def load_by_path(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tree_rss_kb = load_by_path("bench_single", ROOT / "bench" / "bench.py").tree_rss_kb
+notebooks = load_by_path("tests_notebooks", ROOT / "tests" / "notebooks.py")
+
+
+def sources():
+    """(label, source) of every distinct submission the batch is cycled from."""
+    found = [("reference", (ROOT / "reference" / "backprop.py").read_text(encoding="utf-8"))]
+    found += [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(SUBMISSIONS.glob("correct_style_*.py"))]
+    found += [(m.name.replace(" ", "_").replace("(", "").replace(")", ""), m.source()) for m in MUTANTS]
+    found += [(p.stem, p.read_text(encoding="utf-8")) for p in sorted(SUBMISSIONS.glob("forum_*.py"))]
+    return found
+
+
+def build_batch(folder, count, scratch):
+    """count submissions in folder, each with a line of its own (no two files alike); returns their paths."""
+    folder.mkdir(parents=True)
+    distinct = sources()
+    paths = []
+    for n in range(count):
+        label, source = distinct[n % len(distinct)]
+        student = f"s{n:04d}_{label}"
+        if n % NOTEBOOK_EVERY == NOTEBOOK_EVERY - 1:
+            py = scratch / f"{label}.py"
+            py.write_text(source, encoding="utf-8")
+            nb = notebooks.filled(py, extra_cells=[notebooks.markdown(f"student {n}")])
+            paths.append(notebooks.write(nb, folder / f"{student}.ipynb"))
+        else:
+            path = folder / f"{student}.py"
+            path.write_text(f"# student {n}\n{source}", encoding="utf-8")
+            paths.append(path)
+    return paths
+
+
+def measure(command):
+    """(wall seconds, peak MiB of the process tree, returncode, stderr tail) of one run."""
+    with tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        peak = 0
+        while True:
+            peak = max(peak, tree_rss_kb(process.pid))
+            try:  # returns as soon as the process ends: no sleep added to short runs
+                process.wait(timeout=SAMPLE_SECONDS)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+        elapsed = time.perf_counter() - start
+        stderr.seek(0)
+        tail = stderr.read()[-2000:].decode(errors="replace")
+    return elapsed, peak / 1024, process.returncode, tail
+
+
+def grader(*args):
+    return [sys.executable, "-m", "grader", *map(str, args)]
+
+
+def verdict(ok):
+    return "ok" if ok else "MISSED"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200, help="submissions in the batch (default: 200)")
+    parser.add_argument("--jobs", type=int, default=2, help="the batch's --jobs (default: 2)")
+    parser.add_argument("--baseline-sample", type=int, default=40,
+                        help="submissions graded one process each (default: 40; 0: the whole batch)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="batch-bench-") as scratch:
+        scratch = Path(scratch)
+        (scratch / "py").mkdir()
+        paths = build_batch(scratch / "students", args.count, scratch / "py")
+        notebooks_in = sum(p.suffix == ".ipynb" for p in paths)
+        print(f"python {sys.version.split()[0]}; batch of {len(paths)} submissions "
+              f"({len(paths) - notebooks_in} .py, {notebooks_in} .ipynb) from {len(sources())} distinct ones\n")
+
+        # (a) the batch
+        out = scratch / "out"
+        seconds, peak, code, tail = measure(grader("batch", scratch / "students", "-o", out,
+                                                   "--jobs", args.jobs, "--quiet"))
+        if code != 0:
+            sys.exit(f"batch_bench: the batch exited with {code}\n{tail}")
+        with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+            rows = list(csv.DictReader(handle))
+        problems = [r["student"] for r in rows if r["problem"]]
+        if len(rows) != len(paths) or problems:
+            sys.exit(f"batch_bench: {len(rows)} gradebook rows for {len(paths)} submissions, "
+                     f"ungradable: {problems[:5]}")
+        rate = len(paths) / seconds
+        print(f"batch --jobs {args.jobs}: {seconds:7.2f} s  {rate:6.2f} submissions/s  "
+              f"peak {peak:6.1f} MiB (summed RSS of the process tree)")
+
+        # (b) one process per submission, sequentially
+        sampled = args.baseline_sample and args.baseline_sample < len(paths)
+        chosen = random.Random(SAMPLE_SEED).sample(paths, args.baseline_sample) if sampled else paths
+        runs = []
+        for path in chosen:
+            elapsed, single_peak, code, tail = measure(grader("grade", path, "--format", "json"))
+            if code != 0:
+                sys.exit(f"batch_bench: grading {path.name} exited with {code}\n{tail}")
+            runs.append((elapsed, single_peak))
+        base_seconds = sum(t for t, _ in runs)
+        base_rate = len(runs) / base_seconds
+        how = (f"a random sample of {len(runs)} (seed {SAMPLE_SEED}, {sum(p.suffix == '.ipynb' for p in chosen)} "
+               f"notebooks), extrapolated: {len(paths) / base_rate:.1f} s for the batch"
+               if sampled else f"the whole batch: {base_seconds:.1f} s")
+        print(f"baseline, one `grade` process per submission, sequential, over {how}")
+        print(f"  {base_rate:6.2f} submissions/s  (median {statistics.median(t for t, _ in runs):.3f} s each, "
+              f"peak {max(m for _, m in runs):.1f} MiB)")
+
+        speedup = rate / base_rate
+        print(f"\nbatch / baseline: {speedup:.2f}×")
+        checks = [(f"batch rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
+                  (f"speed-up {speedup:.2f}× >= {TARGET_SPEEDUP:g}×", speedup >= TARGET_SPEEDUP),
+                  (f"peak {peak:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", peak <= TARGET_PEAK_MB)]
+        print("targets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
+        if args.strict and not all(ok for _, ok in checks):
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
