@@ -34,6 +34,7 @@ batch: install
 
 bench: install
 	$(PY) bench/bench.py
+	$(PY) bench/batch_bench.py
 
 # Gradescope's autograder.zip (setup.sh, run_autograder, source/): the build needs only the standard library
 bundle:
