@@ -17,9 +17,9 @@ from pathlib import Path
 
 from grader import grading, rubric as rubrics
 from grader.render import render
-from grader.submission import IGNORED, SubmissionError, open_submission
+from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
 
-SUFFIXES = (".py", ".ipynb", ".zip")
+SUFFIXES = (*SOURCES, ".zip")
 LIMIT_DIAGNOSES = ("timeout", "memory-limit", "crash")
 
 

@@ -18,13 +18,16 @@ def main(argv):
     path, limits = config["path"], config["limits"]
     source = read(path)
     preload()
-    from grader import confine, scenario
+    from grader import confine, scenario, wire
 
     notebook = path.endswith(".ipynb")
     confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"])
     cap_output(limits["output_kb"] * 1024)
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
-    loaded = (load_notebook if notebook else load)(path, source, namespace, config)
+    if isinstance(source, OSError):
+        loaded = unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
+    else:
+        loaded = (load_notebook if notebook else load)(path, source, namespace, config)
     answer(answers, original, {"ready": True, "definitions": scenario.definitions(namespace), **loaded})
     for line in requests:
         confine.allow_cpu(limits["cpu_seconds"])
@@ -97,8 +100,6 @@ def load(path, source, namespace, config):
 
     from grader import scenario, wire
 
-    if isinstance(source, OSError):
-        return unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
         tree = ast.parse(decode(source), path)
     except SyntaxError as error:
@@ -118,8 +119,6 @@ def load_notebook(path, source, namespace, config):
     """Runs a notebook's code cells in order, errors allowed (see grader.notebook)."""
     from grader import notebook, wire
 
-    if isinstance(source, OSError):
-        return unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
     try:
         run = notebook.run_notebook(source, os.path.basename(path), namespace, config["limits"]["notebook_seconds"],
                                     config["seed"])

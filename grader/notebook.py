@@ -15,8 +15,6 @@ import numpy as np
 
 from grader import scenario, wire
 
-GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")
-LOOP_NAMES = ("my_fit", "losses", "ws", "bs")
 
 
 class OutOfTime(BaseException):
@@ -64,7 +62,7 @@ class NotebookRun:
 
     def run_cell(self, number, source, seconds):
         self.events.append(("cell", number))
-        self.before[number] = {name: self.original(self.namespace.get(name)) for name in GRADED}
+        self.before[number] = {name: self.original(self.namespace.get(name)) for name in scenario.GRADED}
         try:
             tree = ast.parse(self.without_magics(number, source), f"<cell {number}>")
         except SyntaxError as error:
@@ -114,7 +112,7 @@ class NotebookRun:
 
     def settle(self):
         """Puts the student's own classes back, the graded ones in place, and the loop's record."""
-        for name in GRADED:
+        for name in scenario.GRADED:
             self.namespace[name] = self.original(self.namespace.get(name))
         cell = self.training_cell()
         if cell is None:
@@ -149,7 +147,7 @@ class NotebookRun:
         classes = dict(self.before[cell])
         built = [value for kind, value in self.events_by_cell()[cell] if kind == "N"]
         for used in (built[0] if built else []):
-            if used.__name__ in GRADED:
+            if used.__name__ in scenario.GRADED:
                 classes[used.__name__] = used
         return classes
 
@@ -158,10 +156,10 @@ class NotebookRun:
         cells = {}
         for qualified, (cell, _) in scenario.definitions(self.namespace).items():
             cells.setdefault(qualified.split(".")[0], cell)
-        return {name: cells[name] for name in GRADED if name in cells}
+        return {name: cells[name] for name in scenario.GRADED if name in cells}
 
     def loop_record(self, cell):
-        kept = {name: self.namespace[name] for name in LOOP_NAMES if name in self.namespace}
+        kept = {name: self.namespace[name] for name in scenario.LOOP_NAMES if name in self.namespace}
         raised = self.failed.get(cell)
         return scenario.protocol_record(self.events_by_cell()[cell], self.namespace["my_composition"], raised,
                                         kept=kept)

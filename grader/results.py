@@ -56,8 +56,9 @@ class GradeResult:
         return round(sum(c.max_score for c in self.checks), 6)
 
     @property
-    def passed(self):
-        return [c for c in self.checks if c.status == "passed"]
+    def failed(self):
+        """The checks that did not pass (failed, error or skipped)."""
+        return [c for c in self.checks if c.status != "passed"]
 
     def to_dict(self):
         """The JSON report of DESIGN.md."""

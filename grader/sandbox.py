@@ -49,6 +49,7 @@ class Failure:
         return self.detail
 
 
+CORRUPTED = Failure("crash", "the submission corrupted the answer channel")
 DEATHS = {signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check was reached"),
           signal.SIGXFSZ: Failure("crash", "the process wrote a file larger than the limit")}
 
@@ -129,7 +130,7 @@ class Sandbox:
             try:
                 self.loaded = Loaded.decode(answer)
             except (KeyError, TypeError, ValueError):
-                return self.fail(Failure("crash", "the submission corrupted the answer channel"))
+                return self.fail(CORRUPTED)
             self.ready_now = True
         return None
 
@@ -148,7 +149,7 @@ class Sandbox:
         if "broken" in answer:
             return self.fail(Failure("crash", f"the check could not run: {answer['broken']}"))
         if not isinstance(answer.get("records"), dict):
-            return self.fail(Failure("crash", "the submission corrupted the answer channel"))
+            return self.fail(CORRUPTED)
         return answer["records"]
 
     def receive(self, seconds):
@@ -169,7 +170,7 @@ class Sandbox:
         try:
             return json.loads(line)
         except ValueError:
-            return Failure("crash", "the submission corrupted the answer channel")
+            return CORRUPTED
 
     def death(self):
         try:
@@ -291,8 +292,11 @@ def marked_processes(token):
     return found
 
 
+STATE, PARENT, START_TIME = 0, 1, 19  # in /proc/PID/stat after the command name
+
+
 def stat_fields(pid):
-    """/proc/PID/stat after the command name: state, ppid, …, start time (index 19); [] if gone."""
+    """/proc/PID/stat after the command name (see STATE, PARENT, START_TIME); [] if gone."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
@@ -302,7 +306,7 @@ def stat_fields(pid):
 def start_time(pid):
     """When a process started, in clock ticks since boot (0 if it is gone)."""
     fields = stat_fields(pid)
-    return int(fields[19]) if fields else 0
+    return int(fields[START_TIME]) if fields else 0
 
 
 def orphaned_zombies(since):
@@ -311,7 +315,8 @@ def orphaned_zombies(since):
     zombies = []
     for entry in Path("/proc").iterdir():
         fields = stat_fields(entry.name) if entry.name.isdigit() else []
-        if fields and fields[0] == "Z" and int(fields[1]) == os.getpid() and int(fields[19]) >= since:
+        if (fields and fields[STATE] == "Z" and int(fields[PARENT]) == os.getpid()
+                and int(fields[START_TIME]) >= since):
             zombies.append(int(entry.name))
     return zombies
 

@@ -15,7 +15,7 @@ from grader.standins import STANDINS
 
 CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
 SNAPSHOT_LIMIT = 50
-TRAINED = ("multiplication_weight", "add_bias", "my_exp", "my_composition")
+GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")  # the graded classes
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
 LOOP_NAMES = ("my_fit", "losses", "ws", "bs")  # what a training loop keeps
 
@@ -81,7 +81,7 @@ class Interpreter:
 
     def op_train(self, op):
         """The rubric's training run, with the submission's own classes."""
-        absent = [name for name in TRAINED if not inspect.isclass(self.namespace.get(name))]
+        absent = [name for name in GRADED if not inspect.isclass(self.namespace.get(name))]
         if absent:
             return train_record([], [], [], missing(f"no class `{absent[0]}` in the submission"))
         x, y = decode_arg(op["x"], {}), decode_arg(op["y"], {})
@@ -162,7 +162,7 @@ def definitions(namespace):
     """Where the graded code is defined, from its code objects: {"my_exp.backward": (cell, line),
     "my_exp": (cell, line of its first method), "train": (cell, line)}; cell is None for a file."""
     found = {}
-    for name in TRAINED + ("train",):
+    for name in GRADED + ("train",):
         obj = namespace.get(name)
         members = list(vars(obj).items()) if isinstance(obj, type) else [(None, obj)]
         for member_name, member in members:

@@ -124,6 +124,25 @@ def line_containing(source, text):
     return lines[0]
 
 
+# what the sandbox leaves behind, read from /proc independently of the grader's own scan
+
+def sandbox_token(pid):
+    """The sandbox token in a process's environment, or None (no marker, a zombie, or gone)."""
+    from grader.sandbox import TOKEN_VARIABLE
+
+    try:
+        variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    prefix = f"{TOKEN_VARIABLE}=".encode()
+    return next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
+
+
+def marked_processes(tokens):
+    """Pids of the live processes carrying one of these sandbox tokens."""
+    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and sandbox_token(e.name) in tokens]
+
+
 # rubrics
 
 def rubric_data():

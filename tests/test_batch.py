@@ -24,9 +24,8 @@ from pathlib import Path
 import pytest
 
 import notebooks as nbs
-from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data, run_cli, \
-    write_rubric
-from grader import sandbox as sandbox_module
+from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, marked_processes, rubric_data, \
+    run_cli, sandbox_token, write_rubric
 from reference.mutants import MUTANTS
 
 HOSTILE = TESTS / "hostile"
@@ -416,20 +415,6 @@ def descendants(pid):
         except OSError:
             continue
     return found
-
-
-def sandbox_token(pid):
-    try:
-        variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    except OSError:
-        return None
-    prefix = f"{sandbox_module.TOKEN_VARIABLE}=".encode()
-    return next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
-
-
-def marked_processes(tokens):
-    """Pids of the live processes (zombies show no environment) carrying one of the sandbox tokens."""
-    return [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit() and sandbox_token(e.name) in tokens]
 
 
 def watch(process, seconds):

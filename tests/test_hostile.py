@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from conftest import (REFERENCE, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis_ids,
-                      grade, rubric_data, run_cli, summary, write_rubric)
+                      grade, marked_processes, rubric_data, run_cli, summary, write_rubric)
 from grader import sandbox as sandbox_module
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -123,21 +123,6 @@ def remove_forged_results():
 
 # what the sandbox leaves behind
 
-def marked_processes(token=""):
-    """Pids of the processes whose environment carries the sandbox's marker (of one sandbox, given its token)."""
-    marker = f"{sandbox_module.TOKEN_VARIABLE}={token}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                variables = (entry / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(v.startswith(marker) for v in variables):
-                found.append(int(entry.name))
-    return found
-
-
 def zombie_children():
     """Children of this process that died and were never reaped: (pid, uid)."""
     found = []
@@ -172,7 +157,7 @@ def tokens(monkeypatch):
 def test_no_process_of_the_fork_sleepers_outlives_the_grading(rubric, tokens):
     result = grade(HOSTILE / "fork_sleepers.py", rubric)
     assert tokens, "no sandbox was started"
-    left = [pid for token in set(tokens) for pid in marked_processes(token)]
+    left = marked_processes(set(tokens))
     assert left == [], f"still running after the grading: {left}\n{summary(result)}"
 
 

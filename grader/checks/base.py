@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader import wire
-from grader.wire import Opaque, Raised
+from grader.wire import Raised
 
 
 @dataclass(frozen=True)

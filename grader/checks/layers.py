@@ -193,6 +193,7 @@ class IndependentInstances(LayerCheck):
     what they give when used alone."""
 
     aspect, method = "independent_instances", "forward"
+    calls = 3  # alone: new, forward, backward
 
     def cases(self, ctx):
         return ctx.inputs.pairs[self.layer]
@@ -202,7 +203,7 @@ class IndependentInstances(LayerCheck):
         together = [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
                     call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
                     call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad))]
-        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, 0.0)[:3]]  # no step
+        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, 0.0)]
         return together + alone
 
     def observe(self, records, ctx):

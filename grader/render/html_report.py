@@ -123,7 +123,7 @@ def diagnosis(d):
 
 
 def failed_checks(result):
-    failed = [c for c in result.checks if c.status != "passed"]
+    failed = result.failed
     if not failed:
         return ""
     return section("Failed checks, with the inputs that showed it", "\n".join(failed_check(c) for c in failed))

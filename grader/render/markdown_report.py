@@ -49,7 +49,7 @@ def diagnosis(d):
 
 
 def failed_checks(result):
-    failed = [c for c in result.checks if c.status != "passed"]
+    failed = result.failed
     if not failed:
         return ""
     return "## Failed checks, with the inputs that showed it\n\n" + "\n\n".join(

@@ -22,7 +22,7 @@ def render(result):
             where = f"{d.where}: " if d.where else ""
             console.print(Text(f"- {where}{d.title} [{d.id}]"))
             console.print(Text(f"    {d.hint}"))
-    failed = [c for c in result.checks if c.status != "passed"]
+    failed = result.failed
     if failed:
         console.print("\nFailed checks, with the inputs that showed it:", style="bold")
         for check in failed:
