@@ -6,8 +6,9 @@
 It builds a batch of --count submissions in a temporary folder (the reference, the correct
 styles, every mutant and the forum files, cycled; every fifth one as a notebook), then measures
 (a) `python -m grader batch DIR -o OUT --jobs 2 --quiet`: wall time, submissions per second, and
-    the peak of the summed resident memory of its whole process tree (workers and sandboxed
-    children included), sampled from /proc;
+    the peak memory of its whole process tree (workers, zygotes and sandboxed children included),
+    sampled from /proc: summed PSS, the memory the batch takes (the target), and summed RSS, which
+    counts the pages a zygote shares with its forks once per process (see bench.py's Memory);
 (b) the baseline: `python -m grader grade FILE --format json`, one process per submission, one
     after the other, over a random sample (fixed seed) of the same batch, its rate extrapolated to
     the batch; --baseline-sample 0 runs it over the whole batch.
@@ -35,7 +36,8 @@ SAMPLE_SEED = 0
 TARGET_RATE = 10.0  # submissions per second
 TARGET_SPEEDUP = 3.0  # × the one-process-per-submission baseline
 TARGET_PEAK_MB = 500.0
-SAMPLE_SECONDS = 0.01  # between two samples of /proc: often enough for the sandboxed children, cheap on 2 CPUs
+SAMPLE_SECONDS = 0.01  # between two samples of RSS: often enough for the sandboxed children, cheap on 2 CPUs
+PSS_SECONDS = 0.05  # between two samples of PSS: 1 ms of the kernel's time per process, a few % of a CPU
 
 
 def load_by_path(name, path):
@@ -45,7 +47,7 @@ def load_by_path(name, path):
     return module
 
 
-tree_rss_kb = load_by_path("bench_single", ROOT / "bench" / "bench.py").tree_rss_kb
+single = load_by_path("bench_single", ROOT / "bench" / "bench.py")
 notebooks = load_by_path("tests_notebooks", ROOT / "tests" / "notebooks.py")
 
 
@@ -79,22 +81,16 @@ def build_batch(folder, count, scratch):
 
 
 def measure(command):
-    """(wall seconds, peak MiB of the process tree, returncode, stderr tail) of one run."""
+    """(wall seconds, bench.Memory of the process tree, returncode, stderr tail) of one run."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
-        peak = 0
-        while True:
-            peak = max(peak, tree_rss_kb(process.pid))
-            try:  # returns as soon as the process ends: no sleep added to short runs
-                process.wait(timeout=SAMPLE_SECONDS)
-                break
-            except subprocess.TimeoutExpired:
-                pass
+        memory = single.Memory(pss_every=PSS_SECONDS)
+        single.follow(process, memory, every=SAMPLE_SECONDS)
         elapsed = time.perf_counter() - start
         stderr.seek(0)
         tail = stderr.read()[-2000:].decode(errors="replace")
-    return elapsed, peak / 1024, process.returncode, tail
+    return elapsed, memory, process.returncode, tail
 
 
 def grader(*args):
@@ -124,7 +120,7 @@ def main():
 
         # (a) the batch
         out = scratch / "out"
-        seconds, peak, code, tail = measure(grader("batch", scratch / "students", "-o", out,
+        seconds, memory, code, tail = measure(grader("batch", scratch / "students", "-o", out,
                                                    "--jobs", args.jobs, "--quiet"))
         if code != 0:
             sys.exit(f"batch_bench: the batch exited with {code}\n{tail}")
@@ -135,18 +131,18 @@ def main():
             sys.exit(f"batch_bench: {len(rows)} gradebook rows for {len(paths)} submissions, "
                      f"ungradable: {problems[:5]}")
         rate = len(paths) / seconds
-        print(f"batch --jobs {args.jobs}: {seconds:7.2f} s  {rate:6.2f} submissions/s  "
-              f"peak {peak:6.1f} MiB (summed RSS of the process tree)")
+        print(f"batch --jobs {args.jobs}: {seconds:7.2f} s  {rate:6.2f} submissions/s  peak PSS {memory.pss:6.1f} MiB "
+              f"(summed RSS {memory.rss:6.1f} MiB) of the process tree")
 
         # (b) one process per submission, sequentially
         sampled = args.baseline_sample and args.baseline_sample < len(paths)
         chosen = random.Random(SAMPLE_SEED).sample(paths, args.baseline_sample) if sampled else paths
         runs = []
         for path in chosen:
-            elapsed, single_peak, code, tail = measure(grader("grade", path, "--format", "json"))
+            elapsed, single_memory, code, tail = measure(grader("grade", path, "--format", "json"))
             if code != 0:
                 sys.exit(f"batch_bench: grading {path.name} exited with {code}\n{tail}")
-            runs.append((elapsed, single_peak))
+            runs.append((elapsed, single_memory))
         base_seconds = sum(t for t, _ in runs)
         base_rate = len(runs) / base_seconds
         how = (f"a random sample of {len(runs)} (seed {SAMPLE_SEED}, {sum(p.suffix == '.ipynb' for p in chosen)} "
@@ -154,13 +150,13 @@ def main():
                if sampled else f"the whole batch: {base_seconds:.1f} s")
         print(f"baseline, one `grade` process per submission, sequential, over {how}")
         print(f"  {base_rate:6.2f} submissions/s  (median {statistics.median(t for t, _ in runs):.3f} s each, "
-              f"peak {max(m for _, m in runs):.1f} MiB)")
+              f"peak PSS {max(m.pss for _, m in runs):.1f} MiB)")
 
         speedup = rate / base_rate
         print(f"\nbatch / baseline: {speedup:.2f}×")
         checks = [(f"batch rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
                   (f"speed-up {speedup:.2f}× >= {TARGET_SPEEDUP:g}×", speedup >= TARGET_SPEEDUP),
-                  (f"peak {peak:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", peak <= TARGET_PEAK_MB)]
+                  (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB)]
         print("targets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
         if args.strict and not all(ok for _, ok in checks):
             sys.exit(1)

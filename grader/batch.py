@@ -10,6 +10,7 @@ grades what is missing.
 import csv
 import itertools
 import json
+import multiprocessing
 import signal
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -58,8 +59,11 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
 
 def grade_all(todo, out, jobs, rubric_path, seed, progress):
     queue = iter(todo)
+    # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
+    # that ends as a Python program does stops its zygote on the way out (atexit)
     with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
-            max_workers=jobs, initializer=start_worker, initargs=(rubric_path, seed)) as pool:
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
+            initargs=(rubric_path, seed)) as pool:
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
         pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
         while pending:

@@ -1,7 +1,8 @@
 """The sandboxed child: loads the submission, then answers the parent's scenarios one by one.
 
-Runs in its own process, started by `grader.sandbox`. It imports nothing of the reference:
-it only ever sees the inputs the parent sends, and sends back what the student's code did.
+Runs in its own process, forked by `grader.zygote` for `grader.sandbox`. It imports nothing of
+the reference: it only ever sees the inputs the parent sends, and sends back what the student's
+code did.
 Requests and answers are JSON lines on two pipes of their own, so whatever the student's
 code prints (on stdout and stderr) never mixes with them.
 """
@@ -10,14 +11,12 @@ import os
 import sys
 
 
-def main(argv):
-    config, request_fd, answer_fd = json.loads(argv[0]), int(argv[1]), int(argv[2])
+def main(config, request_fd, answer_fd):
     original = os.getpid()
     requests = os.fdopen(request_fd, "r", encoding="utf-8")
     answers = os.fdopen(answer_fd, "w", encoding="utf-8")
     path, limits = config["path"], config["limits"]
     source = read(path)
-    preload()
     from grader import confine, scenario, wire
 
     notebook = path.endswith(".ipynb")
@@ -71,8 +70,8 @@ def cap_output(cap):
 
 MAX_PROBLEMS = 20
 
-# imported before the child drops its privileges: the unprivileged user may not be able to read
-# the interpreter's library, and numpy loads some submodules lazily
+# imported by the zygote, before its children drop their privileges: the unprivileged user may not
+# be able to read the interpreter's library, and numpy loads some submodules lazily
 PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook",
            "json", "ast", "tokenize", "io", "math", "random",
            "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")

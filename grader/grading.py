@@ -13,7 +13,7 @@ from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner
-from grader.sandbox import Failure, Sandbox, hide_from_child
+from grader.sandbox import Failure, Sandbox, Zygote, hide_from_child
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -41,6 +41,7 @@ class Grader:
         self.reference = LocalRunner(vars(reference.backprop))
         self.checks = all_checks()
         hide_from_child(rubric.path)
+        Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
     @functools.cached_property
     def plans(self):
@@ -80,9 +81,9 @@ class Grading:
 
     def run(self):
         started = time.monotonic()
+        # the reference runs while the zygote starts (the first time): they overlap on two cores
+        plans, reference_training = self.grader.plans, self.grader.reference_training
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed) as sandbox:
-            # the reference runs while the child starts (the first time): they overlap on two cores
-            plans, reference_training = self.grader.plans, self.grader.reference_training
             sandbox.ready()
             results = [self.grade(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)

@@ -4,11 +4,14 @@ Everything that decides how student code is confined lives here and in `grader.c
 half inside the child): how the child is started, what it may use, how long each request may
 take, what it may print, and what happens when it hangs or dies.
 """
+import atexit
 import json
 import os
+import select
 import selectors
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -18,12 +21,12 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from grader import confine, wire
+from grader import confine, wire, zygote
+from grader.zygote import TOKEN_PLACEHOLDER, TOKEN_VARIABLE
 
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
-BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.child import main; main(sys.argv[2:])"
+BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.zygote import main; main(sys.argv[2:])"
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
-TOKEN_VARIABLE = "BACKPROP_GRADER_SANDBOX"  # marks every process the child starts, to find them all
 
 
 @dataclass(frozen=True)
@@ -99,16 +102,16 @@ class Sandbox:
             os.chown(self.workdir, confine.UNPRIVILEGED_UID, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
         self.from_child, from_child_write = os.pipe()
-        config = json.dumps({"path": self.submission, "limits": asdict(self.limits), "seed": self.seed})
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, config, str(to_child_read),
-             str(from_child_write)],
-            pass_fds=(to_child_read, from_child_write), stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=self.workdir,
-            env=child_environment(self.token, self.workdir), start_new_session=True)
-        os.close(to_child_read)
-        os.close(from_child_write)
-        self.readers = [self.stdout.follow(self.process.stdout), self.stderr.follow(self.process.stderr)]
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed}
+        self.process = Zygote.shared().spawn(
+            {"config": config, "workdir": self.workdir, "env": child_environment(self.token, self.workdir)},
+            (to_child_read, from_child_write, stdout_write, stderr_write))
+        for fd in (to_child_read, from_child_write, stdout_write, stderr_write):
+            os.close(fd)
+        self.readers = [self.stdout.follow(os.fdopen(stdout_read, "rb")),
+                        self.stderr.follow(os.fdopen(stderr_read, "rb"))]
         self.started = start_time(self.process.pid)
         self.pending = b""
         self.ready_now = False
@@ -177,6 +180,8 @@ class Sandbox:
             code = self.process.wait(timeout=self.limits.check_seconds)
         except subprocess.TimeoutExpired:  # it closed the channel but lives on
             return Failure("crash", "the process closed its answer channel")
+        if code is None:
+            return Failure("crash", "the process ended (how is unknown: it killed the fork server)")
         if code < 0:
             number = -code
             return DEATHS.get(number, Failure("crash", f"the process was killed by signal {signal.Signals(number).name}"))
@@ -215,6 +220,89 @@ class Sandbox:
 
     def close(self):
         self.stop()
+
+
+class Zygote:
+    """The grader process's fork server (grader.zygote), started with its first sandbox: each
+    child is forked from it with numpy already imported, instead of starting Python anew."""
+
+    _shared = None
+
+    @classmethod
+    def shared(cls):
+        if cls._shared is None or cls._shared.process.poll() is not None:  # a submission may kill it
+            cls._shared = cls()
+        return cls._shared
+
+    def __init__(self):
+        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # where matplotlib keeps its font cache, built once for every child
+        self.configdir = tempfile.mkdtemp(prefix="grader-zygote-")
+        os.chmod(self.configdir, 0o755)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, str(there.fileno())],
+            pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, cwd=self.configdir,
+            env=child_environment(TOKEN_PLACEHOLDER, self.configdir), start_new_session=True)
+        there.close()
+        self.socket = here
+        self.exits = {}  # pid -> exit code, of children that ended before anyone waited for them
+        atexit.register(self.close)
+
+    def spawn(self, request, fds):
+        socket.send_fds(self.socket, [json.dumps({"spawn": request}).encode()], list(fds))
+        reply = self.receive(None)
+        while "exited" in reply:  # an earlier child's end, told before this answer
+            reply = self.receive(None)
+        if "pid" not in reply:
+            raise OSError(f"the sandbox's child could not be started: {reply.get('error')}")
+        return Forked(self, reply["pid"])
+
+    def wait(self, pid, timeout=None):
+        """The exit code of a child (as Popen.returncode), None if the zygote died before telling
+        it; subprocess.TimeoutExpired past timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while pid not in self.exits:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise subprocess.TimeoutExpired(f"child {pid}", timeout)
+            try:
+                self.receive(remaining)
+            except OSError:  # the orphaned child is the grader's now, reaped with the other orphans
+                return None
+        return self.exits.pop(pid)
+
+    def receive(self, timeout):
+        """The zygote's next reply ({} at the timeout); a child's exit code is kept for wait."""
+        ready, _, _ = select.select([self.socket], [], [], timeout)
+        if not ready:
+            return {}
+        message = self.socket.recv(zygote.MAX_MESSAGE_BYTES)
+        if not message:
+            raise OSError("the sandbox's fork server died")
+        reply = json.loads(message)
+        if "exited" in reply:
+            self.exits[reply["exited"]] = reply["code"]
+        return reply
+
+    def close(self):
+        self.socket.close()
+        self.process.wait()
+        shutil.rmtree(self.configdir, ignore_errors=True)
+
+
+class Forked:
+    """A child forked by the zygote, waited for through it (as subprocess.Popen would be)."""
+
+    def __init__(self, zygote, pid):
+        self.zygote, self.pid = zygote, pid
+        self.returncode = None
+        self.ended = False
+
+    def wait(self, timeout=None):
+        if not self.ended:
+            self.returncode = self.zygote.wait(self.pid, timeout)
+            self.ended = True
+        return self.returncode
 
 
 class Capture:

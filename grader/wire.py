@@ -42,8 +42,9 @@ def encode(value):
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return {"t": "num", "v": _float(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size <= MAX_ARRAY_SIZE:
-        flat = [_float(v) for v in value.astype(np.float64).ravel().tolist()]
-        return {"t": "array", "shape": list(value.shape), "data": flat}
+        flat = value.astype(np.float64).ravel()
+        data = flat.tolist() if np.isfinite(flat).all() else [_float(v) for v in flat.tolist()]
+        return {"t": "array", "shape": list(value.shape), "data": data}
     if isinstance(value, Raised):
         return {"t": "raised", "type": value.type, "message": value.message,
                 "line": value.line, "on_self": value.on_self, "cell": value.cell}
@@ -55,8 +56,7 @@ def decode(obj):
     if kind == "num":
         return np.float64(_unfloat(obj["v"]))
     if kind == "array":
-        data = np.array([_unfloat(v) for v in obj["data"]], dtype=np.float64)
-        return data.reshape([int(n) for n in obj["shape"]])
+        return _floats(obj["data"]).reshape([int(n) for n in obj["shape"]])
     if kind == "raised":
         return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5], _int(obj.get("line")),
                       bool(obj.get("on_self")), _int(obj.get("cell")))
@@ -75,11 +75,26 @@ def _float(v):
     return v if math.isfinite(v) else repr(v)
 
 
+def _floats(data):
+    """A list of numbers from the wire as an array; checked, as everything the child sends."""
+    if not isinstance(data, list):
+        raise ValueError("not a list of numbers on the wire")
+    if set(map(type, data)) <= {int, float}:  # no nan or inf spelled as a string: converted at once
+        try:
+            return np.array(data, dtype=np.float64)
+        except OverflowError:
+            raise ValueError("a number too large for a float on the wire") from None
+    return np.array([_unfloat(v) for v in data], dtype=np.float64)
+
+
 def _unfloat(v):
     if isinstance(v, str) and v in ("nan", "inf", "-inf"):
         return float(v)
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
+        try:
+            return float(v)
+        except OverflowError:
+            raise ValueError("a number too large for a float on the wire") from None
     raise ValueError(f"not a number on the wire: {str(v)[:REPR_LIMIT]}")
 
 

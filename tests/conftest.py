@@ -127,15 +127,17 @@ def line_containing(source, text):
 # what the sandbox leaves behind, read from /proc independently of the grader's own scan
 
 def sandbox_token(pid):
-    """The sandbox token in a process's environment, or None (no marker, a zombie, or gone)."""
-    from grader.sandbox import TOKEN_VARIABLE
+    """The sandbox token in a process's environment, or None (no marker, the zygote's placeholder,
+    a zombie, or gone)."""
+    from grader.zygote import TOKEN_PLACEHOLDER, TOKEN_VARIABLE
 
     try:
         variables = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
     except OSError:
         return None
     prefix = f"{TOKEN_VARIABLE}=".encode()
-    return next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
+    token = next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
+    return None if token == TOKEN_PLACEHOLDER else token
 
 
 def marked_processes(tokens):

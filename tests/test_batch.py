@@ -396,11 +396,14 @@ def test_resume_grades_only_the_students_without_a_report(tmp_path):
 # interruption
 
 def process_start(pid):
-    """The start time of a process (to tell it from a later one with the same pid), or None when gone."""
+    """The start time of a process (to tell it from a later one with the same pid), or None when it
+    is gone or has ended: a zombie handed to init (multiprocessing's resource tracker ends just
+    after the batch that started it) runs nothing, and init reaps it."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return None
+    return None if fields[0] == "Z" else fields[19]
 
 
 def descendants(pid):

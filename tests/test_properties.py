@@ -105,3 +105,20 @@ def test_correct_implementations_pass_every_check(path):
         assert failures == []
 
     passes()
+
+
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(a=any_float, b=any_float, nudge=st.sampled_from([0.0, 1e-12, 1e-7, 1e-5, -1e-7, -1e-5]))
+def test_scalars_agree_exactly_when_numpy_allclose_says_so(a, b, nudge):
+    """agree() decides scalars without numpy: it must say what np.allclose says, near the
+    tolerance's edge too (b nudged from a) and on nan and inf."""
+    from grader.checks.base import Tolerance, agree
+
+    tolerance = Tolerance()
+    for other in (b, a * (1 + nudge) + nudge * tolerance.atol * 10):
+        expected = bool(np.allclose(np.array([a]), np.array([other]), rtol=tolerance.rtol, atol=tolerance.atol,
+                                    equal_nan=True))
+        assert agree(a, other, tolerance) == expected, (a, other)

@@ -149,3 +149,19 @@ def test_plots_of_a_diverged_run():
                         ws=[1.0, 1e300, math.inf, math.nan], bs=[1.0, -1e300, math.nan, math.nan])
     assert plots.training_png(diverged, "diverged").startswith(b"\x89PNG")
     assert plots.training_png(Training(w=1.0, b=1.0, losses=[0.0, 0.0]), "no trajectory").startswith(b"\x89PNG")
+
+
+def test_a_run_drawn_after_others_looks_as_if_drawn_first():
+    """The figure is reused from one report to the next: nothing of a run may stay in the next one's
+    picture (limits, a missing-trajectory note, titles)."""
+    converging = graded(REFERENCE).training
+    diverged = Training(w=math.inf, b=1.0, losses=[1.0, 1e300, math.inf, math.nan], ws=[1.0, 1e300, math.inf, math.nan],
+                        bs=[1.0, 2.0, 3.0, 4.0])
+    not_recorded = Training(w=1.0, b=1.0, losses=[0.0, 0.0])
+    runs = {"converging": converging, "diverged": diverged, "not recorded": not_recorded}
+    for name, run in runs.items():
+        first = plots.TrainingFigure().png(run, "a run")
+        for other in runs.values():
+            reused = plots.TrainingFigure()
+            reused.png(other, "another run")
+            assert reused.png(run, "a run") == first, f"the {name} run's picture depends on the run drawn before"

@@ -98,3 +98,13 @@ def test_unknown_wire_value_is_refused():
         decode({"t": "pickle", "data": "..."})
     with pytest.raises(ValueError):
         decode({"t": "num", "v": "1e5"})
+
+
+@pytest.mark.parametrize("data", [["1.5"], [True, 1.0], [[1.0]], [None], [10 ** 400], [1.0, "1e5"], "1.0"],
+                         ids=["number-as-string", "bool", "nested", "null", "huge-int", "string-after-a-number",
+                              "not-a-list"])
+def test_forged_array_data_is_refused(data):
+    """A submission can write on the answer channel itself: only numbers (nan and inf spelled as
+    the encoder spells them) make an array, and whatever else is a ValueError the grading handles."""
+    with pytest.raises(ValueError):
+        decode({"t": "array", "shape": [1], "data": data})
