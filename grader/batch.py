@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import grading, rubric as rubrics
+from grader import confine, grading, rubric as rubrics
 from grader.render import render
 from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
 
@@ -52,8 +52,9 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
     try:
         graded = grade_all(todo, out, jobs, rubric_path, seed, progress)
     finally:
-        write_gradebook(out, students, rubric)
-        write_summary(out, students, rubric)
+        done = reports(out, students)
+        write_gradebook(out, done, rubric)
+        write_summary(out, done, rubric)
     return graded
 
 
@@ -61,9 +62,13 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
     queue = iter(todo)
     # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
     # that ends as a Python program does stops its zygote on the way out (atexit)
+    context = multiprocessing.get_context("spawn")
+    workers = context.Queue()  # each worker takes a number: its children's user
+    for number in range(jobs):
+        workers.put(number)
     with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
-            initargs=(rubric_path, seed)) as pool:
+            max_workers=jobs, mp_context=context, initializer=start_worker,
+            initargs=(rubric_path, seed, workers)) as pool:
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
         pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
         while pending:
@@ -79,11 +84,11 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
 _grader = None
 
 
-def start_worker(rubric_path, seed):
+def start_worker(rubric_path, seed, workers):
     """Loads what every grading shares once per worker; Ctrl-C is the parent's to handle."""
     global _grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _grader = grading.Grader(rubrics.load(rubric_path), seed)
+    _grader = grading.Grader(rubrics.load(rubric_path), seed, confine.worker_uid(workers.get()))
     _grader.plans, _grader.reference_training  # computed now, not during the first student
 
 
@@ -128,22 +133,22 @@ def reports(out, students):
     return found
 
 
-def write_gradebook(out, students, rubric):
+def write_gradebook(out, done, rubric):
     check_ids = list(rubric.checks)
     with open(out / "gradebook.csv", "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "total", "max", *check_ids, "diagnoses", "problem"])
-        for student, report in reports(out, students):
+        for student, report in done:
             points = {check["id"]: check["score"] for check in report["checks"]}
             writer.writerow([student.id, f"{report['score']:g}", f"{rubric.total:g}",
                              *(f"{points.get(c, 0):g}" for c in check_ids),
                              " ".join(d["id"] for d in report["diagnoses"]), report.get("problem", "")])
 
 
-def write_summary(out, students, rubric):
+def write_summary(out, done, rubric):
     from grader.render import summary
 
-    cohort = summary.Cohort.of(reports(out, students), rubric)
+    cohort = summary.Cohort.of(done, rubric)
     (out / "summary.md").write_text(summary.markdown(cohort), encoding="utf-8")
     (out / "summary.html").write_text(summary.html(cohort), encoding="utf-8")
 

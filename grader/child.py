@@ -20,7 +20,7 @@ def main(config, request_fd, answer_fd):
     from grader import confine, scenario, wire
 
     notebook = path.endswith(".ipynb")
-    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"])
+    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"], config["uid"])
     cap_output(limits["output_kb"] * 1024)
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     if isinstance(source, OSError):

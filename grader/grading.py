@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import reference.backprop
-from grader import __version__
+from grader import __version__, confine
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.diagnose import collect, from_errors, from_mutants
@@ -32,9 +32,10 @@ class Grader:
     """Grades submissions against one rubric and seed. What depends only on those (the inputs, the
     reference's observations, its training run, the mutants) is computed once, so a batch reuses it."""
 
-    def __init__(self, rubric, seed=None):
+    def __init__(self, rubric, seed=None, uid=confine.UNPRIVILEGED_UID):
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
+        self.uid = uid  # of the sandboxed children, when the grader is root
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)
@@ -83,7 +84,7 @@ class Grading:
         started = time.monotonic()
         # the reference runs while the zygote starts (the first time): they overlap on two cores
         plans, reference_training = self.grader.plans, self.grader.reference_training
-        with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed) as sandbox:
+        with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             sandbox.ready()
             results = [self.grade(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)

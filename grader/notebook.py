@@ -114,17 +114,18 @@ class NotebookRun:
         """Puts the student's own classes back, the graded ones in place, and the loop's record."""
         for name in scenario.GRADED:
             self.namespace[name] = self.original(self.namespace.get(name))
-        cell = self.training_cell()
+        by_cell = self.events_by_cell()
+        cell = self.training_cell(by_cell)
         if cell is None:
             self.notes.append("no cell trains a my_composition: graded the last definitions")
             self.namespace[scenario.NOTEBOOK_LOOP] = scenario.protocol_record(
                 [], self.namespace.get("my_composition"),
                 scenario.missing("no cell of the notebook builds and trains a my_composition"))
             return
-        self.namespace.update({k: v for k, v in self.loop_classes(cell).items() if v is not None})
+        self.namespace.update({k: v for k, v in self.loop_classes(cell, by_cell[cell]).items() if v is not None})
         cells = ", ".join(f"{name} (cell {where})" for name, where in self.definition_cells().items())
         self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
-        self.namespace[scenario.NOTEBOOK_LOOP] = {**self.loop_record(cell), "cell": cell}
+        self.namespace[scenario.NOTEBOOK_LOOP] = {**self.loop_record(cell, by_cell[cell]), "cell": cell}
 
     def events_by_cell(self):
         cells, current = {}, None
@@ -135,17 +136,18 @@ class NotebookRun:
                 cells.setdefault(current, []).append((kind, value))
         return cells
 
-    def training_cell(self):
+    @staticmethod
+    def training_cell(by_cell):
         """The cell that calls a my_composition most (the first such): its training loop, even one
         that fails at its first step."""
-        calls = {cell: len(events) for cell, events in self.events_by_cell().items()}
+        calls = {cell: len(events) for cell, events in by_cell.items()}
         best = max(calls.values(), default=0)
         return next((cell for cell, n in calls.items() if n == best), None) if best else None
 
-    def loop_classes(self, cell):
+    def loop_classes(self, cell, events):
         """The classes the training cell's loop used: its composition's and its layers'."""
         classes = dict(self.before[cell])
-        built = [value for kind, value in self.events_by_cell()[cell] if kind == "N"]
+        built = [value for kind, value in events if kind == "N"]
         for used in (built[0] if built else []):
             if used.__name__ in scenario.GRADED:
                 classes[used.__name__] = used
@@ -158,11 +160,9 @@ class NotebookRun:
             cells.setdefault(qualified.split(".")[0], cell)
         return {name: cells[name] for name in scenario.GRADED if name in cells}
 
-    def loop_record(self, cell):
+    def loop_record(self, cell, events):
         kept = {name: self.namespace[name] for name in scenario.LOOP_NAMES if name in self.namespace}
-        raised = self.failed.get(cell)
-        return scenario.protocol_record(self.events_by_cell()[cell], self.namespace["my_composition"], raised,
-                                        kept=kept)
+        return scenario.protocol_record(events, self.namespace["my_composition"], self.failed.get(cell), kept=kept)
 
 
 def out_of_time(signum, frame):

@@ -77,10 +77,11 @@ class Loaded:
 class Sandbox:
     """One child at a time; a failed request kills it and the next request starts a fresh one."""
 
-    def __init__(self, submission, limits=Limits(), seed=0):
+    def __init__(self, submission, limits=Limits(), seed=0, uid=confine.UNPRIVILEGED_UID):
         self.submission = os.path.abspath(submission)
         self.limits = limits
         self.seed = seed
+        self.uid = uid  # the user the child becomes, when the grader is root
         self.process = None
         self.loaded = Loaded()
         self.load_failure = None  # the child could not even load the submission: not worth retrying
@@ -99,12 +100,12 @@ class Sandbox:
     def start(self):
         self.workdir = tempfile.mkdtemp(prefix="grader-")
         if os.geteuid() == 0:  # the child drops to the unprivileged user, who must own its workdir
-            os.chown(self.workdir, confine.UNPRIVILEGED_UID, confine.UNPRIVILEGED_GID)
+            os.chown(self.workdir, self.uid, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
         self.from_child, from_child_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
-        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed}
+        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed, "uid": self.uid}
         self.process = Zygote.shared().spawn(
             {"config": config, "workdir": self.workdir, "env": child_environment(self.token, self.workdir)},
             (to_child_read, from_child_write, stdout_write, stderr_write))
@@ -223,8 +224,9 @@ class Sandbox:
 
 
 class Zygote:
-    """The grader process's fork server (grader.zygote), started with its first sandbox: each
-    child is forked from it with numpy already imported, instead of starting Python anew."""
+    """The grader process's fork server (grader.zygote), one per process, started by the first
+    Grader or sandbox: each child is forked from it with numpy already imported, instead of
+    starting Python anew."""
 
     _shared = None
 

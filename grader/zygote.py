@@ -29,7 +29,8 @@ TOKEN_PLACEHOLDER = "0" * 32  # the zygote's value, as long as a token (uuid4().
 # imported before the first notebook's fork, once: the hand-out notebook plots with pyplot, whose
 # import costs a notebook more than all its checks
 NOTEBOOK_PRELOAD = ("matplotlib.pyplot",)
-ENV_START = 47  # in /proc/PID/stat after the command name: where the kernel reads /proc/PID/environ
+ENV_START = 47  # env_start (field 50 of /proc/PID/stat, counted after the command name): where the
+# kernel reads /proc/PID/environ from
 
 
 def main(argv):
@@ -37,34 +38,59 @@ def main(argv):
     die_with_parent()
     child.preload()
     gc.freeze()  # the forks share these pages; the collector would otherwise copy them in each
-    children = {}  # pidfd -> pid
-    with selectors.DefaultSelector() as selector:
-        selector.register(server, selectors.EVENT_READ)
+    ForkServer(server).serve()
+
+
+class ForkServer:
+    """Answers the grader's requests and tells it when a child ends (through a pidfd per child)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.children = {}  # pidfd -> pid
+        self.selector = selectors.DefaultSelector()
+        self.selector.register(server, selectors.EVENT_READ)
+
+    def serve(self):
         while True:
-            for key, _ in selector.select():
-                if key.fileobj is server:
-                    message, fds, _, _ = socket.recv_fds(server, MAX_MESSAGE_BYTES, 4)
-                    if not message:  # the grader is gone: so are the children it did not stop
-                        stop_all(children)
-                        return
-                    reply = spawn(json.loads(message)["spawn"], fds, server)
-                    if "pid" in reply:
-                        pidfd = os.pidfd_open(reply["pid"])
-                        children[pidfd] = reply["pid"]
-                        selector.register(pidfd, selectors.EVENT_READ)
-                    server.send(json.dumps(reply).encode())
+            for key, _ in self.selector.select():
+                if key.fileobj is self.server:
+                    self.answer()
                 else:
-                    selector.unregister(key.fd)
-                    pid = children.pop(key.fd)
-                    os.close(key.fd)
-                    _, status = os.waitpid(pid, 0)
-                    server.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+                    self.report_end(key.fd)
+
+    def answer(self):
+        message, fds, _, _ = socket.recv_fds(self.server, MAX_MESSAGE_BYTES, 4)
+        if not message:  # the grader is gone: so are the children it did not stop
+            self.stop_all()
+            os._exit(0)  # at once: the grader waits for this exit
+        reply = spawn(json.loads(message)["spawn"], fds, self.server)
+        if "pid" in reply:
+            pidfd = os.pidfd_open(reply["pid"])
+            self.children[pidfd] = reply["pid"]
+            self.selector.register(pidfd, selectors.EVENT_READ)
+        self.server.send(json.dumps(reply).encode())
+
+    def report_end(self, pidfd):
+        self.selector.unregister(pidfd)
+        os.close(pidfd)
+        pid = self.children.pop(pidfd)
+        _, status = os.waitpid(pid, 0)
+        self.server.send(json.dumps({"exited": pid, "code": os.waitstatus_to_exitcode(status)}).encode())
+
+    def stop_all(self):
+        for pid in self.children.values():
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            os.waitpid(pid, 0)
 
 
 def spawn(request, fds, server):
-    if request["config"]["path"].endswith(".ipynb"):
+    if request["config"]["path"].endswith(".ipynb") and NOTEBOOK_PRELOAD[0] not in sys.modules:
         for module in NOTEBOOK_PRELOAD:
             importlib.import_module(module)
+        gc.freeze()
     try:
         pid = os.fork()
     except OSError as error:
@@ -142,15 +168,6 @@ def mark(token):
     with open("/proc/self/stat") as handle:
         env_start = int(handle.read().rsplit(")", 1)[1].split()[ENV_START])
     ctypes.memmove(env_start + offset + len(placeholder) - len(token), token.encode(), len(token))
-
-
-def stop_all(children):
-    for pid in children.values():
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        os.waitpid(pid, 0)
 
 
 def die_with_parent():

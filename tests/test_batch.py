@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 import notebooks as nbs
-from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, marked_processes, rubric_data, \
-    run_cli, sandbox_token, write_rubric
+from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, marked_processes, \
+    reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
 from reference.mutants import MUTANTS
 
 HOSTILE = TESTS / "hostile"
@@ -506,3 +506,25 @@ def resume_completes(slow_folder, out, rubric):
     assert all("timeout" in listed(r) for r in rows), rows
     assert all((out / "reports" / name).stat().st_mtime_ns == mtime for name, mtime in before.items()), \
         "--resume graded again students done before the interruption"
+
+
+# one student's processes against another's
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="children run as other users only when the grader is root")
+def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp_path):
+    """kill(-1) signals every process of the sender's user: a child sharing its user with the other
+    worker's child would take that student's grading down with its own."""
+    folder = tmp_path / "students"
+    folder.mkdir()
+    # the victim sleeps at import while the other worker grades the killers one after the other
+    write_submission(folder, "import time\ntime.sleep(2)\n" + reference_source(), "a_victim.py")
+    for n in range(4):
+        write_submission(folder, "import os, signal\nos.kill(-1, signal.SIGKILL)\n" + reference_source(),
+                         f"b_killer_{n}.py")
+    out, rubric = tmp_path / "out", cut_rubric(tmp_path)
+    proc = batch_cli(folder, out, rubric, "--jobs", JOBS)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {row["student"]: row for row in gradebook(out)[1]}
+    assert rows["a_victim"]["total"] == rows["a_victim"]["max"], rows["a_victim"]
+    # Linux spares the sender of kill(-1): alone with its user, a killer's own code earns its points
+    assert len(rows) == 5 and all(row["total"] == row["max"] for row in rows.values()), rows

@@ -1,0 +1,74 @@
+"""The fork server (grader.zygote): each child is forked from a process that has imported numpy,
+and must still be the sandbox's child DESIGN.md asks for (principle 1): nothing of the grader in
+it, none of the zygote's descriptors, its own session, workdir and token; a zygote that dies is
+replaced for the next grading."""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
+from grader import sandbox as sandbox_module
+from grader.zygote import TOKEN_PLACEHOLDER
+
+PROBE = '''
+import os, sys
+print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in ("reference", "tests", "yaml", "rich")))
+print("descriptors:", len(os.listdir("/proc/self/fd")) - 1)  # listdir's own not counted
+print("session leader:", os.getsid(0) == os.getpid())
+print("workdir:", os.getcwd() == os.environ["HOME"])
+print("argv:", sys.argv == [__file__])
+'''
+
+
+@pytest.fixture(scope="module")
+def probed(tmp_path_factory):
+    path = write_submission(tmp_path_factory.mktemp("probe"), PROBE + reference_source())
+    result = grade(path)
+    assert result.score == result.max_score, summary(result)
+    return dict(re.findall(r"^([a-z ]+): (.*)$", result.output, re.MULTILINE))
+
+
+def test_the_child_holds_no_module_of_the_grader_beyond_its_own(probed):
+    assert probed["modules"] == "[]"
+
+
+def test_the_child_has_only_its_standard_streams_and_two_pipes(probed):
+    assert probed["descriptors"] == "5"
+
+
+def test_the_child_leads_its_own_session_in_its_workdir_run_as_its_file(probed):
+    assert (probed["session leader"], probed["workdir"], probed["argv"]) == ("True", "True", "True")
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_the_child_carries_its_sandbox_token_not_the_zygotes():
+    with sandbox_module.Sandbox(str(REFERENCE)) as sandbox:
+        assert sandbox.ready() is None
+        assert sandbox_token(sandbox.process.pid) == sandbox.token != TOKEN_PLACEHOLDER
+
+
+def test_the_zygote_is_not_taken_for_a_sandboxed_process():
+    zygote = sandbox_module.Zygote.shared()
+    assert sandbox_token(zygote.process.pid) is None
+
+
+def test_a_dead_zygote_is_replaced_for_the_next_grading():
+    first = grade(REFERENCE)
+    zygote = sandbox_module.Zygote.shared()
+    zygote.process.kill()
+    zygote.process.wait()
+    second = grade(REFERENCE)
+    assert sandbox_module.Zygote.shared() is not zygote
+    assert second.score == first.score == first.max_score, summary(second)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as another user only when the grader is root")
+def test_the_child_cannot_signal_its_zygote(tmp_path):
+    source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + reference_source()
+    before = sandbox_module.Zygote.shared()
+    result = grade(write_submission(tmp_path, source))
+    assert "PermissionError" in " ".join(result.notes), summary(result)
+    assert before.process.poll() is None and sandbox_module.Zygote.shared() is before
+    assert Path(f"/proc/{before.process.pid}").exists()
