@@ -9,17 +9,23 @@ def from_errors(observation):
     return list(dict.fromkeys(ERROR_TYPES[e.type] for e in raised_in(observation) if e.type in ERROR_TYPES))
 
 
-def from_mutants(check, ops, student, reference, ctx, mutants):
-    """Ids of the mutants whose departures from the reference the student's code shares."""
-    found = []
+def observe_mutants(check, ops, ctx, mutants):
+    """(mutant, its observation) of a check's scenario run on each mutant that can be observed
+    on it: the same for every submission."""
+    observed = []
     for mutant, runner in mutants:
-        if mutant.id in found:
-            continue
         try:
-            observed = check.observe(runner.run(ops), ctx)
+            observed.append((mutant, check.observe(runner.run(ops), ctx)))
         except Exception:  # a mutant that cannot be observed on this check says nothing about it
             continue
-        if check.same_bug(student, observed, reference, ctx):
+    return observed
+
+
+def from_mutants(check, student, reference, ctx, observed_mutants):
+    """Ids of the mutants whose departures from the reference the student's code shares."""
+    found = []
+    for mutant, observed in observed_mutants:
+        if mutant.id not in found and check.same_bug(student, observed, reference, ctx):
             found.append(mutant.id)
     return found
 

@@ -8,7 +8,7 @@ import reference.backprop
 from grader import __version__, confine
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
-from grader.diagnose import collect, from_errors, from_mutants
+from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
@@ -41,6 +41,7 @@ class Grader:
                            training=rubric.training, seed=self.seed)
         self.reference = LocalRunner(vars(reference.backprop))
         self.checks = all_checks()
+        self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         hide_from_child(rubric.path)
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
@@ -58,6 +59,12 @@ class Grader:
     def mutants(self):
         """(mutant, runner) of the catalogue, built at the first failed check: none for a clean run."""
         return [(mutant, LocalRunner(namespace)) for mutant, namespace in namespaces()]
+
+    def mutants_on(self, plan):
+        """The mutants' observations on a plan's scenario, made once for every submission."""
+        if plan.spec.id not in self.observed_mutants:
+            self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, self.mutants)
+        return self.observed_mutants[plan.spec.id]
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
@@ -114,7 +121,7 @@ class Grading:
             return self.result(spec, "passed", "", [], spec.points)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
-            diagnoses += [d for d in from_mutants(check, ops, observed, expected, ctx, self.grader.mutants)
+            diagnoses += [d for d in from_mutants(check, observed, expected, ctx, self.grader.mutants_on(plan))
                           if d not in diagnoses]
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
