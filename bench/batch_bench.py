@@ -1,17 +1,19 @@
 """`make bench`, batch part: how fast `python -m grader batch` grades a class, against one
 `python -m grader grade` process per submission, measured in the same run.
 
-    .venv/bin/python bench/batch_bench.py [--count 200] [--jobs 2] [--baseline-sample 40]
+    .venv/bin/python bench/batch_bench.py [--count 200] [--jobs 2] [--baseline-sample 40] [--runs 3]
 
 It builds a batch of --count submissions in a temporary folder (the reference, the correct
-styles, every mutant and the forum files, cycled; every fifth one as a notebook), then measures
-(a) `python -m grader batch DIR -o OUT --jobs 2 --quiet`: wall time, submissions per second, and
-    the peak memory of its whole process tree (workers, zygotes and sandboxed children included),
-    sampled from /proc: summed PSS, the memory the batch takes (the target), and summed RSS, which
-    counts the pages a zygote shares with its forks once per process (see bench.py's Memory);
+styles, every mutant and the forum files, cycled; every fifth one as a notebook), then measures,
+in --runs interleaved rounds (medians reported):
+(a) `python -m grader batch DIR -o OUT --jobs 2 --quiet`: wall time, submissions per second;
 (b) the baseline: `python -m grader grade FILE --format json`, one process per submission, one
     after the other, over a random sample (fixed seed) of the same batch, its rate extrapolated to
-    the batch; --baseline-sample 0 runs it over the whole batch.
+    the batch; --baseline-sample 0 runs it over the whole batch;
+and, in one more batch run of its own (so that sampling /proc costs the timed runs nothing), the
+peak memory of the batch's whole process tree (workers, zygotes and sandboxed children included):
+summed PSS, the memory the batch takes (the target), and summed RSS, which counts the pages a
+zygote shares with its forks once per process (see bench.py's Memory).
 """
 import argparse
 import csv
@@ -80,17 +82,30 @@ def build_batch(folder, count, scratch):
     return paths
 
 
-def measure(command):
-    """(wall seconds, bench.Memory of the process tree, returncode, stderr tail) of one run."""
+def measure(command, memory=None):
+    """(wall seconds, returncode, stderr tail) of one run; its process tree's memory sampled into
+    `memory` (a bench.Memory) if given, else nothing done while it runs (no sampling in the times)."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
-        memory = single.Memory(pss_every=PSS_SECONDS)
-        single.follow(process, memory, every=SAMPLE_SECONDS)
+        if memory:
+            single.follow(process, memory, every=SAMPLE_SECONDS)
+        else:
+            process.wait()
         elapsed = time.perf_counter() - start
         stderr.seek(0)
         tail = stderr.read()[-2000:].decode(errors="replace")
-    return elapsed, memory, process.returncode, tail
+    if process.returncode != 0:
+        sys.exit(f"batch_bench: {' '.join(map(str, command[2:]))} exited with {process.returncode}\n{tail}")
+    return elapsed
+
+
+def check_gradebook(out, paths):
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    problems = [r["student"] for r in rows if r["problem"]]
+    if len(rows) != len(paths) or problems:
+        sys.exit(f"batch_bench: {len(rows)} gradebook rows for {len(paths)} submissions, ungradable: {problems[:5]}")
 
 
 def grader(*args):
@@ -107,6 +122,7 @@ def main():
     parser.add_argument("--jobs", type=int, default=2, help="the batch's --jobs (default: 2)")
     parser.add_argument("--baseline-sample", type=int, default=40,
                         help="submissions graded one process each (default: 40; 0: the whole batch)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of batch and baseline, interleaved (default: 3)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
@@ -118,39 +134,33 @@ def main():
         print(f"python {sys.version.split()[0]}; batch of {len(paths)} submissions "
               f"({len(paths) - notebooks_in} .py, {notebooks_in} .ipynb) from {len(sources())} distinct ones\n")
 
-        # (a) the batch
-        out = scratch / "out"
-        seconds, memory, code, tail = measure(grader("batch", scratch / "students", "-o", out,
-                                                   "--jobs", args.jobs, "--quiet"))
-        if code != 0:
-            sys.exit(f"batch_bench: the batch exited with {code}\n{tail}")
-        with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-        problems = [r["student"] for r in rows if r["problem"]]
-        if len(rows) != len(paths) or problems:
-            sys.exit(f"batch_bench: {len(rows)} gradebook rows for {len(paths)} submissions, "
-                     f"ungradable: {problems[:5]}")
-        rate = len(paths) / seconds
-        print(f"batch --jobs {args.jobs}: {seconds:7.2f} s  {rate:6.2f} submissions/s  peak PSS {memory.pss:6.1f} MiB "
-              f"(summed RSS {memory.rss:6.1f} MiB) of the process tree")
-
-        # (b) one process per submission, sequentially
         sampled = args.baseline_sample and args.baseline_sample < len(paths)
         chosen = random.Random(SAMPLE_SEED).sample(paths, args.baseline_sample) if sampled else paths
-        runs = []
-        for path in chosen:
-            elapsed, single_memory, code, tail = measure(grader("grade", path, "--format", "json"))
-            if code != 0:
-                sys.exit(f"batch_bench: grading {path.name} exited with {code}\n{tail}")
-            runs.append((elapsed, single_memory))
-        base_seconds = sum(t for t, _ in runs)
-        base_rate = len(runs) / base_seconds
-        how = (f"a random sample of {len(runs)} (seed {SAMPLE_SEED}, {sum(p.suffix == '.ipynb' for p in chosen)} "
+
+        def batch(out, memory=None):
+            return measure(grader("batch", scratch / "students", "-o", out, "--jobs", args.jobs, "--quiet"), memory)
+
+        # rounds of (a) the batch and (b) one process per submission, sequentially, interleaved
+        batch_seconds, baseline_seconds = [], []
+        for round_ in range(args.runs):
+            out = scratch / f"out-{round_}"
+            batch_seconds.append(batch(out))
+            check_gradebook(out, paths)
+            baseline_seconds.append(sum(measure(grader("grade", path, "--format", "json")) for path in chosen))
+        memory = single.Memory(pss_every=PSS_SECONDS)
+        batch(scratch / "out-memory", memory)
+
+        rate = len(paths) / statistics.median(batch_seconds)
+        print(f"batch --jobs {args.jobs}, {args.runs} runs: median {statistics.median(batch_seconds):.2f} s "
+              f"(min {min(batch_seconds):.2f}, max {max(batch_seconds):.2f}): {rate:6.2f} submissions/s")
+        print(f"  memory, in a run of its own: peak PSS {memory.pss:6.1f} MiB (summed RSS {memory.rss:6.1f} MiB) "
+              "of the process tree")
+        base_rate = len(chosen) / statistics.median(baseline_seconds)
+        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}, {sum(p.suffix == '.ipynb' for p in chosen)} "
                f"notebooks), extrapolated: {len(paths) / base_rate:.1f} s for the batch"
-               if sampled else f"the whole batch: {base_seconds:.1f} s")
+               if sampled else "the whole batch")
         print(f"baseline, one `grade` process per submission, sequential, over {how}")
-        print(f"  {base_rate:6.2f} submissions/s  (median {statistics.median(t for t, _ in runs):.3f} s each, "
-              f"peak PSS {max(m.pss for _, m in runs):.1f} MiB)")
+        print(f"  median of {args.runs} passes: {base_rate:6.2f} submissions/s")
 
         speedup = rate / base_rate
         print(f"\nbatch / baseline: {speedup:.2f}×")
