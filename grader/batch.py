@@ -101,6 +101,10 @@ def grade_student(student, out):
     except SubmissionError as error:
         write_report(out, student, "json", json.dumps(ungradable(student, error), indent=2) + "\n")
         return True
+    except Exception as error:  # the grader's own fault, on this submission only: its row says so, the rest go on
+        problem = f"the grader failed on it ({type(error).__name__}: {error}); grade it alone to see the traceback"
+        write_report(out, student, "json", json.dumps(ungradable(student, problem), indent=2) + "\n")
+        return True
     write_report(out, student, "html", render(result, "html"))
     write_report(out, student, "json", render(result, "json"))  # last: its presence means done
     return any(d.id in LIMIT_DIAGNOSES for d in result.diagnoses)

@@ -280,6 +280,23 @@ def test_the_ungradable_row_has_a_problem_and_no_points(cohort, book):
     assert ungradable == [UNGRADABLE], f"only the empty folder is ungradable: {ungradable}"
 
 
+def test_a_grader_failure_on_one_student_is_recorded_on_its_row(tmp_path, monkeypatch):
+    """A fault of the grader's own on one submission must not stop the batch (the other workers'
+    students go on): grade_student writes that student's report with the problem, and says so."""
+    from grader import batch
+
+    class Failing:
+        def grade(self, submission):
+            raise RuntimeError("an unforeseen case")
+
+    monkeypatch.setattr(batch, "_grader", Failing())
+    (tmp_path / "reports").mkdir()
+    student = batch.Student("s1", REFERENCE)
+    assert batch.grade_student(student, tmp_path) is True
+    data = json.loads((tmp_path / "reports" / "s1.json").read_text(encoding="utf-8"))
+    assert data["score"] == 0 and "RuntimeError: an unforeseen case" in data["problem"], data
+
+
 # the summary
 
 def sections(markdown):
