@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import confine, grading, rubric as rubrics
+from grader import grading, rubric as rubrics
 from grader.render import render
 from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
 
@@ -62,13 +62,9 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
     queue = iter(todo)
     # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
     # that ends as a Python program does stops its zygote on the way out (atexit)
-    context = multiprocessing.get_context("spawn")
-    workers = context.Queue()  # each worker takes a number: its children's user
-    for number in range(jobs):
-        workers.put(number)
     with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
-            max_workers=jobs, mp_context=context, initializer=start_worker,
-            initargs=(rubric_path, seed, workers)) as pool:
+            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
+            initargs=(rubric_path, seed)) as pool:
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
         pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
         while pending:
@@ -84,11 +80,11 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
 _grader = None
 
 
-def start_worker(rubric_path, seed, workers):
+def start_worker(rubric_path, seed):
     """Loads what every grading shares once per worker; Ctrl-C is the parent's to handle."""
     global _grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _grader = grading.Grader(rubrics.load(rubric_path), seed, confine.worker_uid(workers.get()))
+    _grader = grading.Grader(rubrics.load(rubric_path), seed)
     _grader.plans, _grader.reference_training  # computed now, not during the first student
 
 

@@ -7,16 +7,7 @@ import os
 import resource
 
 UNPRIVILEGED_UID = UNPRIVILEGED_GID = 65534  # nobody / nogroup
-# A user of its own for each worker of a batch, so that what one student's child does to "all my
-# processes" (kill(-1), the per-user process limit) cannot reach the child another worker runs at the
-# same time: ids with no user, between systemd's dynamic users (up to 65519) and nobody.
-WORKER_UIDS = range(65520, 65534)
 CPU_BUDGET_SECONDS = 3600  # hard cap for the child's life; each check gets its own soft limit
-
-
-def worker_uid(worker):
-    """The user of a batch worker's children (shared by two workers only past 14 workers)."""
-    return WORKER_UIDS[worker % len(WORKER_UIDS)]
 
 
 def confine(limits, load_seconds, uid):

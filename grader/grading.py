@@ -5,7 +5,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 import reference.backprop
-from grader import __version__, confine
+from grader import __version__
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
@@ -13,7 +13,7 @@ from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner
-from grader.sandbox import Failure, Sandbox, Zygote, hide_from_child
+from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, hide_from_child
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -32,10 +32,10 @@ class Grader:
     """Grades submissions against one rubric and seed. What depends only on those (the inputs, the
     reference's observations, its training run, the mutants) is computed once, so a batch reuses it."""
 
-    def __init__(self, rubric, seed=None, uid=confine.UNPRIVILEGED_UID):
+    def __init__(self, rubric, seed=None):
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
-        self.uid = uid  # of the sandboxed children, when the grader is root
+        self.uid = claim_uid()  # of the sandboxed children, when the grader is root
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)

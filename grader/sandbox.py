@@ -5,9 +5,10 @@ half inside the child): how the child is started, what it may use, how long each
 take, what it may print, and what happens when it hangs or dies.
 """
 import atexit
+import fcntl
+import functools
 import json
 import os
-import select
 import selectors
 import shutil
 import signal
@@ -27,6 +28,12 @@ from grader.zygote import TOKEN_PLACEHOLDER, TOKEN_VARIABLE
 GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
 BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.zygote import main; main(sys.argv[2:])"
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
+
+# Users for the children of each grader process running at the same time on the machine (the
+# workers of a batch, two batches, a batch and a grade), so that what one student's child does to
+# "all my processes" (kill(-1), the per-user process limit) cannot reach another grader's child:
+# ids with no user, between systemd's dynamic users (up to 65519) and nobody.
+OWN_UIDS = range(65520, 65534)
 
 
 @dataclass(frozen=True)
@@ -247,6 +254,8 @@ class Zygote:
             env=child_environment(TOKEN_PLACEHOLDER, self.configdir), start_new_session=True)
         there.close()
         self.socket = here
+        self.replies = selectors.DefaultSelector()
+        self.replies.register(here, selectors.EVENT_READ)
         self.exits = {}  # pid -> exit code, of children that ended before anyone waited for them
         atexit.register(self.close)
 
@@ -275,8 +284,7 @@ class Zygote:
 
     def receive(self, timeout):
         """The zygote's next reply ({} at the timeout); a child's exit code is kept for wait."""
-        ready, _, _ = select.select([self.socket], [], [], timeout)
-        if not ready:
+        if not self.replies.select(timeout):
             return {}
         message = self.socket.recv(zygote.MAX_MESSAGE_BYTES)
         if not message:
@@ -287,6 +295,7 @@ class Zygote:
         return reply
 
     def close(self):
+        self.replies.close()
         self.socket.close()
         self.process.wait()
         shutil.rmtree(self.configdir, ignore_errors=True)
@@ -349,6 +358,29 @@ def hide_from_child(rubric):
     for path in [Path(GRADER_PARENT) / name for name in PRIVATE] + [Path(rubric)]:
         if path.exists():
             os.chmod(path, 0o700 if path.is_dir() else 0o600)
+
+
+_claims = []  # the descriptors holding this process's claim
+
+
+@functools.cache
+def claim_uid():
+    """The user this process's children run as (when it is root): one of OWN_UIDS that no other
+    grader process holds, held until this process ends (a lock on a file of its own); nobody, shared,
+    when there is no root or all are held."""
+    if os.geteuid() != 0:
+        return confine.UNPRIVILEGED_UID
+    for uid in OWN_UIDS:
+        path = os.path.join(tempfile.gettempdir(), f"backprop-grader-uid-{uid}.lock")
+        claim = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(claim)
+            continue
+        _claims.append(claim)  # kept open: closing it would give the uid up
+        return uid
+    return confine.UNPRIVILEGED_UID
 
 
 def child_environment(token, workdir):

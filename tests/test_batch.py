@@ -527,6 +527,23 @@ def resume_completes(slow_folder, out, rubric):
 
 # one student's processes against another's
 
+CLAIM = "import sys, time; sys.path.insert(0, sys.argv[1]); from grader.sandbox import claim_uid; " \
+        "print(claim_uid(), claim_uid(), flush=True); time.sleep(5)"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="children run as other users only when the grader is root")
+def test_grader_processes_running_at_once_give_their_children_different_users():
+    claimants = [subprocess.Popen([sys.executable, "-c", CLAIM, str(ROOT)], stdout=subprocess.PIPE, text=True)
+                 for _ in range(3)]
+    try:
+        claimed = [process.stdout.readline().split() for process in claimants]
+    finally:
+        for process in claimants:
+            process.kill()
+            process.wait()
+    uids = [int(first) for first, again in claimed if first == again]  # a process keeps its user
+    assert len(set(uids)) == 3 and 65534 not in uids, claimed
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="children run as other users only when the grader is root")
 def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp_path):
     """kill(-1) signals every process of the sender's user: a child sharing its user with the other
