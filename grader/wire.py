@@ -82,8 +82,8 @@ def _floats(data):
     if set(map(type, data)) <= {int, float}:  # no nan or inf spelled as a string: converted at once
         try:
             return np.array(data, dtype=np.float64)
-        except OverflowError:
-            raise ValueError("a number too large for a float on the wire") from None
+        except OverflowError:  # an int too large: refused below, by the element-wise check
+            pass
     return np.array([_unfloat(v) for v in data], dtype=np.float64)
 
 

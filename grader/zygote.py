@@ -93,14 +93,13 @@ def spawn(request, fds, server):
         gc.freeze()
     try:
         pid = os.fork()
+        if pid == 0:
+            os._exit(become_child(request, fds, server))  # never returns: the finally is the zygote's
     except OSError as error:
+        return {"error": str(error)}
+    finally:
         for fd in fds:
             os.close(fd)
-        return {"error": str(error)}
-    if pid == 0:
-        os._exit(become_child(request, fds, server))
-    for fd in fds:
-        os.close(fd)
     return {"pid": pid}
 
 
