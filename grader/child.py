@@ -31,7 +31,8 @@ def main(config, request_fd, answer_fd):
     for line in requests:
         confine.allow_cpu(limits["cpu_seconds"])
         try:
-            message = {"records": scenario.run(namespace, json.loads(line)["ops"], source_path=path)}
+            request = json.loads(line)
+            message = {"records": scenario.run(namespace, request["ops"], path, request.get("loss_order"))}
         except Exception as error:  # the submission broke the interpreter itself (e.g. patched numpy)
             message = {"broken": f"{type(error).__name__}: {error}"[:500]}
         answer(answers, original, message)

@@ -5,6 +5,7 @@ BEHAVIOURAL = (
     "exp-backward-missing-local-grad", "step-assign", "step-ascent", "composition-forward-order",
     "composition-backward-order", "composition-backward-no-chain", "composition-fixed-arity",
     "shared-state", "missing-cache", "scalar-only", "mutates-input", "loop-order", "loop-loss-args",
+    "grad-accumulates",
 )
 # named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
 FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")

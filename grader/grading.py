@@ -8,6 +8,8 @@ import reference.backprop
 from grader import __version__
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
+from grader.checks.training import loop_loss_order
+from grader.conventions import loss_order
 from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
@@ -39,7 +41,7 @@ class Grader:
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed)
-        self.reference = LocalRunner(vars(reference.backprop))
+        self.reference = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         hide_from_child(rubric.path)
@@ -58,7 +60,7 @@ class Grader:
     @functools.cached_property
     def mutants(self):
         """(mutant, runner) of the catalogue, built at the first failed check: none for a clean run."""
-        return [(mutant, LocalRunner(namespace)) for mutant, namespace in namespaces()]
+        return [(mutant, LocalRunner(namespace, mutant.filename)) for mutant, namespace in namespaces()]
 
     def mutants_on(self, plan):
         """The mutants' observations on a plan's scenario, made once for every submission."""
@@ -86,6 +88,8 @@ class Grading:
         self.submission = submission
         self.locations = {}
         self.training = None
+        self.decided = {}  # "loss_order": how the student's compute_loss takes its arguments, by behaviour
+        self.answers = {}  # check id -> the child's records for it, when already run
 
     def run(self):
         started = time.monotonic()
@@ -93,7 +97,7 @@ class Grading:
         plans, reference_training = self.grader.plans, self.grader.reference_training
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             sandbox.ready()
-            results = [self.grade(plan, sandbox) for plan in plans]
+            results = [self.grade(plan, sandbox, plans) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
@@ -102,11 +106,54 @@ class Grading:
             training=self.training, grader_version=__version__, output=sandbox.captured_output(),
             notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
 
-    def grade(self, plan, sandbox):
-        check, spec, ctx, ops, expected = plan
+    def decide_loss_order(self, plans, sandbox):
+        """Which argument of compute_loss is the estimate: what the student's own loop passes it from
+        forward. When that loop's call and the parameter names (or the template) disagree, the one
+        under which compute_loss's gradient is right wins, and the other is the bug; neither right:
+        the loop's. None: no loop called it, so the names decide (in the child)."""
+        by_id = {plan.spec.id: plan for plan in plans}
+        protocol, gradient = by_id.get("training.protocol"), by_id.get("my_composition.compute_loss.grad")
+        if protocol is None or sandbox.loaded.unparsed:
+            return None
+        record = self.answer(protocol, sandbox, None)
+        if isinstance(record, Failure) or not isinstance(record.get("own"), dict):
+            return None
+        loop = loop_loss_order(record["own"])
+        named = loss_order(record["own"].get("loss_params") or [])
+        if loop is None or loop == named or gradient is None:
+            return loop
+        for order in (loop, named):
+            answer = self.answer(gradient, sandbox, order)
+            if not isinstance(answer, Failure) and self.judge(gradient, answer, order).passed:
+                return order
+        return loop
+
+    def answer(self, plan, sandbox, order):
+        """The child's records for a plan's scenario, run once (once per compute_loss order, for a
+        scenario that calls compute_loss)."""
+        order = order if any("roles" in op or op["op"] == "train" for op in plan.ops) else None
+        key = (plan.spec.id, order)
+        if key not in self.answers:
+            self.answers[key] = sandbox.run(plan.ops, loss_order=order)
+        return self.answers[key]
+
+    def judge(self, plan, answer, order):
+        ctx = replace(plan.ctx, loss_order=order)
+        return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx)
+
+    def loss_order(self, plans, sandbox):
+        """Decided once, when the first check that calls compute_loss needs it."""
+        if "loss_order" not in self.decided:
+            self.decided["loss_order"] = self.decide_loss_order(plans, sandbox)
+        return self.decided["loss_order"]
+
+    def grade(self, plan, sandbox, plans):
+        check, spec, _, ops, expected = plan
         if sandbox.loaded.unparsed:
             return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
-        answer = sandbox.run(ops)
+        order = self.loss_order(plans, sandbox) if check.calls_loss else None
+        ctx = replace(plan.ctx, loss_order=order)
+        answer = self.answer(plan, sandbox, order)
         if isinstance(answer, Failure):
             return self.unrunnable(spec, check, answer, answer.kind, sandbox)
         try:
@@ -128,7 +175,8 @@ class Grading:
         for diagnosis_id in diagnoses:
             self.locations.setdefault((spec.id, diagnosis_id), self.place(error, sandbox, check.subject))
         status = "error" if raised_in(observed) else "failed"
-        return self.result(spec, status, self.explain(verdict.message, spec, sandbox), diagnoses, 0.0)
+        return self.result(spec, status, self.explain(verdict.message, spec, sandbox), diagnoses,
+                           partial_score(check, spec, verdict))
 
     def unrunnable(self, spec, check, problem, diagnosis_id, sandbox):
         where = self.place(problem, sandbox, check.subject)
@@ -172,6 +220,14 @@ class Grading:
 
     def result(self, spec, status, message, diagnoses, score):
         return CheckResult(spec.id, spec.name, score, spec.points, status, message, diagnoses, spec.visibility)
+
+
+def partial_score(check, spec, verdict):
+    """The points of the aspects that were right, for a check the rubric scores aspect by aspect."""
+    if not spec.aspects:
+        return 0.0
+    lost = sum(spec.aspects[aspect] for aspect, key in check.aspects.items() if key in verdict.wrong)
+    return float(max(spec.points - lost, 0.0))
 
 
 def grade(submission, rubric, seed=None):

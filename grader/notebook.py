@@ -2,9 +2,10 @@
 
 A cell that does not parse, or raises, is recorded and the next cell runs; IPython magics and
 shell lines are skipped with a note; the whole notebook runs under a time budget, so a slow
-exploratory cell stops there without costing the definitions before it. The training cell (the
-one whose loop calls a my_composition most) is recorded as it runs, and decides which of
-several definitions of a class are graded: those its loop used.
+exploratory cell stops there without costing the definitions before it. Every my_composition is
+watched as it trains (grader.loops); the exercise's loop (the first that trains a model built like
+the hand-out's) decides which of several definitions of a class are graded: those it used.
+Later cells (extensions, challenges) never change the grade.
 """
 import ast
 import json
@@ -13,7 +14,7 @@ import time
 
 import numpy as np
 
-from grader import scenario, wire
+from grader import loops, scenario, wire
 
 
 
@@ -39,7 +40,7 @@ class NotebookRun:
         self.problems = []  # encoded Raised of each cell that did not parse or raised
         self.failed = {}  # cell -> what it raised (the line may be in another cell, where a method is)
         self.notes = []
-        self.events = []  # the calls on every my_composition, with ("cell", n) marks
+        self.watch = loops.LoopWatch()  # every my_composition built, and the calls on it
         self.recorders = {}  # the student's composition class -> its recording subclass
         self.before = {}  # cell -> the graded names' values when it started
 
@@ -61,7 +62,7 @@ class NotebookRun:
         self.settle()
 
     def run_cell(self, number, source, seconds):
-        self.events.append(("cell", number))
+        self.watch.cell = number
         self.before[number] = {name: self.original(self.namespace.get(name)) for name in scenario.GRADED}
         try:
             tree = ast.parse(self.without_magics(number, source), f"<cell {number}>")
@@ -103,7 +104,7 @@ class NotebookRun:
         composition = self.namespace.get("my_composition")
         if isinstance(composition, type) and not hasattr(composition, "original"):
             if composition not in self.recorders:
-                self.recorders[composition] = scenario.recording(composition, self.events)
+                self.recorders[composition] = self.watch.recording(composition)
             self.namespace["my_composition"] = self.recorders[composition]
 
     @staticmethod
@@ -114,44 +115,36 @@ class NotebookRun:
         """Puts the student's own classes back, the graded ones in place, and the loop's record."""
         for name in scenario.GRADED:
             self.namespace[name] = self.original(self.namespace.get(name))
-        by_cell = self.events_by_cell()
-        cell = self.training_cell(by_cell)
-        if cell is None:
+        model = self.watch.exercise()
+        if model is None:
             self.notes.append("no cell trains a my_composition: graded the last definitions")
-            self.namespace[scenario.NOTEBOOK_LOOP] = scenario.protocol_record(
-                [], self.namespace.get("my_composition"),
+            self.namespace[scenario.NOTEBOOK_LOOP] = loops.record(
+                None, self.namespace.get("my_composition"),
                 scenario.missing("no cell of the notebook builds and trains a my_composition"))
             return
-        self.namespace.update({k: v for k, v in self.loop_classes(cell, by_cell[cell]).items() if v is not None})
+        cell = model.trained_in or model.built_in
+        self.namespace.update({k: v for k, v in self.loop_classes(model).items() if v is not None})
         cells = ", ".join(f"{name} (cell {where})" for name, where in self.definition_cells().items())
         self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
-        self.namespace[scenario.NOTEBOOK_LOOP] = {**self.loop_record(cell, by_cell[cell]), "cell": cell}
+        self.note_later_training(model)
+        self.namespace[scenario.NOTEBOOK_LOOP] = {
+            **loops.record(model, self.namespace["my_composition"], self.failed.get(cell)), "cell": cell}
 
-    def events_by_cell(self):
-        cells, current = {}, None
-        for kind, value in self.events:
-            if kind == "cell":
-                current = value
-            else:
-                cells.setdefault(current, []).append((kind, value))
-        return cells
-
-    @staticmethod
-    def training_cell(by_cell):
-        """The cell that calls a my_composition most (the first such): its training loop, even one
-        that fails at its first step."""
-        calls = {cell: len(events) for cell, events in by_cell.items()}
-        best = max(calls.values(), default=0)
-        return next((cell for cell, n in calls.items() if n == best), None) if best else None
-
-    def loop_classes(self, cell, events):
-        """The classes the training cell's loop used: its composition's and its layers'."""
-        classes = dict(self.before[cell])
-        built = [value for kind, value in events if kind == "N"]
-        for used in (built[0] if built else []):
-            if used.__name__ in scenario.GRADED:
-                classes[used.__name__] = used
+    def loop_classes(self, model):
+        """The classes the exercise's loop used: its composition's and its layers', and for the
+        rest those in effect when its model was built."""
+        classes = dict(self.before[model.built_in]) if model.built_in in self.before else {}
+        classes["my_composition"] = self.original(type(model.instance))
+        classes.update({used.__name__: used for used in model.layer_classes if used.__name__ in scenario.GRADED})
         return classes
+
+    def note_later_training(self, model):
+        later = sorted({log.trained_in for log in self.watch.models.values()
+                        if log is not model and log.trained and (log.trained_in or 0) > (model.trained_in or 0)})
+        if later:
+            where = ", ".join(map(str, later))
+            self.notes.append(f"cell{'s' if len(later) > 1 else ''} {where} trained another model after the "
+                              "exercise's loop: seen, not graded")
 
     def definition_cells(self):
         """name -> the cell its graded class was defined in."""
@@ -159,10 +152,6 @@ class NotebookRun:
         for qualified, (cell, _) in scenario.definitions(self.namespace).items():
             cells.setdefault(qualified.split(".")[0], cell)
         return {name: cells[name] for name in scenario.GRADED if name in cells}
-
-    def loop_record(self, cell, events):
-        kept = {name: self.namespace[name] for name in scenario.LOOP_NAMES if name in self.namespace}
-        return scenario.protocol_record(events, self.namespace["my_composition"], self.failed.get(cell), kept=kept)
 
 
 def out_of_time(signum, frame):

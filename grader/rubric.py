@@ -5,7 +5,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from grader.checks import CHECK_IDS
+from grader.checks import CHECK_IDS, all_checks
 from grader.checks.base import Tolerance
 from grader.diagnoses import DIAGNOSIS_IDS
 from grader.sandbox import Limits
@@ -26,6 +26,7 @@ class CheckSpec:
     visibility: str
     feedback: str
     tolerance: Tolerance | None
+    aspects: dict | None = None  # aspect id -> points, for a check scored aspect by aspect
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ SCHEMA = _object({
         "target": _object({"w": _number(), "b": _number()}), "tolerance": _number(0, True)}),
     "checks": {"type": "object", "minProperties": 1, "additionalProperties": _object(
         {"name": TEXT, "points": _number(0), "visibility": {"enum": VISIBILITIES}, "feedback": TEXT,
-         "tolerance": TOLERANCE}, required=["name", "points", "visibility", "feedback"])},
+         "tolerance": TOLERANCE, "aspects": {"type": "object", "additionalProperties": _number(0)}},
+        required=["name", "points", "visibility", "feedback"])},
     "diagnoses": {"type": "object", "additionalProperties": _object({"title": TEXT, "hint": TEXT})},
 })
 
@@ -107,6 +109,8 @@ def validate(data, path):
     unknown_checks = [c for c in data["checks"] if c not in CHECK_IDS]
     if unknown_checks:
         raise RubricError(f"{path}: checks.{unknown_checks[0]}: unknown check id (known: {', '.join(CHECK_IDS)})")
+    for cid, spec in data["checks"].items():
+        validate_aspects(cid, spec, path)
     unknown = [d for d in data["diagnoses"] if d not in DIAGNOSIS_IDS]
     if unknown:
         raise RubricError(f"{path}: diagnoses.{unknown[0]}: unknown diagnosis id")
@@ -118,6 +122,17 @@ def validate(data, path):
         raise RubricError(f"{path}: checks: the points add up to {points:g}, but total is {data['total']:g}")
 
 
+def validate_aspects(cid, spec, path):
+    if "aspects" not in spec:
+        return
+    known = set(all_checks()[cid].aspects)
+    if set(spec["aspects"]) != known:
+        raise RubricError(f"{path}: checks.{cid}.aspects: must give points to exactly {', '.join(sorted(known))}")
+    if abs(sum(spec["aspects"].values()) - spec["points"]) > 1e-9:
+        raise RubricError(f"{path}: checks.{cid}.aspects: add up to {sum(spec['aspects'].values()):g}, "
+                          f"but the check has {spec['points']:g} points")
+
+
 def build(data, path):
     fd = data["finite_differences"]
     return Rubric(
@@ -125,7 +140,8 @@ def build(data, path):
         limits=Limits(**data["limits"]), tolerance=Tolerance(**data["tolerance"]),
         fd_tolerance=Tolerance(fd["rtol"], fd["atol"]), fd_step=fd["step"], training=data["training"],
         checks={cid: CheckSpec(cid, spec["name"], float(spec["points"]), spec["visibility"], spec["feedback"],
-                               Tolerance(**spec["tolerance"]) if "tolerance" in spec else None)
+                               Tolerance(**spec["tolerance"]) if "tolerance" in spec else None,
+                               spec.get("aspects"))
                 for cid, spec in data["checks"].items()},
         diagnoses={did: DiagnosisText(**text) for did, text in data["diagnoses"].items()},
     )

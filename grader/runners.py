@@ -3,8 +3,9 @@ from grader import scenario
 
 
 class LocalRunner:
-    def __init__(self, namespace):
+    def __init__(self, namespace, source_path=None):
         self.namespace = namespace
+        self.source_path = source_path  # where its code objects say they come from: its errors' frames
 
     def run(self, ops):
-        return scenario.run(self.namespace, ops)
+        return scenario.run(self.namespace, ops, self.source_path)

@@ -145,13 +145,14 @@ class Sandbox:
             self.ready_now = True
         return None
 
-    def run(self, ops, seconds=None):
-        """Runs one scenario in the child; returns its records, or a Failure."""
+    def run(self, ops, seconds=None, loss_order=None):
+        """Runs one scenario in the child; returns its records, or a Failure. `loss_order`: see
+        grader.scenario.run."""
         failure = self.ready()
         if failure:
             return failure
         try:
-            os.write(self.to_child, (json.dumps({"ops": ops}) + "\n").encode())
+            os.write(self.to_child, (json.dumps({"ops": ops, "loss_order": loss_order}) + "\n").encode())
         except BrokenPipeError:
             return self.fail(self.death())
         answer = self.receive(seconds or self.limits.check_seconds)

@@ -9,25 +9,26 @@ import traceback
 
 import numpy as np
 
-from grader import wire
+from grader import loops, state, wire
 from grader.conventions import loss_order
 from grader.standins import STANDINS
 
 CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
-SNAPSHOT_LIMIT = 50
 GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")  # the graded classes
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
-LOOP_NAMES = ("my_fit", "losses", "ws", "bs")  # what a training loop keeps
 
 
-def run(namespace, ops, source_path=None):
-    return Interpreter(namespace, source_path).run(ops)
+def run(namespace, ops, source_path=None, loss_order=None):
+    """`loss_order`: the order in which the submission's compute_loss takes ("estimate", "target"),
+    as the parent decided it from the student's own loop; None: read from its parameter names."""
+    return Interpreter(namespace, source_path, loss_order).run(ops)
 
 
 class Interpreter:
-    def __init__(self, namespace, source_path):
+    def __init__(self, namespace, source_path, loss_order=None):
         self.namespace = namespace
         self.source_path = source_path
+        self.loss_order = tuple(loss_order) if loss_order else None
         self.objects = {}
         self.unborn = {}
         self.log = []
@@ -62,7 +63,7 @@ class Interpreter:
         method = getattr(type(obj), op["method"], None)
         if not callable(method):
             return {"value": missing(f"`{type(obj).__name__}` has no method `{op['method']}`")}
-        args = self.args(op) + [decode_arg(op["roles"][role], {}) for role in roles_order(method, op)]
+        args = self.args(op) + [decode_arg(op["roles"][role], {}) for role in self.roles_order(method, op)]
         try:
             value = wire.encode(getattr(obj, op["method"])(*args))
         except CAUGHT as error:
@@ -91,35 +92,38 @@ class Interpreter:
             weight = self.namespace["multiplication_weight"](op["w0"])
             bias = self.namespace["add_bias"](op["b0"])
             fit = self.namespace["my_composition"]([weight, bias, self.namespace["my_exp"]()])
-            w_attr, b_attr = holder(weight, op["w0"]), holder(bias, op["b0"])
-            order = loss_order(parameters(type(fit).compute_loss))
+            layers = (weight, bias)
+            holders = [state.holding(weight, op["w0"]), state.holding(bias, op["b0"])]
+            order = self.loss_order or loss_order(loops.parameters(type(fit).compute_loss))
             for _ in range(op["n_steps"]):
                 j = rng.randint(1, len(x))
                 y_est = fit.forward(x[j])
                 roles = {"estimate": y_est, "target": y[j]}
-                losses.append(as_float(fit.compute_loss(*(roles[role] for role in order))))
+                losses.append(state.as_float(fit.compute_loss(*(roles[role] for role in order))))
                 fit.backward()
+                before = None if ws else [state.leaves(layer) for layer in layers]
                 fit.step(op["learning_rate"])
-                ws.append(as_float(getattr(weight, w_attr, None)))
-                bs.append(as_float(getattr(bias, b_attr, None)))
+                if before:  # the parameters: of the numbers set from the constructor, those step moves
+                    at = [state.paths(layer).get(parameter(layer, paths, leaves))
+                          for layer, paths, leaves in zip(layers, holders, before)]
+                ws.append(state.read_float(weight, at[0]))
+                bs.append(state.read_float(bias, at[1]))
         except CAUGHT as error:
             return train_record(losses, ws, bs, self.raised(error, None))
         return train_record(losses, ws, bs, None)
 
     def op_own_train(self, op):
-        """The submission's own training loop: its `train`, with every call on its my_composition
-        recorded (when op["calls"]), or, for a notebook, the training cell as it ran when loaded."""
+        """The submission's own training loop: its `train`, watched, or, for a notebook, the
+        training cell as it ran when loaded."""
         if NOTEBOOK_LOOP in self.namespace:
-            record = self.namespace[NOTEBOOK_LOOP]
-            return record if op["calls"] else without_calls(record)
+            return self.namespace[NOTEBOOK_LOOP]
         train = self.namespace.get("train")
         composition = self.namespace.get("my_composition")
         if not callable(train) or not inspect.isclass(composition):
-            return protocol_record([], composition, missing("no function `train` or class `my_composition`"))
-        events = []
+            return loops.record(None, composition, missing("no function `train` or class `my_composition`"))
+        watch = loops.LoopWatch()
         module_globals = getattr(train, "__globals__", {})
-        if op["calls"]:
-            module_globals["my_composition"] = recording(composition, events)
+        module_globals["my_composition"] = watch.recording(composition)
         np.random.seed(op["seed"])
         try:
             returned = train(decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"], op["n_steps"])
@@ -128,10 +132,17 @@ class Interpreter:
             returned, raised = None, self.raised(error, None)
         finally:
             module_globals["my_composition"] = composition
-        kept = dict(zip(LOOP_NAMES, returned)) if isinstance(returned, tuple) and len(returned) == 4 else {}
-        return protocol_record(events, composition, raised, asked=op["n_steps"], kept=kept)
+        model = watch.exercise()
+        return loops.record(model, composition, raised, asked=op["n_steps"],
+                            returned=None if raised else loops.returns_model(returned, model))
 
     # helpers
+
+    def roles_order(self, method, op):
+        """The order in which compute_loss takes the estimate and the target."""
+        if "roles" not in op:
+            return ()
+        return self.loss_order or loss_order(loops.parameters(method))
 
     def args(self, op):
         return [decode_arg(a, self.objects) for a in op.get("args", [])]
@@ -140,16 +151,18 @@ class Interpreter:
         """The error as the report shows it; `cell`: the notebook cell that ran, if the traceback
         has no frame of the submission (an error raised by a builtin called from the cell)."""
         on_self = isinstance(error, AttributeError) and obj is not None and getattr(error, "obj", None) is obj
-        frame_cell, line = self.student_line(error)
+        frame_cell, line, function = self.student_frame(error)
+        missing_name = getattr(error, "name", None) if isinstance(error, (AttributeError, NameError)) else None
         return wire.encode(wire.Raised(type(error).__name__, str(error)[:wire.REPR_LIMIT], line, on_self,
-                                       frame_cell or cell))
+                                       frame_cell or cell, missing_name if isinstance(missing_name, str) else None,
+                                       function))
 
-    def student_line(self, error):
-        """(cell or None, line) of the innermost frame in the submission's code, or (None, None)."""
-        found = (None, None)
+    def student_frame(self, error):
+        """(cell or None, line, function) of the innermost frame in the submission's code, or Nones."""
+        found = (None, None, None)
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename == self.source_path or cell_number(frame.filename):
-                found = (cell_number(frame.filename), frame.lineno)
+                found = (cell_number(frame.filename), frame.lineno, frame.name)
         return found
 
 
@@ -187,116 +200,15 @@ def train_record(losses, ws, bs, raised):
             "bs": wire.encode(np.array(bs)), "raised": raised}
 
 
-def protocol_record(events, composition, raised, asked=None, kept=()):
-    """What a training loop did: its calls on the composition (F, L, B, S), the values it passed,
-    whether it kept (my_fit, losses, ws, bs), and the w and b it ended with."""
-    calls = [(kind, v) for kind, v in events if kind in "FLBS"]
-    kept = dict(kept)
-    ws, bs = kept.get("ws"), kept.get("bs")
-    return {"events": "".join(kind for kind, _ in calls),
-            "forward_out": [as_float(v) for kind, v in calls if kind == "F"],
-            "loss_args": [[as_float(a) for a in v] for kind, v in calls if kind == "L"],
-            "loss_params": parameters(getattr(composition, "compute_loss", None)),
-            "asked": asked, "kept": all(name in kept for name in LOOP_NAMES),
-            "final": [as_float(last(ws)), as_float(last(bs))],
-            "raised": raised}
-
-
-def without_calls(record):
-    return {**record, "events": "", "forward_out": [], "loss_args": []}
-
-
-def last(values):
-    try:
-        return values[-1]
-    except CAUGHT:
-        return None
-
-
-def recording(composition, events):
-    """A subclass of the student's composition that logs a training loop's calls on it into
-    `events`, and the classes of the layers it is built with (an "N" event)."""
-    loss_arguments = binder(getattr(composition, "compute_loss", None))
-
-    class Recorded(composition):
-        def __init__(self, *args, **kwargs):
-            layers = args[0] if args else next(iter(kwargs.values()), [])
-            used = [type(layer) for layer in layers] if isinstance(layers, (list, tuple)) else []
-            events.append(("N", [composition] + used))
-            super().__init__(*args, **kwargs)
-
-        def forward(self, x):
-            out = super().forward(x)
-            events.append(("F", out))
-            return out
-
-        def compute_loss(self, *args, **kwargs):
-            events.append(("L", loss_arguments(self, args, kwargs)))
-            return super().compute_loss(*args, **kwargs)
-
-        def backward(self, *args, **kwargs):
-            events.append(("B", None))
-            return super().backward(*args, **kwargs)
-
-        def step(self, *args, **kwargs):
-            events.append(("S", None))
-            return super().step(*args, **kwargs)
-
-    Recorded.original = composition
-    Recorded.__name__ = Recorded.__qualname__ = composition.__name__
-    return Recorded
-
-
-def binder(method):
-    """A function (obj, args, kwargs) -> the values a call passed to the method, in the order of
-    its parameters (self excluded); the arguments as given when they do not fit its signature."""
-    try:
-        signature = inspect.signature(method)
-    except CAUGHT:
-        return lambda obj, args, kwargs: list(args)
-    plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in signature.parameters.values())
-
-    def bound_values(obj, args, kwargs):
-        if plain and not kwargs:  # already in the parameters' order: spares a bind() at each of 5000 steps
-            return list(args)
-        try:
-            bound = signature.bind(obj, *args, **kwargs)
-        except TypeError:
-            return list(args)
-        return list(bound.arguments.values())[1:]
-
-    return bound_values
-
-
-def parameters(method):
-    """A method's parameter names, self excluded."""
-    try:
-        return list(inspect.signature(method).parameters)[1:]
-    except CAUGHT:
-        return []
-
-
-def roles_order(method, op):
-    """The order in which compute_loss takes the estimate and the target, read from its names."""
-    return loss_order(parameters(method)) if "roles" in op else ()
-
-
-def holder(layer, initial):
-    """The name of the attribute holding a parameter: the first one equal to its initial value."""
-    for name, value in vars(layer).items():
-        if isinstance(value, (int, float, np.number)) and value == initial:
-            return name
-    return None
+def parameter(layer, paths, before):
+    """Of the paths holding the constructor's value, the one the first step moved (the first, if none did)."""
+    moved = state.moved(before, state.leaves(layer), paths)
+    return (moved or paths or [None])[0]
 
 
 def snapshot(obj):
-    """The numeric attributes of an object: where parameters, caches and gradients live."""
-    state = {}
-    for name, value in list(getattr(obj, "__dict__", {}).items())[:SNAPSHOT_LIMIT]:
-        encoded = wire.encode(value)
-        if encoded["t"] in ("num", "array"):
-            state[name] = encoded
-    return state
+    """The numbers an object holds, wherever it keeps them (grader.state): parameters, caches, gradients."""
+    return {path: wire.encode(value) for path, value in state.leaves(obj).items()}
 
 
 def decode_arg(arg, objects):
@@ -308,10 +220,3 @@ def decode_arg(arg, objects):
     if kind == "num":
         return float(wire.decode(arg))  # a plain Python float, as the course's code passes
     return wire.decode(arg)
-
-
-def as_float(value):
-    try:
-        return float(value)
-    except CAUGHT:
-        return float("nan")

@@ -31,6 +31,14 @@ class Raised:
     line: int | None = None
     on_self: bool = False  # an AttributeError about the object whose method was called
     cell: int | None = None  # the notebook cell of `line`
+    missing: str | None = None  # the attribute or name an AttributeError or NameError could not find
+    function: str | None = None  # the submission's innermost function on the traceback
+
+    def same_failure(self, other):
+        """The same kind of failure in the same function, about the same missing name: what makes
+        an error a diagnosis's symptom, rather than any error of the same type."""
+        return (self.type, self.on_self, self.missing, self.function) == (
+            other.type, other.on_self, other.missing, other.function)
 
     def __str__(self):
         return f"{self.type}: {self.message}" if self.message else self.type
@@ -40,29 +48,44 @@ def encode(value):
     if isinstance(value, (bool, np.bool_)):
         return {"t": "opaque", "type": "bool", "repr": repr(bool(value))}
     if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return {"t": "num", "v": _float(value)}
+        return {"t": "num", "v": _float(value), **_precision(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size <= MAX_ARRAY_SIZE:
         flat = value.astype(np.float64).ravel()
         data = flat.tolist() if np.isfinite(flat).all() else [_float(v) for v in flat.tolist()]
-        return {"t": "array", "shape": list(value.shape), "data": data}
+        return {"t": "array", "shape": list(value.shape), "data": data, **_precision(value)}
     if isinstance(value, Raised):
-        return {"t": "raised", "type": value.type, "message": value.message,
-                "line": value.line, "on_self": value.on_self, "cell": value.cell}
+        return {"t": "raised", "type": value.type, "message": value.message, "line": value.line,
+                "on_self": value.on_self, "cell": value.cell, "missing": value.missing, "function": value.function}
     return {"t": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
 
 def decode(obj):
     kind = obj.get("t") if isinstance(obj, dict) else None
     if kind == "num":
-        return np.float64(_unfloat(obj["v"]))
+        return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(obj["v"]))
     if kind == "array":
-        return _floats(obj["data"]).reshape([int(n) for n in obj["shape"]])
+        array = _floats(obj["data"]).reshape([int(n) for n in obj["shape"]])
+        return array.astype(_LOW_PRECISION[obj["dtype"]]) if obj.get("dtype") in _LOW_PRECISION else array
     if kind == "raised":
         return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5], _int(obj.get("line")),
-                      bool(obj.get("on_self")), _int(obj.get("cell")))
+                      bool(obj.get("on_self")), _int(obj.get("cell")), _text(obj.get("missing")),
+                      _text(obj.get("function")))
     if kind == "opaque":
         return Opaque(str(obj["type"])[:REPR_LIMIT], str(obj["repr"])[:REPR_LIMIT])
     raise ValueError(f"not a wire value: {str(obj)[:REPR_LIMIT]}")
+
+
+# a student computing in lower precision is judged at that precision (grader.checks.base.agree)
+_LOW_PRECISION = {"float32": np.float32, "float16": np.float16}
+
+
+def _precision(value):
+    dtype = getattr(value, "dtype", None)
+    return {"dtype": dtype.name} if dtype is not None and dtype.name in _LOW_PRECISION else {}
+
+
+def _text(v):
+    return v[:REPR_LIMIT] if isinstance(v, str) else None
 
 
 def _int(v):

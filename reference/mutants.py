@@ -34,8 +34,12 @@ class Mutant:
             source = source.replace(old, new)
         return source
 
+    @property
+    def filename(self):
+        return f"<mutant {self.name}>"
+
     def namespace(self):
-        return load(self.source(), f"<mutant {self.name}>")
+        return load(self.source(), self.filename)
 
 
 def load(source, filename):
@@ -71,6 +75,9 @@ MUTANTS = (
         variant="forward only"),
     Mutant("shared-state", (("self.x = x", "multiplication_weight.x = x"),
                             ("self.output = np.exp(x)", "my_exp.output = np.exp(x)"))),
+    Mutant("shared-state", (("self.x = x", "multiplication_weight.saved_x = x"),
+                            ("self.grad = grad * self.x", "self.grad = grad * multiplication_weight.saved_x")),
+           variant="the input kept on the class"),
     Mutant("missing-cache", (("        self.x = x\n", ""),
                              ("self.output = np.exp(x)\n        return self.output", "return np.exp(x)"))),
     Mutant("scalar-only", (("import numpy as np\n", "import math\n\nimport numpy as np\n"),
@@ -81,6 +88,8 @@ MUTANTS = (
         (LOOP_STEPS, "        my_fit.step(learning_rate)\n        my_fit.backward()\n"),)),
     Mutant("loop-order", GRADIENTS_FROM_INIT + ((LOOP_STEPS, "        my_fit.step(learning_rate)\n"),),
            variant="never calls backward"),
+    Mutant("grad-accumulates", (("self.w = w\n", "self.w = w\n        self.grad = 0\n"),
+                                ("self.grad = grad * self.x", "self.grad += grad * self.x"))),
     Mutant("loop-loss-args", (("my_fit.compute_loss(y_est, yy[j])", "my_fit.compute_loss(yy[j], y_est)"),)),
 )
 

@@ -92,7 +92,9 @@ def build_cohort(folder):
 
     nbs.write(nbs.filled(REFERENCE), folder / "nb_reference.ipynb")
     students["nb_reference"] = "correct"
-    nbs.write(nbs.filled(SUBMISSIONS / "forum_loss_grad_sign.py"), folder / "nb_forum_loss_grad_sign.ipynb")
+    # its compute_loss(self, y, y_est) is wrong for a loop that passes the target first, as it does here
+    nbs.write(nbs.filled(SUBMISSIONS / "forum_loss_grad_sign.py", loop_body=nbs.SWAPPED_LOSS_ARGS_LOOP),
+              folder / "nb_forum_loss_grad_sign.ipynb")
     students["nb_forum_loss_grad_sign"] = "mutant:loss-grad-sign"
 
     # a zip holding a folder holding a mutant's .py, and a folder holding the reference notebook and data

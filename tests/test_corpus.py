@@ -3,7 +3,7 @@ import pytest
 
 from conftest import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
                       definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
-                      reference_source, summary, write_submission)
+                      reference_source, rubric_data, summary, write_submission)
 
 # submission -> {diagnosis id: where it must point: the definition of a method or function that
 # computes a wrong value, or ("raised", text) the line that raised, when the bug shows as an error}
@@ -71,7 +71,8 @@ def test_loop_order_keeps_the_points_of_its_correct_layers():
     first): only the checks of its own training loop may cost points."""
     result = graded(SUBMISSIONS / "loop_order.py")
     assert_full_points([c for c in result.checks if not c.id.startswith("training.")])
-    assert checks_by_id(result)["training.protocol"].score == 0
+    protocol = rubric_data()["checks"]["training.protocol"]
+    assert checks_by_id(result)["training.protocol"].score == protocol["points"] - protocol["aspects"]["order"]
 
 
 def test_forum_loss_grad_sign_keeps_its_layer_points():

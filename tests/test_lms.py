@@ -18,7 +18,10 @@ from conftest import (CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TEMPLATE, TESTS
 
 SCHEMAS = TESTS / "schemas"
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
-BUGGY_CHECKS = ("multiplication_weight.backward.input_grad", "multiplication_weight.finite_diff")
+# the wrong formula costs its own check, its finite differences, and the consistency checks that
+# compare arrays and two instances with a scalar result that is wrong
+BUGGY_CHECKS = ("multiplication_weight.backward.input_grad", "multiplication_weight.finite_diff",
+                "multiplication_weight.arrays", "multiplication_weight.independent_instances")
 LOOPING = TESTS / "hostile" / "exp_backward_infinite_loop.py"
 
 
@@ -81,7 +84,9 @@ def test_buggy_submission_names_the_bug_in_its_tests(tmp_path):
     assert {t["name"] for t in failed} == check_names(BUGGY_CHECKS)
     for test in failed:
         assert test["score"] == 0 and test["tags"] == ["mul-returns-grad-w"]
-        assert "1.02389" in test["output"] and "return grad * self.w" in test["output"]  # value, then fix
+        assert "return grad * self.w" in test["output"]  # the fix
+    input_grad = entries_named(results, check_names(BUGGY_CHECKS[:1]))[0]
+    assert "1.02389" in input_grad["output"]  # the value that showed it
     assert "forum_mul_returns_grad_w.py:34" in results["output"] and "[mul-returns-grad-w]" in results["output"]
 
 
@@ -131,11 +136,13 @@ def test_hidden_check_stays_hidden(tmp_path):
 
     results = autograde(tmp_path, "--rubric", rubric_with(tmp_path, hide_the_buggy_checks), submission=BUGGY)
     hidden = entries_named(results, check_names(BUGGY_CHECKS))
-    assert len(hidden) == 2 and all(t["visibility"] == "hidden" and t["status"] == "failed" for t in hidden)
+    assert len(hidden) == len(BUGGY_CHECKS)
+    assert all(t["visibility"] == "hidden" and t["status"] == "failed" for t in hidden)
     assert all(t["visibility"] == "visible" for t in results["tests"] if t not in hidden)
     # the summary is always shown: neither the bug the hidden checks found nor a total that counts them
     assert "mul-returns-grad-w" not in results["output"]
-    assert "Visible checks: 92 / 92" in results["output"]
+    visible = 100 - sum(rubric_data()["checks"][cid]["points"] for cid in BUGGY_CHECKS)
+    assert f"Visible checks: {visible:g} / {visible:g}" in results["output"]
 
 
 # Gradescope: submissions that cannot be graded still get a results.json

@@ -186,7 +186,9 @@ def test_loop_loss_args_points_at_the_training_cell():
     path = sample("loop_loss_args.ipynb")
     result = graded(path)
     assert_in_cell(path, diagnosis(result, "loop-loss-args").where, TRAINING)
-    assert checks_by_id(result)["training.protocol"].score == 0, summary(result)
+    protocol = rubric_data()["checks"]["training.protocol"]
+    expected = protocol["points"] - protocol["aspects"]["loss_arguments"]  # the loop is right otherwise
+    assert checks_by_id(result)["training.protocol"].score == expected, summary(result)
     assert "loop-loss-args" in checks_by_id(result)["training.protocol"].diagnoses, summary(result)
 
 

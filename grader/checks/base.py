@@ -9,13 +9,48 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader import wire
-from grader.wire import Raised
+from grader.wire import Opaque, Raised
 
 
 @dataclass(frozen=True)
 class Tolerance:
     rtol: float = 1e-6
     atol: float = 1e-9
+
+    def at_precision_of(self, *values):
+        """Values computed in float32 (or float16) are compared at that precision: a few hundred
+        units in the last place, never tighter than the rubric's tolerance."""
+        resolution = coarsest_resolution(values)
+        return self if resolution is None else self.at_least(256 * resolution)
+
+    def of_differences_at_precision_of(self, *values):
+        """Finite differences of float32 code are good to about the cube root of its resolution."""
+        resolution = coarsest_resolution(values)
+        return self if resolution is None else self.at_least(2 * resolution ** (1 / 3))
+
+    def at_least(self, bound):
+        return Tolerance(max(self.rtol, bound), max(self.atol, bound))
+
+
+def coarsest_resolution(values):
+    """The machine epsilon of the least precise float among the values, if it is coarser than float64's."""
+    resolutions = [float(np.finfo(v.dtype).eps) for v in values
+                   if getattr(v, "dtype", None) is not None and v.dtype.kind == "f" and v.dtype.itemsize < 8]
+    return max(resolutions, default=None)
+
+
+LOW_PRECISION = "f32."  # the scenario keys of finite differences for float32 code
+
+
+def fd_steps(ctx):
+    """The relative steps of finite differences: the rubric's, and for float32 code the cube root
+    of its resolution (where a central difference is most accurate)."""
+    return {"": ctx.fd_step, LOW_PRECISION: float(np.finfo(np.float32).eps) ** (1 / 3)}
+
+
+def fd_precision(outputs):
+    """Which steps to judge by: float32's when the code under test returns float32 (or coarser)."""
+    return LOW_PRECISION if coarsest_resolution(outputs) else ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +68,7 @@ class Finding:
 class Verdict:
     passed: bool
     message: str = ""
+    wrong: tuple = ()  # the observation's keys that were wrong (a check with aspects scores the others)
 
 
 @dataclass
@@ -45,6 +81,7 @@ class Context:
     fd_step: float = 1e-6
     training: dict = field(default_factory=dict)
     seed: int = 0
+    loss_order: tuple | None = None  # ("estimate", "target") as the student's own loop calls compute_loss
 
 
 class Check:
@@ -52,6 +89,8 @@ class Check:
     subject = ""  # the method a failure points at, "Class.method"
     uses_mutants = True
     uses_reference = True
+    aspects = {}  # aspect id -> its observation key, for a check the rubric scores aspect by aspect
+    calls_loss = False  # runs or judges compute_loss: needs to know which argument is the estimate
 
     def scenario(self, ctx):
         raise NotImplementedError
@@ -74,7 +113,7 @@ def compare(student, reference, tolerance):
         return Verdict(True)
     key = wrong[0]
     more = f" (and {len(wrong) - 1} more case{'s' if len(wrong) > 2 else ''})" if len(wrong) > 1 else ""
-    return Verdict(False, f"{key}: expected {show(reference[key])}, got {show(student.get(key))}{more}")
+    return Verdict(False, f"{key}: expected {show(reference[key])}, got {show(student.get(key))}{more}", tuple(wrong))
 
 
 def finite_difference_verdict(observation, ctx, source):
@@ -85,24 +124,34 @@ def finite_difference_verdict(observation, ctx, source):
         errors = [v for v in (gradient, fd) if isinstance(v, Raised)]
         if errors:
             return Verdict(False, f"{gradient_key}: {show(errors[0])}")
-        if not agree(gradient, fd, ctx.fd_tolerance):
+        if not agree(gradient, fd, ctx.fd_tolerance.of_differences_at_precision_of(gradient, fd)):
             return Verdict(False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} "
                                   f"gives {show(fd)}")
     return Verdict(True)
 
 
 def agree(a, b, tolerance):
+    """Whether two observed values are the same; always a plain bool, whatever the values."""
     if isinstance(a, Raised) or isinstance(b, Raised):
-        return isinstance(a, Raised) and isinstance(b, Raised) and (a.type, a.on_self) == (b.type, b.on_self)
+        return isinstance(a, Raised) and isinstance(b, Raised) and a.same_failure(b)
     if not (is_numeric(a) and is_numeric(b)):
-        return a == b
-    a, b = np.asarray(a), np.asarray(b)
+        return same_non_number(a, b)
+    tolerance = tolerance.at_precision_of(a, b)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape == b.shape == ():  # np.allclose's own test, without its cost on scalars (most values)
         a, b = float(a), float(b)
         if math.isfinite(a) and math.isfinite(b):
             return abs(a - b) <= tolerance.atol + tolerance.rtol * abs(b)
         return a == b or (math.isnan(a) and math.isnan(b))
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+
+
+def same_non_number(a, b):
+    """Words, findings and values that are not numbers (an Opaque never equals anything: it is
+    a value the code should not have returned, shown but not compared)."""
+    if isinstance(a, Opaque) or isinstance(b, Opaque) or is_numeric(a) or is_numeric(b):
+        return False
+    return type(a) is type(b) and bool(a == b)
 
 
 def central_difference(plus, minus, h):
@@ -112,7 +161,7 @@ def central_difference(plus, minus, h):
 
 
 def is_numeric(value):
-    return isinstance(value, (np.ndarray, np.floating, float, int))
+    return isinstance(value, (np.floating, float, int)) or isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 
 
 def show(value):
@@ -143,6 +192,13 @@ def value(records, key):
 
 def state(records, key):
     return {name: wire.decode(v) for name, v in records[key].get("state", {}).items()}
+
+
+def first_error(records, *keys):
+    """The first error among the given calls, in order: the cause; the errors after it are its
+    consequences (a step that fails because backward failed says nothing about step)."""
+    errors = [v for v in (value(records, key) for key in keys) if isinstance(v, Raised)]
+    return errors[0] if errors else None
 
 
 def raised_in(observation):

@@ -2,9 +2,11 @@
 a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
-from grader.checks.base import Check, arg, call, central_difference, finite_difference_verdict, new, num, ref, state
-from grader.checks.base import value as result
 from grader import wire
+from grader.checks.base import (Check, agree, arg, call, central_difference, fd_precision, fd_steps,
+                                finite_difference_verdict, first_error, is_numeric, new, num, ref, state)
+from grader.checks.base import value as result
+from grader.state import same
 from grader.wire import Raised
 
 
@@ -50,12 +52,6 @@ def relative_gradients(records, indices):
     return np.array(grads) / grads[0]
 
 
-def failure_of(records, *keys):
-    """The first error among the given calls: what kept the composition from running."""
-    errors = [v for v in (result(records, key) for key in keys) if isinstance(v, Raised)]
-    return errors[0] if errors else None
-
-
 class CompositionCheck(Check):
     """One training step through a composition of three stand-in layers."""
 
@@ -76,28 +72,47 @@ class Forward(CompositionCheck):
     def observe(self, records, ctx):
         x = num(ctx.inputs.composition_x)
         return {f"forward(x={x}) through 3 layers": result(records, "cfwd"),
-                "order of the layers' forward calls": failure_of(records, "cnew", "cfwd")
+                "order of the layers' forward calls": first_error(records, "cnew", "cfwd")
                 or order(records, "forward", self.indices)}
 
 
 class AnyLength(CompositionCheck):
+    """Stacks of 1 to 4 stand-in layers (2: two of the same class in a row). The hand-out's length,
+    3, is among them, so that a composition hard-wired to it shows as one: right for 3 only."""
+
     id = "my_composition.any_length"
-    stacks = {1: (10,), 2: (20, 21), 4: (40, 41, 42, 43)}  # 2: two layers of the same class in a row
+    stacks = {1: (10,), 2: (20, 21), 3: (30, 31, 32), 4: (40, 41, 42, 43)}
 
     def scenario(self, ctx):
         return [op for n, indices in self.stacks.items() for op in train_once(f"c{n}", indices, ctx)]
 
+    @staticmethod
+    def keys(n):
+        layers = f"{n} layer{'s' if n > 1 else ''}"
+        return (f"forward through {layers}", f"order of forward calls, {layers}",
+                f"order of backward calls, {layers}",
+                f"gradients handed back, {layers} (relative to the loss gradient)")
+
     def observe(self, records, ctx):
         observation = {}
         for n, indices in self.stacks.items():
-            layers = f"{n} layer{'s' if n > 1 else ''}"
-            failed = failure_of(records, f"c{n}new", f"c{n}fwd", f"c{n}bwd")
-            observation[f"forward through {layers}"] = result(records, f"c{n}fwd")
-            observation[f"order of forward calls, {layers}"] = failed or order(records, "forward", indices)
-            observation[f"order of backward calls, {layers}"] = failed or order(records, "backward", indices)
-            observation[f"gradients handed back, {layers} (relative to the loss gradient)"] = (
-                failed or relative_gradients(records, indices))
+            failed = first_error(records, f"c{n}new", f"c{n}fwd", f"c{n}bwd")
+            values = (result(records, f"c{n}fwd"), failed or order(records, "forward", indices),
+                      failed or order(records, "backward", indices), failed or relative_gradients(records, indices))
+            observation.update(zip(self.keys(n), values))
         return observation
+
+    def wrong_lengths(self, observation, reference, ctx):
+        return {n for n in self.stacks
+                if any(not agree(observation.get(key), reference[key], ctx.tolerance) for key in self.keys(n))}
+
+    def same_bug(self, student, mutant, reference, ctx):
+        """Besides the mutant's own symptoms: a composition right for the hand-out's 3 layers only
+        is wrong in the same lengths as a hard-wired mutant, however it fails in them."""
+        if super().same_bug(student, mutant, reference, ctx):
+            return True
+        wrong = self.wrong_lengths(mutant, reference, ctx)
+        return 3 not in wrong and bool(wrong) and self.wrong_lengths(student, reference, ctx) == wrong
 
 
 class Backward(CompositionCheck):
@@ -105,7 +120,7 @@ class Backward(CompositionCheck):
     subject = "my_composition.backward"
 
     def observe(self, records, ctx):
-        failed = failure_of(records, "cnew", "cfwd", "closs", "cbwd")
+        failed = first_error(records, "cnew", "cfwd", "closs", "cbwd")
         return {"order of the layers' backward calls": failed or order(records, "backward", self.indices),
                 "gradient handed to each layer in turn, relative to the loss gradient":
                     failed or relative_gradients(records, self.indices)}
@@ -116,23 +131,35 @@ class Step(CompositionCheck):
     subject = "my_composition.step"
 
     def observe(self, records, ctx):
-        failed = failure_of(records, "cnew", "cstep")
+        failed = first_error(records, "cnew", "cstep")
         stepped = calls(records, "step", self.indices)
         return {"layers stepped": failed or ", ".join(str(i) for i in sorted(i for i, _ in stepped)) or "none",
                 "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)])}
 
 
+IDENTITIES = 3  # compute_loss is checked on a composition of the hand-out's length: a hard-wired
+# composition costs its own checks, not these
+
+
+def identities(prefix, case):
+    """A my_composition of stand-in layers that pass values and gradients through unchanged."""
+    indices = [case * 10 + k for k in range(IDENTITIES)]
+    ops = [new(f"{prefix}snew{k}", f"{prefix}s{k}", "standin.Identity", index=k) for k in indices]
+    layers = {"t": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
+    return ops + [new(f"{prefix}new{case}", f"{prefix}c{case}", "my_composition", layers)], indices
+
+
 class LossCheck(Check):
     subject = "my_composition.compute_loss"
+    calls_loss = True
 
     def scenario(self, ctx):
         ops = []
         for i, (estimate, target) in enumerate(ctx.inputs.losses):
-            ops += [new(f"snew{i}", f"s{i}", "standin.Identity", index=i),
-                    new(f"new{i}", f"c{i}", "my_composition", {"t": "list", "items": [ref(f"s{i}")]}),
-                    call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
-                    loss_call(f"loss{i}", f"c{i}", estimate, target),
-                    call(f"bwd{i}", f"c{i}", "backward")]
+            built, _ = identities("", i)
+            ops += built + [call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
+                            loss_call(f"loss{i}", f"c{i}", estimate, target),
+                            call(f"bwd{i}", f"c{i}", "backward")]
         return ops + [{"key": "log", "op": "log"}]
 
     @staticmethod
@@ -141,7 +168,15 @@ class LossCheck(Check):
 
 
 class LossValue(LossCheck):
+    """The returned loss. Any number that is not (ŷ − y)² shows the one bug this check names
+    (loss-value), however it is wrong: halved, not squared, an absolute value."""
+
     id = "my_composition.compute_loss.value"
+
+    def same_bug(self, student, mutant, reference, ctx):
+        symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]
+        return bool(symptoms) and all(is_numeric(student.get(key)) and not agree(student[key], reference[key],
+                                                                                 ctx.tolerance) for key in symptoms)
 
     def observe(self, records, ctx):
         return {f"loss returned by {self.case(e, t)}": result(records, f"loss{i}")
@@ -149,16 +184,16 @@ class LossValue(LossCheck):
 
 
 def loss_gradient(records, i):
-    """The gradient compute_loss saved: what backward hands the last layer or, if backward
-    does not run, the attribute compute_loss set."""
-    handed = [g for index, g in calls(records, "backward", (i,))]
+    """The gradient compute_loss saved: what backward hands the first layer it calls or, if
+    backward does not run, the number compute_loss set."""
+    handed = [g for _, g in calls(records, "backward", range(i * 10, i * 10 + IDENTITIES))]
     if handed:
         return handed[0]
     loss = result(records, f"loss{i}")
     if isinstance(loss, Raised):
         return loss
     before, after = state(records, f"fwd{i}"), state(records, f"loss{i}")
-    saved = [v for k, v in after.items() if k not in before or not np.array_equal(before[k], v)]
+    saved = [v for k, v in after.items() if k not in before or not same(before[k], v)]
     return saved[0] if saved else None
 
 
@@ -175,18 +210,21 @@ class LossFiniteDifferences(LossCheck):
 
     def scenario(self, ctx):
         ops = super().scenario(ctx)
-        for i, (estimate, target) in enumerate(ctx.inputs.losses):
-            h = ctx.fd_step * max(1.0, abs(estimate))
-            for sign, e in (("+", estimate + h), ("-", estimate - h)):
-                ops += [new(f"newfd{sign}{i}", f"fd{sign}{i}", "my_composition", {"t": "list", "items": []}),
-                        loss_call(f"fd{sign}{i}", f"fd{sign}{i}", e, target)]
+        for precision, relative in fd_steps(ctx).items():
+            for i, (estimate, target) in enumerate(ctx.inputs.losses):
+                h = relative * max(1.0, abs(estimate))
+                for sign, e in (("+", estimate + h), ("-", estimate - h)):
+                    built, _ = identities(f"{precision}fd{sign}", i)
+                    ops += built + [loss_call(f"{precision}fd{sign}{i}", f"{precision}fd{sign}c{i}", e, target)]
         return ops
 
     def observe(self, records, ctx):
         observation = {}
+        precision = fd_precision([result(records, f"loss{i}") for i, _ in enumerate(ctx.inputs.losses)])
+        relative = fd_steps(ctx)[precision]
         for i, (e, t) in enumerate(ctx.inputs.losses):
-            h = ctx.fd_step * max(1.0, abs(e))
-            fd = central_difference(result(records, f"fd+{i}"), result(records, f"fd-{i}"), h)
+            h = relative * max(1.0, abs(e))
+            fd = central_difference(result(records, f"{precision}fd+{i}"), result(records, f"{precision}fd-{i}"), h)
             observation[f"gradient saved by {self.case(e, t)}"] = loss_gradient(records, i)
             observation[f"finite difference of the loss returned by {self.case(e, t)}"] = fd
         return observation

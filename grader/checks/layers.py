@@ -2,9 +2,10 @@
 finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
-from grader.checks.base import (Check, Finding, agree, arg, call, central_difference, finite_difference_verdict,
-                                is_numeric, new, num, ref, show, state, value)
-from grader.diagnoses import ERROR_TYPES
+from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, fd_precision,
+                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
+                                state, value)
+from grader.state import equal, same
 from grader.wire import Raised
 
 PARAMS = {"add_bias": "b", "multiplication_weight": "w", "my_exp": None}
@@ -59,12 +60,35 @@ class InputGrad(LayerCheck):
 
 
 class ParamGrad(LayerCheck):
+    """The saved gradient, after a first backward and after a second one on the same instance
+    (a gradient that accumulates is right once, then wrong)."""
+
     aspect, method = "backward.param_grad", "backward"
 
+    def again(self, i, ctx):
+        """The case the instance of case i is used for the second time."""
+        cases = self.cases(ctx)
+        return cases[(i + 1) % len(cases)]
+
+    def scenario(self, ctx):
+        ops = super().scenario(ctx)
+        for i, _ in enumerate(self.cases(ctx)):
+            second = self.again(i, ctx)
+            ops += [call(f"again.fwd{i}", f"l{i}", "forward", arg(second.x)),
+                    call(f"again.bwd{i}", f"l{i}", "backward", arg(second.grad)),
+                    call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate))]
+        return ops
+
     def observe(self, records, ctx):
-        return {f"gradient saved for {self.param} by backward(grad={num(c.grad)}) after forward(x={num(c.x)})"
-                f"{self.holding(c)}": saved_gradient(records, i, c.param, ctx.inputs.learning_rate)[0]
-                for i, c in enumerate(self.cases(ctx))}
+        lr = ctx.inputs.learning_rate
+        observation = {}
+        for i, c in enumerate(self.cases(ctx)):
+            second = self.again(i, ctx)
+            observation[f"gradient saved for {self.param} by backward(grad={num(c.grad)}) after forward(x={num(c.x)})"
+                        f"{self.holding(c)}"] = saved_gradient(records, i, c.param, lr)[0]
+            observation[f"gradient saved for {self.param} when the same instance then runs forward(x={num(second.x)}) "
+                        f"and backward(grad={num(second.grad)})"] = saved_gradient(records, i, c.param, lr, "again.")[0]
+        return observation
 
 
 class Step(LayerCheck):
@@ -95,33 +119,38 @@ class NoStep(LayerCheck):
 
 
 class FiniteDifferences(LayerCheck):
-    """Gradients against central differences of the student's own forward: independent of the reference."""
+    """Gradients against central differences of the student's own forward: independent of the
+    reference. Code that computes in float32 is differenced with a step and judged with a tolerance
+    that float32 can resolve."""
 
     aspect, method = "finite_diff", "backward"
 
     def scenario(self, ctx):
         ops = super().scenario(ctx)
-        for i, c in enumerate(self.cases(ctx)):
-            h = step_size(c.x, ctx.fd_step)
-            for sign, x in (("+", c.x + h), ("-", c.x - h)):
-                ops += [self.construct(f"newx{sign}{i}", f"x{sign}{i}", c.param),
-                        call(f"fx{sign}{i}", f"x{sign}{i}", "forward", arg(x))]
-            if self.param is not None:
-                hp = step_size(c.param, ctx.fd_step)
-                for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
-                    ops += [self.construct(f"newp{sign}{i}", f"p{sign}{i}", p),
-                            call(f"fp{sign}{i}", f"p{sign}{i}", "forward", arg(c.x))]
+        for precision, relative in fd_steps(ctx).items():
+            for i, c in enumerate(self.cases(ctx)):
+                h = step_size(c.x, relative)
+                for sign, x in (("+", c.x + h), ("-", c.x - h)):
+                    ops += [self.construct(f"{precision}newx{sign}{i}", f"{precision}x{sign}{i}", c.param),
+                            call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x))]
+                if self.param is not None:
+                    hp = step_size(c.param, relative)
+                    for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
+                        ops += [self.construct(f"{precision}newp{sign}{i}", f"{precision}p{sign}{i}", p),
+                                call(f"{precision}fp{sign}{i}", f"{precision}p{sign}{i}", "forward", arg(c.x))]
         return ops
 
     def observe(self, records, ctx):
         observation = {}
+        precision = fd_precision([value(records, f"fwd{i}") for i, _ in enumerate(self.cases(ctx))])
+        relative = fd_steps(ctx)[precision]
         for i, c in enumerate(self.cases(ctx)):
             at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
-            fd = central(records, "fx", i, step_size(c.x, ctx.fd_step))
+            fd = central(records, f"{precision}fx", i, step_size(c.x, relative))
             observation[f"returned gradient at {at}"] = backward_value(records, i)
             observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
             if self.param is not None:
-                fd_param = central(records, "fp", i, step_size(c.param, ctx.fd_step))
+                fd_param = central(records, f"{precision}fp", i, step_size(c.param, relative))
                 observation[f"saved gradient for {self.param} at {at}"] = saved_gradient(
                     records, i, c.param, ctx.inputs.learning_rate)[0]
                 observation[f"grad × finite difference in {self.param} at {at}"] = times(c.grad, fd_param)
@@ -133,8 +162,8 @@ class FiniteDifferences(LayerCheck):
 
 class Arrays(LayerCheck):
     """forward and backward on numpy arrays of several shapes: the same as element by element,
-    leaving the input array as it was. Judged against the student's own scalar results, so a
-    wrong formula costs the scalar checks, not this one."""
+    leaving the input array as it was. Earns its points only when the element-by-element results
+    are right too (a wrong formula that is consistently wrong on arrays is still wrong)."""
 
     aspect, method = "arrays", "forward"
 
@@ -165,51 +194,73 @@ class Arrays(LayerCheck):
                 each = [value(records, f"{key}{i}.{k}") for k in elements]
                 observation[f"{method} on {shape}, against {method} on each element"] = elementwise(
                     whole, each, c.x.shape, ctx)
+                observation[f"{method} on each element of {shape}"] = as_array(each, c.x.shape)
             after = value(records, f"input{i}")
             observation[f"the input array after forward on {shape}"] = Finding(
-                is_numeric(after) and np.array_equal(after, c.x), f"forward changed it to {show(after)}")
+                is_numeric(after) and np.shape(after) == c.x.shape and np.array_equal(after, c.x),
+                f"forward changed it to {show(after)}")
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
-        # on arrays, scalar-only code fails in many ways (TypeError, ValueError, ...): one symptom
+        # on arrays, code for single numbers fails converting them (math.exp, float(x), int(x)),
+        # with a TypeError or a ValueError depending on the call: one symptom
         def loosen(observation):
-            return {k: Raised("error", "", on_self=v.on_self)
-                    if isinstance(v, Raised) and v.type not in ERROR_TYPES else v for k, v in observation.items()}
+            return {k: Raised("conversion error", "") if isinstance(v, Raised) and v.type in CONVERSION_ERRORS else v
+                    for k, v in observation.items()}
         return super().same_bug(loosen(student), loosen(mutant), reference, ctx)
+
+
+CONVERSION_ERRORS = ("TypeError", "ValueError")
 
 
 def elementwise(whole, each, shape, ctx):
     if isinstance(whole, Raised):
         return whole
     if not all(is_numeric(v) and np.ndim(v) == 0 for v in each):
-        return Finding(True)  # the scalar checks report what is wrong element by element
+        return Finding(True)  # the scalar results are judged on their own (the keys of as_array)
     expected = np.array(each, dtype=float).reshape(shape)
     return Finding(agree(whole, expected, ctx.tolerance),
                    f"got {show(whole)}, element by element {show(expected)}")
 
 
+def as_array(each, shape):
+    """The results on each element as one array, or the first that is not a number."""
+    odd = [v for v in each if not (is_numeric(v) and np.ndim(v) == 0)]
+    return odd[0] if odd else np.array(each, dtype=float).reshape(shape)
+
+
 class IndependentInstances(LayerCheck):
     """Two instances used in turn, as in a stack of two layers of the same class, must each give
-    what they give when used alone."""
+    what they give when used alone, and that must be right."""
 
     aspect, method = "independent_instances", "forward"
-    calls = 3  # alone: new, forward, backward
 
     def cases(self, ctx):
         return ctx.inputs.pairs[self.layer]
 
     def scenario(self, ctx):
         first, second = self.cases(ctx)
+        lr = ctx.inputs.learning_rate
         together = [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
                     call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
-                    call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad))]
-        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, 0.0)]
+                    call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad)),
+                    call("step0", "a", "step", arg(lr)), call("step1", "b", "step", arg(lr))]
+        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, lr)]
         return together + alone
 
     def observe(self, records, ctx):
-        return {f"backward of the {which} of two instances used in turn, against the same instance alone":
-                elementwise(backward_value(records, i), [backward_value(records, i + 2)], (), ctx)
-                for i, which in enumerate(("first", "second"))}
+        lr = ctx.inputs.learning_rate
+        observation = {}
+        for i, (which, case) in enumerate(zip(("first", "second"), self.cases(ctx))):
+            seen = {"backward": (backward_value(records, i), backward_value(records, i + 2))}
+            if self.param is not None:
+                seen[f"the gradient saved for {self.param} by backward"] = (
+                    saved_gradient(records, i, case.param, lr)[0], saved_gradient(records, i + 2, case.param, lr)[0])
+            for what, (together, alone) in seen.items():
+                observation[f"{what} of the {which} of two instances used in turn, against the same instance "
+                            "alone"] = elementwise(together, [alone], (), ctx)
+                observation[f"{what} of the {which} instance used alone"] = alone
+        return observation
 
 
 def layer_checks(layer):
@@ -229,44 +280,48 @@ def backward_value(records, i):
     return forward if isinstance(forward, Raised) else value(records, f"bwd{i}")
 
 
-def saved_gradient(records, i, param, lr):
-    """The gradient backward saved for the parameter, wherever the student keeps it.
+def saved_gradient(records, i, param, lr, again=""):
+    """The gradient backward saved for the parameter, wherever the student keeps it; `again`:
+    "again." for the instance's second forward, backward and step.
 
-    Candidates are the attributes backward created or changed (failing that, those it may have
+    Candidates are the numbers backward created or changed (failing that, those it may have
     rewritten with the same value: neither the parameter nor a cache of forward's). When there are
     several, the one the student's step actually moved the parameter by wins, so extra attributes
     game nothing.
-    Returns (gradient or None, parameter attribute or None).
+    Returns (gradient or None, parameter's path or None).
     """
-    if isinstance(value(records, f"bwd{i}"), Raised) and not changed(records, f"fwd{i}", f"bwd{i}"):
-        return value(records, f"bwd{i}"), None
+    start, forward, backward, step = (f"new{i}", f"fwd{i}", f"bwd{i}", f"step{i}") if not again else (
+        f"step{i}", f"again.fwd{i}", f"again.bwd{i}", f"again.step{i}")
+    failed = first_error(records, forward, backward)
+    if failed and not changed(records, forward, backward):
+        return failed, None
     attr = param_attribute(records, i, param)
-    candidates = {k: v for k, v in changed(records, f"fwd{i}", f"bwd{i}").items() if k != attr}
+    candidates = {k: v for k, v in changed(records, forward, backward).items() if k != attr}
     if not candidates:  # backward may have saved the value the attribute already had (0 at x = 0)
-        cached = changed(records, f"new{i}", f"fwd{i}")
-        candidates = {k: v for k, v in state(records, f"bwd{i}").items() if k != attr and k not in cached}
+        cached = changed(records, start, forward)
+        candidates = {k: v for k, v in state(records, backward).items() if k != attr and k not in cached}
     if not candidates:
         return None, attr
-    after = state(records, f"step{i}").get(attr)
+    before, after = state(records, backward).get(attr), state(records, step).get(attr)
     for gradient in candidates.values():
-        if after is not None and classify(param, after, gradient, lr) in RULES[:3]:
+        if after is not None and before is not None and classify(before, after, gradient, lr) in RULES[:3]:
             return gradient, attr
     return next(iter(candidates.values())), attr
 
 
 def param_attribute(records, i, param):
-    """The attribute holding the parameter after __init__; if several, the one step changes."""
+    """Where the parameter is kept: of the numbers equal to the constructor's value after __init__,
+    the one step moves (the first, if step moves none)."""
     initial = state(records, f"new{i}")
-    holders = [k for k, v in initial.items() if np.ndim(v) == 0 and np.isclose(v, param, rtol=0, atol=0)]
-    stepped = state(records, f"step{i}")
-    moved = [k for k in holders if k in stepped and not np.array_equal(stepped[k], initial[k])]
+    holders = [k for k, v in initial.items() if equal(v, param)]
+    stepped = state(records, f"step{i}") if f"step{i}" in records else {}
+    moved = [k for k in holders if k in stepped and not same(stepped[k], initial[k])]
     return (moved or holders or [None])[0]
 
 
 def changed(records, before_key, after_key):
     before, after = state(records, before_key), state(records, after_key)
-    return {k: v for k, v in after.items()
-            if k not in before or np.shape(before[k]) != np.shape(v) or not np.array_equal(before[k], v, equal_nan=True)}
+    return {k: v for k, v in after.items() if k not in before or not same(before[k], v)}
 
 
 RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
@@ -274,23 +329,25 @@ RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
 
 def update_rule(records, i, param, lr, name):
     """How step moved the parameter, relative to the gradient the student's own backward saved."""
-    stepped = value(records, f"step{i}")
-    if isinstance(stepped, Raised):
-        return stepped
+    failed = first_error(records, f"fwd{i}", f"bwd{i}", f"step{i}")
+    if failed:
+        return failed
     gradient, attr = saved_gradient(records, i, param, lr)
     if attr is None:
         return f"no attribute holding {name} (it should start at the value passed to __init__)"
     if gradient is None or isinstance(gradient, Raised):
         return "no gradient saved by backward to step with"
-    after = state(records, f"step{i}").get(attr)
-    rule = classify(param, after, gradient, lr)
+    before, after = state(records, f"bwd{i}").get(attr, param), state(records, f"step{i}").get(attr)
+    rule = classify(before, after, gradient, lr)
     return rule.replace("param", name) if rule else f"{name} went from {num(param)} to {show(after)}"
 
 
 def classify(before, after, gradient, lr):
+    """Which rule moved the parameter from `before` to `after`, at the precision it is kept in."""
     predictions = (before - lr * gradient, before + lr * gradient, lr * gradient, before)
+    tolerance = Tolerance(1e-9, 1e-12).at_precision_of(before, after, gradient)
     for rule, predicted in zip(RULES, predictions):
-        if np.shape(after) == np.shape(predicted) and np.allclose(after, predicted, rtol=1e-9, atol=1e-12):
+        if np.shape(after) == np.shape(predicted) and agree(after, predicted, tolerance):
             return rule
     return None
 

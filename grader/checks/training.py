@@ -2,7 +2,7 @@
 import numpy as np
 
 from grader import wire
-from grader.checks.base import Check, Verdict, arg, show
+from grader.checks.base import Check, Finding, Verdict, arg, compare, show
 from grader.conventions import loss_order
 from grader.results import Training
 from grader.wire import Raised
@@ -18,6 +18,7 @@ class Convergence(Check):
 
     id = "training.convergence"
     subject = "my_composition.backward"
+    calls_loss = True
     uses_mutants = False  # a run of thousands of steps per mutant: the layer checks name the cause
     uses_reference = False  # judged against the rubric's target
 
@@ -68,59 +69,94 @@ def final(values):
     return values[-1] if len(values) else np.float64("nan")
 
 
-def own_loop(ctx, n_steps, calls):
-    """The student's own loop: `train(xx, yy, learning_rate, n_steps)`, or a notebook's training
-    cell; `calls`: whether to record every call it makes on its composition."""
+def own_loop(ctx, n_steps):
+    """The student's own loop, watched: `train(xx, yy, learning_rate, n_steps)`, or a notebook's
+    training cell."""
     xx, yy = data(ctx)
-    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy), "calls": calls,
+    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
              "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
 
 
 class OwnRun(Check):
-    """The student's own loop, run in full: where it ends."""
+    """The student's own loop, run in full: where the model it trained ends."""
 
     id = "training.own_run"
     subject = "train"
     uses_mutants = uses_reference = False
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["n_steps"], calls=False)
+        return own_loop(ctx, ctx.training["n_steps"])
 
     def observe(self, records, ctx):
         record = records["own"]
         if record["raised"]:
             return {"your training run": wire.decode(record["raised"])}
         w, b = record["final"]
-        return {"the last w your loop kept": np.float64(w), "the last b your loop kept": np.float64(b)}
+        return {"w of the model your loop trained, at its end": np.float64(w),
+                "b of the model your loop trained, at its end": np.float64(b)}
 
     def verdict(self, student, reference, ctx):
         return near_target(student, ctx)
 
 
 class Protocol(Check):
-    """The student's own train: forward, compute_loss(estimate, target), backward, step, every step."""
+    """The student's own loop: forward, compute_loss(estimate, target), backward, step, every step.
+    Each aspect is scored on its own (the rubric's `aspects`)."""
 
     id = "training.protocol"
     subject = "train"
+    calls_loss = True
+    aspects = {"steps": "the loop runs the number of steps asked",
+               "order": "every step runs forward, compute_loss, backward, then step",
+               "loss_arguments": "compute_loss gets the estimate where compute_loss expects it",
+               "returns": "train() returns the model it trained"}
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["protocol_steps"], calls=True)
+        return own_loop(ctx, ctx.training["protocol_steps"])
 
     def observe(self, records, ctx):
         record = records["own"]
-        steps = record["events"].split("S")[:-1]
-        asked = record["asked"]
+        raised = wire.decode(record["raised"]) if record["raised"] else None
+        steps = record["events"].split("S")[:-1]  # the calls of each step that was taken
+        expected_order = ctx.loss_order or loss_order(record["loss_params"])
         observation = {
-            "the loop runs the number of steps asked": yes(asked is None and steps or len(steps) == asked),
-            "every step runs forward, then compute_loss": yes(steps and all(has_order(s, "FL") for s in steps)),
-            "every step runs backward after compute_loss and before step": yes(
-                steps and all(has_order(s, "LB") for s in steps)),
-            "compute_loss gets the estimate where its parameters expect it": loss_arguments(record),
-            "the loop keeps (my_fit, losses, ws, bs)": yes(record["kept"]),
-        }
-        if record.get("raised"):  # every aspect is then the error: it is what the loop did
-            return dict.fromkeys(observation, wire.decode(record["raised"]))
+            self.aspects["steps"]: raised or step_count(steps, record["asked"]),
+            self.aspects["order"]: call_order(steps) if steps or not raised else raised,
+            self.aspects["loss_arguments"]: loss_arguments(record["loss_roles"], expected_order) or raised
+            or "compute_loss never called",
+            self.aspects["returns"]: raised or ("yes" if record["returns_model"] in (True, None) else Finding(
+                False, "train() should return (my_fit, losses, ws, bs), with the model it trained"))}
+        if not raised and not record["moved"]:  # a loop that trains nothing earns nothing for its form
+            return {key: TRAINS_NOTHING if found == "yes" else found for key, found in observation.items()}
         return observation
+
+
+    def verdict(self, student, reference, ctx):
+        verdict = compare(student, reference, ctx.tolerance)
+        if verdict.passed:
+            return verdict
+        return Verdict(False, "\n".join(f"{key}: {show(student.get(key))}" for key in verdict.wrong), verdict.wrong)
+
+
+TRAINS_NOTHING = "no: its steps never moved w or b"
+
+
+def step_count(steps, asked):
+    if asked is None:  # a notebook's loop: as many as the student chose
+        return "yes" if steps else Finding(False, "the loop never calls step")
+    return "yes" if len(steps) == asked else Finding(False, f"train(n_steps={asked}) took {len(steps)} steps")
+
+
+def call_order(steps):
+    if not steps:
+        return Finding(False, "the loop never calls step")
+    for number, calls in enumerate(steps, start=1):
+        if not (has_order(calls, "FL") and has_order(calls, "LB")):
+            return Finding(False, f"step {number} ran {' → '.join(NAMES[c] for c in calls + 'S')}")
+    return "yes"
+
+
+NAMES = {"F": "forward", "L": "compute_loss", "B": "backward", "S": "step"}
 
 
 def has_order(segment, pair):
@@ -128,25 +164,23 @@ def has_order(segment, pair):
     return first != -1 and then > first
 
 
-def yes(condition):
-    return "yes" if condition else "no"
+def loop_loss_order(record):
+    """The order of ("estimate", "target") in which the student's own loop calls compute_loss,
+    or None when it never passes what forward returned (or never calls it)."""
+    for roles in record.get("loss_roles", []):
+        if len(roles) >= 2 and roles[:2].count("estimate") == 1:
+            return tuple(roles[:2])
+    return None
 
 
-def loss_arguments(record):
-    """Each compute_loss call must get the last forward output in the estimate's position."""
-    if not record["loss_args"]:
-        return "compute_loss never called"
-    estimate_at = loss_order(record["loss_params"]).index("estimate")
-    outputs, arguments = iter(record["forward_out"]), iter(record["loss_args"])
-    last_output = None
-    for kind in record["events"]:
-        if kind == "F":
-            last_output = next(outputs)
-        elif kind == "L":
-            args = next(arguments)
-            if len(args) < 2 or args[estimate_at] == last_output:
-                continue
-            if args[1 - estimate_at] == last_output:
-                return "no, estimate and target swapped"
-            return "no, neither argument is the estimate forward returned"
+def loss_arguments(calls, expected_order):
+    """Each compute_loss call must pass what forward returned where compute_loss expects the
+    estimate: "yes", "swapped", "neither is the estimate", or None when it was never called."""
+    if not calls:
+        return None
+    for roles in calls:
+        if len(roles) < 2 or roles[:2].count("estimate") != 1:
+            return "no, neither argument is what forward returned"
+        if tuple(roles[:2]) != tuple(expected_order):
+            return "no, estimate and target swapped"
     return "yes"

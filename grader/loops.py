@@ -1,0 +1,191 @@
+"""The student's own training loops, watched as they run (in the child): which model they train,
+the calls they make on it, how they pass the estimate to compute_loss, and where the model ends.
+
+Every my_composition the submission builds is a recording subclass of the student's class, so each
+instance has its own log. The exercise's loop is the first that trains a model built like the
+hand-out's; what the submission trains after it (an extension, a challenge) is seen, not graded.
+"""
+import inspect
+
+import numpy as np
+
+from grader import state
+
+HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
+PARAMETERS = {"multiplication_weight": "w", "add_bias": "b"}  # the layers whose parameter the loop trains
+CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
+WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
+CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
+
+
+class ModelLog:
+    """One composition instance's life in a loop."""
+
+    def __init__(self, instance, layers, cell):
+        self.instance = instance  # kept alive, so that no later instance reuses its id()
+        self.layers = list(layers) if isinstance(layers, (list, tuple)) else []
+        self.layer_names = tuple(type(layer).__name__ for layer in self.layers)
+        self.layer_classes = [type(layer) for layer in self.layers]
+        self.built_in = cell
+        self.trained_in = None  # the cell of its first step
+        self.calls = []  # "F", "L", "B", "S"
+        self.loss_roles = []  # each different way compute_loss was called: the arguments' roles, in the parameters' order
+        self.last_output = None
+        self.parameter_paths = None  # per layer: where the first step that moved anything moved a number
+        self.initial = [state.leaves(layer) for layer in self.layers]
+        self.busy = False  # inside one of the loop's calls
+
+    @property
+    def trained(self):
+        return "S" in self.calls
+
+    def called(self, name, call, cell):
+        """One call of the loop on the model: logged, and the first step watched for what it moves."""
+        kind = CALLS[name]
+        if kind == "F":
+            out = call()
+            self.calls.append("F")
+            self.last_output = out
+            return out
+        self.calls.append(kind)
+        if kind != "S" or self.parameter_paths is not None:
+            return call()
+        self.trained_in = self.trained_in or cell
+        before = [state.leaves(layer) for layer in self.layers]
+        returned = call()
+        moved = [state.moved(b, a, list(a)) for b, a in zip(before, [state.leaves(layer) for layer in self.layers])]
+        if any(moved) or self.calls.count("S") >= WATCHED_STEPS:  # a step before backward may move nothing
+            self.parameter_paths = moved
+        return returned
+
+    def loss_called(self, arguments):
+        roles = [role(value, self.last_output) for value in arguments]
+        if roles not in self.loss_roles:
+            self.loss_roles.append(roles)
+
+    def final_parameters(self):
+        """{"w": value, "b": value} the model ends with: the numbers its step moved, read now."""
+        found = {}
+        for index, (layer, name) in enumerate(zip(self.layers, self.layer_names)):
+            if name in PARAMETERS and PARAMETERS[name] not in found:
+                found[PARAMETERS[name]] = self.parameter_of(index, layer)
+        return found
+
+    def parameter_of(self, index, layer):
+        now = state.leaves(layer)
+        moved = (self.parameter_paths or [[]] * len(self.layers))[index]
+        if not moved:  # no watched step moved anything: what changed since it was built
+            moved = state.moved(self.initial[index], now, [p for p in self.initial[index] if np.ndim(now.get(p)) == 0])
+        return state.as_float(now.get(moved[0])) if moved else float("nan")
+
+
+class LoopWatch:
+    """The logs of every composition built while it watches, in the order they were built."""
+
+    def __init__(self):
+        self.models = {}  # id(instance) -> ModelLog
+        self.cell = None  # the notebook cell running now
+
+    def recording(self, composition):
+        """A subclass of the student's composition whose instances log into this watch."""
+        watch, loss_arguments = self, binder(getattr(composition, "compute_loss", None))
+
+        def watched(name):
+            def method(self, *args, **kwargs):
+                log = watch.log_of(self)
+                inner = getattr(super(Recorded, self), name)
+                if log.busy:  # the student's method calling itself (recursion): inside the loop's one call
+                    return inner(*args, **kwargs)
+                log.busy = True
+                try:
+                    if name == "compute_loss":
+                        log.loss_called(loss_arguments(self, args, kwargs))
+                    return log.called(name, lambda: inner(*args, **kwargs), watch.cell)
+                finally:
+                    log.busy = False
+
+            method.__name__ = method.__qualname__ = name
+            return method
+
+        class Recorded(composition):
+            def __init__(self, *args, **kwargs):
+                layers = args[0] if args else next(iter(kwargs.values()), [])
+                watch.models[id(self)] = ModelLog(self, layers, watch.cell)
+                super().__init__(*args, **kwargs)
+
+            forward, compute_loss = watched("forward"), watched("compute_loss")
+            backward, step = watched("backward"), watched("step")
+
+        Recorded.original = composition
+        Recorded.__name__ = Recorded.__qualname__ = composition.__name__
+        return Recorded
+
+    def log_of(self, instance):
+        if id(instance) not in self.models:  # built by a path that skipped __init__ (copy, __new__)
+            self.models[id(instance)] = ModelLog(instance, state.read(instance, (("attr", "layers"),)) or [], self.cell)
+        return self.models[id(instance)]
+
+    def exercise(self):
+        """The model of the exercise's loop: the first trained one built like the hand-out's; failing
+        that, the first trained one; failing that, the first one called at all."""
+        logs = list(self.models.values())
+        trained = [log for log in logs if log.trained]
+        handout = [log for log in trained if log.layer_names == HANDOUT_LAYERS]
+        return next(iter(handout or trained or [log for log in logs if log.calls]), None)
+
+
+def record(model, composition, raised, asked=None, returned=None):
+    """What the exercise's loop did, as plain data for the parent (see grader.checks.training)."""
+    final = model.final_parameters() if model else {}
+    return {"events": "".join(model.calls) if model else "",
+            "loss_roles": model.loss_roles if model else [],
+            "loss_params": parameters(getattr(composition, "compute_loss", None)),
+            "asked": asked, "returns_model": returned, "moved": bool(model and any(model.parameter_paths or [])),
+            "final": [final.get("w", float("nan")), final.get("b", float("nan"))],
+            "raised": raised}
+
+
+def returns_model(returned, model):
+    """Whether train() returned the model it trained: alone, or in a tuple or list."""
+    items = returned if type(returned) in (tuple, list) else [returned]
+    return model is not None and any(item is model.instance for item in items)
+
+
+def role(value, estimate):
+    """"estimate" when the value is what forward returned last; "target" otherwise."""
+    if value is estimate:
+        return "estimate"
+    try:
+        same = np.shape(value) == np.shape(estimate) and bool(np.array_equal(value, estimate))
+    except CAUGHT:
+        same = False
+    return "estimate" if same else "target"
+
+
+def binder(method):
+    """A function (obj, args, kwargs) -> the values a call passed to the method, in the order of
+    its parameters (self excluded); the arguments as given when they do not fit its signature."""
+    try:
+        signature = inspect.signature(method)
+    except CAUGHT:
+        return lambda obj, args, kwargs: list(args)
+    plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in signature.parameters.values())
+
+    def bound_values(obj, args, kwargs):
+        if plain and not kwargs:  # already in the parameters' order: spares a bind() at each of 5000 steps
+            return list(args)
+        try:
+            bound = signature.bind(obj, *args, **kwargs)
+        except TypeError:
+            return list(args)
+        return list(bound.arguments.values())[1:]
+
+    return bound_values
+
+
+def parameters(method):
+    """A method's parameter names, self excluded."""
+    try:
+        return list(inspect.signature(method).parameters)[1:]
+    except CAUGHT:
+        return []

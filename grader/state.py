@@ -1,0 +1,120 @@
+"""Where an object keeps its numbers: attributes, __slots__, and the dicts, lists and tuples they
+hold, whatever the names. A parameter is then found by what it does (it starts at the value given
+to the constructor and step moves it), never by its name or its type.
+
+Shared by the child (which reads the student's objects) and the parent (which reads the reference's).
+"""
+import numpy as np
+
+LEAF_LIMIT = 50  # numbers read from one object
+DEPTH_LIMIT = 3  # containers inside containers
+
+
+def leaves(obj):
+    """{path: number} of what an object holds: "w", "grads['w']", "state[0]"; a number is a Python
+    or numpy real, or a numpy array of reals (0-d included)."""
+    return {path: value for path, (value, _) in numbers(obj).items()}
+
+
+def paths(obj):
+    """{path: the steps that reach it}, to read the same place again cheaply (see `read`)."""
+    return {path: steps for path, (_, steps) in numbers(obj).items()}
+
+
+def numbers(obj):
+    found = {}
+    for name, value in attributes(obj):
+        collect(name, (("attr", name),), value, found, DEPTH_LIMIT)
+    return found
+
+
+def attributes(obj):
+    """(name, value) of the instance's own attributes and filled __slots__; none when the object
+    will not say (a student's __getattribute__ may raise anything)."""
+    try:
+        own = list(vars(obj).items())
+    except TypeError:
+        own = []
+    except Exception:  # noqa: BLE001  (student code: any exception means "nothing to read")
+        return []
+    for cls in type(obj).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in ("__dict__", "__weakref__"):
+                try:
+                    own.append((name, object.__getattribute__(obj, name)))
+                except Exception:  # noqa: BLE001  (an empty slot, or worse)
+                    continue
+    return own[:LEAF_LIMIT]
+
+
+def collect(path, steps, value, found, depth):
+    if len(found) >= LEAF_LIMIT:
+        return
+    if is_number(value):  # arrays copied: a step that works in place must still show as a move
+        found[path] = (value.copy() if type(value) is np.ndarray else value, steps)
+    elif depth > 0 and type(value) is dict:
+        for key, item in list(value.items())[:LEAF_LIMIT]:
+            collect(f"{path}[{key!r}]", steps + (("item", key),), item, found, depth - 1)
+    elif depth > 0 and type(value) in (list, tuple):
+        for index, item in enumerate(value[:LEAF_LIMIT]):
+            collect(f"{path}[{index}]", steps + (("item", index),), item, found, depth - 1)
+
+
+def is_number(value):
+    if isinstance(value, bool) or isinstance(value, np.bool_):
+        return False
+    if type(value) in (int, float) or isinstance(value, (np.integer, np.floating)):
+        return True
+    return type(value) is np.ndarray and value.dtype.kind in "iuf"
+
+
+def read(obj, steps):
+    """The value at the end of `steps` (from `paths`), or None when it is no longer there."""
+    try:
+        for kind, key in steps:
+            obj = getattr(obj, key) if kind == "attr" else obj[key]
+        return obj
+    except Exception:  # noqa: BLE001  (student code)
+        return None
+
+
+def equal(value, number):
+    """A leaf holding `number`: exactly, or as close as its own precision allows (float32)."""
+    try:
+        if np.ndim(value) != 0:
+            return False
+        dtype = getattr(value, "dtype", np.dtype(np.float64))
+        eps = np.finfo(dtype).eps if dtype.kind == "f" else 0.0
+        return bool(abs(float(value) - number) <= eps * max(1.0, abs(number)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def holding(obj, number):
+    """The paths of the leaves that hold `number` now, in the object's own order."""
+    return [path for path, value in leaves(obj).items() if equal(value, number)]
+
+
+def moved(before, after, candidates):
+    """Of the candidate paths, those whose value differs between two `leaves` snapshots."""
+    return [path for path in candidates if path in after and not same(before.get(path), after[path])]
+
+
+def same(a, b):
+    try:
+        return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def read_float(obj, steps):
+    """The number at `steps` as a float; nan when there is none."""
+    return as_float(read(obj, steps)) if steps else float("nan")
+
+
+def as_float(value):
+    try:
+        return float(value)
+    except Exception:  # noqa: BLE001  (a student's __float__ may raise anything)
+        return float("nan")
