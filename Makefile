@@ -35,6 +35,8 @@ batch: install
 bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/batch_bench.py
+	$(PY) bench/verdicts_bench.py
+	STYLE_SPACE_EXAMPLES=200 $(PY) -m pytest -n $(JOBS) -q tests/test_style_space.py
 
 # Gradescope's autograder.zip (setup.sh, run_autograder, source/): the build needs only the standard library
 bundle:

@@ -22,8 +22,11 @@ SUBMISSIONS = {
     "notebook filled with the reference": ROOT / "tests" / "notebooks" / "reference.ipynb",
 }
 BASELINE = [sys.executable, "-c", "import numpy"]
-# the last commit before the sandbox was hardened (time limits only, no other confinement)
-BEFORE_HARDENING = "9c8e266588fad28fc0d4eab93cfc71378301397a"
+# earlier versions of the grader, graded with in the same run: the last commit before the sandbox
+# was hardened (time limits only, no other confinement), and the last before verdicts rested on
+# behaviour everywhere (issue 10: state found wherever it lives, loops watched per model)
+EARLIER = {"sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a",
+           "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f"}
 REFERENCE_SOURCE = SUBMISSIONS["reference"].read_text()
 HANGING = {
     "infinite loop at import": "while True:\n    pass\n" + REFERENCE_SOURCE,
@@ -108,6 +111,15 @@ def summarize(label, runs, baseline_median):
           f"(RSS {max(m.rss for _, m in runs):6.1f})")
 
 
+def checkout(commit, scratch):
+    """The project's tree at an earlier commit, in a folder of its own."""
+    tree = Path(scratch) / commit[:12]
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", commit], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
 def grade_command(path, tree=ROOT):
     return [sys.executable, "-m", "grader", "grade", str(path), "--format", "json"], tree
 
@@ -138,19 +150,17 @@ def main():
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}; {args.runs} runs each, interleaved\n")
     with tempfile.TemporaryDirectory() as scratch:
-        before = Path(scratch) / "before"
-        before.mkdir()
-        archive = subprocess.run(["git", "archive", BEFORE_HARDENING], cwd=ROOT, capture_output=True, check=True)
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
         commands = {"baseline: python -c 'import numpy'": (BASELINE, ROOT)}
         commands.update({name: grade_command(path) for name, path in SUBMISSIONS.items()})
-        commands["reference, sandbox before hardening"] = grade_command(SUBMISSIONS["reference"], before)
+        for name, commit in EARLIER.items():
+            commands[f"reference, {name}"] = grade_command(SUBMISSIONS["reference"], checkout(commit, scratch))
         results = interleaved(commands, args.runs)
         report(results, "baseline: python -c 'import numpy'")
-        ratio = median_time(results["reference"]) / median_time(results["reference, sandbox before hardening"])
-        print(f"hardened sandbox / before hardening, reference: {ratio:.2f}×")
+        for name in EARLIER:
+            ratio = median_time(results["reference"]) / median_time(results[f"reference, {name}"])
+            print(f"reference now / {name}: {ratio:.2f}×")
         print("targets: grading a .py median <= 0.5 s, a notebook <= 1.0 s, peak PSS <= 150 MiB; "
-              "hardened <= 1.1× before hardening\n")
+              "now <= 1.1× each earlier version\n")
 
         if args.hanging_runs < 1:
             return

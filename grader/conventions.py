@@ -1,17 +1,37 @@
-"""Which argument of compute_loss is the estimate: read from the parameter names."""
+"""Which argument of compute_loss is the estimate, as its parameter names say it: the fallback when
+no loop of the student's shows it (grader.grading decides by behaviour first)."""
+import re
 
-ESTIMATE_NAMES = {"y_est", "y_estimate", "y_pred", "y_predicted", "y_hat", "yhat", "y_est_", "estimate",
-                  "est", "pred", "prediction", "predicted", "output", "out", "y_out", "y_model", "fx"}
-TARGET_NAMES = {"y", "y_target", "y_true", "y_real", "y_obs", "y_data", "target", "true", "label",
-                "labels", "truth", "y_label", "yt", "y_t", "ground_truth"}
 TEMPLATE_ORDER = ("estimate", "target")
+SWAPPED_ORDER = ("target", "estimate")
+# word stems, matched at the start of each word of a name (y_estimated: "y", "estimated")
+ESTIMATE_STEMS = ("est", "pred", "hat", "yhat", "out", "guess", "model", "fit", "approx", "fx", "calc", "comp")
+TARGET_STEMS = ("target", "true", "truth", "real", "actual", "obs", "label", "data", "gt", "ref", "expect",
+                "meas", "sample", "tgt")
+TARGET_WORDS = ("y", "yt", "t")  # whole names
+
+
+def role_of(name):
+    """"estimate", "target" or None, from one parameter name."""
+    name = name.lower()
+    if name in TARGET_WORDS:
+        return "target"
+    words = [w for w in re.split(r"[_\d]+", name) if w]
+    estimate = any(w.startswith(ESTIMATE_STEMS) for w in words)
+    target = any(w.startswith(TARGET_STEMS) for w in words)
+    return "estimate" if estimate and not target else "target" if target and not estimate else None
+
+
+def named_order(params):
+    """The roles of compute_loss's first two parameters (self excluded) as their names say them,
+    or None when the names do not say (a, b) or contradict each other (y_est, y_pred)."""
+    first, second = (list(map(role_of, params)) + [None, None])[:2]
+    says = {TEMPLATE_ORDER: first == "estimate" or second == "target",
+            SWAPPED_ORDER: first == "target" or second == "estimate"}
+    said = [order for order, yes in says.items() if yes]
+    return said[0] if len(said) == 1 else None
 
 
 def loss_order(params):
-    """The roles of compute_loss's first two parameters (self excluded); the template's order by default."""
-    first, second = ([p.lower() for p in params] + ["", ""])[:2]
-    if first in ESTIMATE_NAMES or second in TARGET_NAMES and first not in TARGET_NAMES:
-        return TEMPLATE_ORDER
-    if first in TARGET_NAMES or second in ESTIMATE_NAMES:
-        return ("target", "estimate")
-    return TEMPLATE_ORDER
+    """The roles as the names say them; the template's order when they do not."""
+    return named_order(params) or TEMPLATE_ORDER

@@ -9,7 +9,7 @@ from grader import __version__
 from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.checks.training import loop_loss_order
-from grader.conventions import loss_order
+from grader.conventions import named_order
 from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
@@ -20,6 +20,11 @@ from grader.wire import Raised
 from reference.mutants import namespaces
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
+AMBIGUOUS_LOSS_IDS = ("loss-grad-sign", "loop-loss-args")
+AMBIGUOUS_LOSS_NOTE = (
+    "compute_loss's gradient would be right if your loop passed it the estimate and the target the other "
+    "way round: either the loop swaps them or the gradient has the wrong sign, and the parameter names do "
+    "not say which argument is the estimate. Name them (y_est, y_target, say) and make the two agree.")
 
 
 class Plan(NamedTuple):
@@ -90,6 +95,8 @@ class Grading:
         self.training = None
         self.decided = {}  # "loss_order": how the student's compute_loss takes its arguments, by behaviour
         self.answers = {}  # check id -> the child's records for it, when already run
+        self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
+        self.grading_notes = []  # what the student should know about how a verdict was reached
 
     def run(self):
         started = time.monotonic()
@@ -108,25 +115,36 @@ class Grading:
 
     def decide_loss_order(self, plans, sandbox):
         """Which argument of compute_loss is the estimate: what the student's own loop passes it from
-        forward. When that loop's call and the parameter names (or the template) disagree, the one
-        under which compute_loss's gradient is right wins, and the other is the bug; neither right:
-        the loop's. None: no loop called it, so the names decide (in the child)."""
+        forward. When compute_loss's gradient is wrong for that call but right for the other order,
+        the parameter names say which is wrong: the loop (they name the other order) or the
+        gradient (they name the loop's); names that say neither leave the bug unnamed (`withheld`).
+        None: no loop called it, so the names decide (in the child)."""
         by_id = {plan.spec.id: plan for plan in plans}
         protocol, gradient = by_id.get("training.protocol"), by_id.get("my_composition.compute_loss.grad")
-        if protocol is None or sandbox.loaded.unparsed:
+        if protocol is None or gradient is None or sandbox.loaded.unparsed:
             return None
         record = self.answer(protocol, sandbox, None)
         if isinstance(record, Failure) or not isinstance(record.get("own"), dict):
             return None
         loop = loop_loss_order(record["own"])
-        named = loss_order(record["own"].get("loss_params") or [])
-        if loop is None or loop == named or gradient is None:
+        named = named_order(record["own"].get("loss_params") or [])
+        if loop is None or loop == named or self.gradient_right(gradient, sandbox, loop):
             return loop
-        for order in (loop, named):
-            answer = self.answer(gradient, sandbox, order)
-            if not isinstance(answer, Failure) and self.judge(gradient, answer, order).passed:
-                return order
+        other = tuple(reversed(loop))
+        if not self.gradient_right(gradient, sandbox, other):
+            return loop
+        if named == other:
+            return other  # the loop passes them swapped
+        self.withheld.update(AMBIGUOUS_LOSS_IDS)
+        self.grading_notes.append(AMBIGUOUS_LOSS_NOTE)
         return loop
+
+    def gradient_right(self, plan, sandbox, order):
+        answer = self.answer(plan, sandbox, order)
+        if isinstance(answer, Failure):
+            return False
+        ctx = replace(plan.ctx, loss_order=order)
+        return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx).passed
 
     def answer(self, plan, sandbox, order):
         """The child's records for a plan's scenario, run once (once per compute_loss order, for a
@@ -136,10 +154,6 @@ class Grading:
         if key not in self.answers:
             self.answers[key] = sandbox.run(plan.ops, loss_order=order)
         return self.answers[key]
-
-    def judge(self, plan, answer, order):
-        ctx = replace(plan.ctx, loss_order=order)
-        return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx)
 
     def loss_order(self, plans, sandbox):
         """Decided once, when the first check that calls compute_loss needs it."""
@@ -169,7 +183,7 @@ class Grading:
         diagnoses = from_errors(observed)
         if check.uses_mutants:
             diagnoses += [d for d in from_mutants(check, observed, expected, ctx, self.grader.mutants_on(plan))
-                          if d not in diagnoses]
+                          if d not in diagnoses and d not in self.withheld]
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
         for diagnosis_id in diagnoses:
@@ -211,7 +225,7 @@ class Grading:
             after = "the cells after it" if problem.cell else "the statements after it"
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
             notes.append(f"{where} raised {problem}{then}.")
-        return notes + list(sandbox.loaded.notes)
+        return notes + list(sandbox.loaded.notes) + self.grading_notes
 
     def explain(self, message, spec, sandbox):
         problems = sandbox.loaded.problems

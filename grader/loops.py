@@ -6,6 +6,7 @@ instance has its own log. The exercise's loop is the first that trains a model b
 hand-out's; what the submission trains after it (an extension, a challenge) is seen, not graded.
 """
 import inspect
+import types
 
 import numpy as np
 
@@ -39,20 +40,19 @@ class ModelLog:
     def trained(self):
         return "S" in self.calls
 
-    def called(self, name, call, cell):
-        """One call of the loop on the model: logged, and the first step watched for what it moves."""
+    def called(self, name, inner, args, kwargs, cell):
+        """One call of the loop on the model: logged, and the steps watched until one moves a parameter."""
         kind = CALLS[name]
         if kind == "F":
-            out = call()
+            self.last_output = out = inner(*args, **kwargs)
             self.calls.append("F")
-            self.last_output = out
             return out
         self.calls.append(kind)
         if kind != "S" or self.parameter_paths is not None:
-            return call()
+            return inner(*args, **kwargs)
         self.trained_in = self.trained_in or cell
         before = [state.leaves(layer) for layer in self.layers]
-        returned = call()
+        returned = inner(*args, **kwargs)
         moved = [state.moved(b, a, list(a)) for b, a in zip(before, [state.leaves(layer) for layer in self.layers])]
         if any(moved) or self.calls.count("S") >= WATCHED_STEPS:  # a step before backward may move nothing
             self.parameter_paths = moved
@@ -82,27 +82,33 @@ class ModelLog:
 class LoopWatch:
     """The logs of every composition built while it watches, in the order they were built."""
 
-    def __init__(self):
+    def __init__(self, calls=True):
         self.models = {}  # id(instance) -> ModelLog
         self.cell = None  # the notebook cell running now
+        self.calls = calls  # False: watch a model only until its parameters are found, then let it run bare
 
     def recording(self, composition):
         """A subclass of the student's composition whose instances log into this watch."""
         watch, loss_arguments = self, binder(getattr(composition, "compute_loss", None))
 
         def watched(name):
+            plain = inspect.getattr_static(composition, name, None)
+            plain = plain if isinstance(plain, types.FunctionType) else None  # else: looked up at each call
+
             def method(self, *args, **kwargs):
                 log = watch.log_of(self)
-                inner = getattr(super(Recorded, self), name)
+                inner = plain.__get__(self) if plain else getattr(super(Recorded, self), name)
                 if log.busy:  # the student's method calling itself (recursion): inside the loop's one call
                     return inner(*args, **kwargs)
                 log.busy = True
                 try:
                     if name == "compute_loss":
                         log.loss_called(loss_arguments(self, args, kwargs))
-                    return log.called(name, lambda: inner(*args, **kwargs), watch.cell)
+                    return log.called(name, inner, args, kwargs, watch.cell)
                 finally:
                     log.busy = False
+                    if not watch.calls and log.parameter_paths is not None:
+                        bare(self, composition)
 
             method.__name__ = method.__qualname__ = name
             return method
@@ -132,6 +138,14 @@ class LoopWatch:
         trained = [log for log in logs if log.trained]
         handout = [log for log in trained if log.layer_names == HANDOUT_LAYERS]
         return next(iter(handout or trained or [log for log in logs if log.calls]), None)
+
+
+def bare(instance, composition):
+    """The instance as the student's own class again: the rest of its loop runs unwatched, at full speed."""
+    try:
+        instance.__class__ = composition
+    except TypeError:  # a layout the class cannot be swapped for (__slots__): it stays watched
+        pass
 
 
 def record(model, composition, raised, asked=None, returned=None):

@@ -121,7 +121,7 @@ class Interpreter:
         composition = self.namespace.get("my_composition")
         if not callable(train) or not inspect.isclass(composition):
             return loops.record(None, composition, missing("no function `train` or class `my_composition`"))
-        watch = loops.LoopWatch()
+        watch = loops.LoopWatch(calls=op.get("calls", True))
         module_globals = getattr(train, "__globals__", {})
         module_globals["my_composition"] = watch.recording(composition)
         np.random.seed(op["seed"])

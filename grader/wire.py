@@ -65,7 +65,10 @@ def decode(obj):
         return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(obj["v"]))
     if kind == "array":
         array = _floats(obj["data"]).reshape([int(n) for n in obj["shape"]])
-        return array.astype(_LOW_PRECISION[obj["dtype"]]) if obj.get("dtype") in _LOW_PRECISION else array
+        if obj.get("dtype") not in _LOW_PRECISION:
+            return array
+        with np.errstate(over="ignore"):  # a float32 the child sent is in range; anything else is inf
+            return array.astype(_LOW_PRECISION[obj["dtype"]])
     if kind == "raised":
         return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5], _int(obj.get("line")),
                       bool(obj.get("on_self")), _int(obj.get("cell")), _text(obj.get("missing")),

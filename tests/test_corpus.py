@@ -9,7 +9,9 @@ from conftest import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by
 # computes a wrong value, or ("raised", text) the line that raised, when the bug shows as an error}
 NAMED = {
     "forum_loss_grad_sign.py": {"loss-grad-sign": "my_composition.compute_loss"},
-    "forum_mul_grad_w_missing_x.py": {"mul-grad-w-missing-x": "multiplication_weight.backward"},
+    # saves grad as the weight's gradient and returns grad·x: both bugs at once
+    "forum_mul_grad_w_missing_x.py": {"mul-grad-w-missing-x": "multiplication_weight.backward",
+                                      "mul-returns-grad-w": "multiplication_weight.backward"},
     "forum_mul_returns_grad_w.py": {"mul-returns-grad-w": "multiplication_weight.backward"},
     "two_bugs.py": {"step-ascent": "multiplication_weight.step",
                     "exp-backward-missing-local-grad": "my_exp.backward"},

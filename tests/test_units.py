@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.conventions import loss_order
+from grader.conventions import loss_order, named_order
 from grader.wire import Opaque, Raised, decode, encode
 
 
@@ -17,9 +17,18 @@ from grader.wire import Opaque, Raised, decode, encode
     (("Y_HAT", "Y"), ("estimate", "target")),
     (("a", "b"), ("estimate", "target")),  # nothing to read: the template's order
     ((), ("estimate", "target")),
+    (("y_actual", "y_estimated"), ("target", "estimate")),
+    (("truth", "guess"), ("target", "estimate")),
+    (("prediction", "observed"), ("estimate", "target")),
+    (("y_est", "y_pred"), ("estimate", "target")),  # two estimates: the names say nothing, the template decides
 ])
 def test_loss_order(params, order):
     assert tuple(loss_order(list(params))) == order
+
+
+@pytest.mark.parametrize("params", [("a", "b"), ("x1", "x2"), ("y_est", "y_pred"), ("y", "t"), ()])
+def test_names_that_do_not_say_which_is_the_estimate_give_no_order(params):
+    assert named_order(list(params)) is None
 
 
 def through_the_pipe(value):

@@ -157,7 +157,10 @@ def same_non_number(a, b):
 def central_difference(plus, minus, h):
     """(f(x+h) − f(x−h)) / 2h; when either side is not a number (an error), that value instead."""
     not_numbers = [v for v in (plus, minus) if not is_numeric(v)]
-    return not_numbers[0] if not_numbers else (plus - minus) / (2 * h)
+    if not_numbers:
+        return not_numbers[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # inf − inf is nan: a difference of nothing
+        return (plus - minus) / (2 * h)
 
 
 def is_numeric(value):

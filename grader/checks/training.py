@@ -69,11 +69,11 @@ def final(values):
     return values[-1] if len(values) else np.float64("nan")
 
 
-def own_loop(ctx, n_steps):
+def own_loop(ctx, n_steps, calls):
     """The student's own loop, watched: `train(xx, yy, learning_rate, n_steps)`, or a notebook's
-    training cell."""
+    training cell. `calls`: every call on its model logged, or only until its parameters are found."""
     xx, yy = data(ctx)
-    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
+    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy), "calls": calls,
              "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
 
 
@@ -85,7 +85,7 @@ class OwnRun(Check):
     uses_mutants = uses_reference = False
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["n_steps"])
+        return own_loop(ctx, ctx.training["n_steps"], calls=False)
 
     def observe(self, records, ctx):
         record = records["own"]
@@ -112,7 +112,7 @@ class Protocol(Check):
                "returns": "train() returns the model it trained"}
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["protocol_steps"])
+        return own_loop(ctx, ctx.training["protocol_steps"], calls=True)
 
     def observe(self, records, ctx):
         record = records["own"]
