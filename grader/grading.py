@@ -20,6 +20,7 @@ from grader.wire import Raised
 from reference.mutants import namespaces
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
+UNDECIDED = object()
 AMBIGUOUS_LOSS_IDS = ("loss-grad-sign", "loop-loss-args")
 AMBIGUOUS_LOSS_NOTE = (
     "compute_loss's gradient would be right if your loop passed it the estimate and the target the other "
@@ -93,7 +94,7 @@ class Grading:
         self.submission = submission
         self.locations = {}
         self.training = None
-        self.decided = {}  # "loss_order": how the student's compute_loss takes its arguments, by behaviour
+        self.decided_loss_order = UNDECIDED  # how the student's compute_loss takes its arguments
         self.answers = {}  # check id -> the child's records for it, when already run
         self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
         self.grading_notes = []  # what the student should know about how a verdict was reached
@@ -104,7 +105,7 @@ class Grading:
         plans, reference_training = self.grader.plans, self.grader.reference_training
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             sandbox.ready()
-            results = [self.grade(plan, sandbox, plans) for plan in plans]
+            results = [self.grade(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
@@ -113,21 +114,22 @@ class Grading:
             training=self.training, grader_version=__version__, output=sandbox.captured_output(),
             notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
 
-    def decide_loss_order(self, plans, sandbox):
+    def decide_loss_order(self, sandbox):
         """Which argument of compute_loss is the estimate: what the student's own loop passes it from
         forward. When compute_loss's gradient is wrong for that call but right for the other order,
         the parameter names say which is wrong: the loop (they name the other order) or the
         gradient (they name the loop's); names that say neither leave the bug unnamed (`withheld`).
         None: no loop called it, so the names decide (in the child)."""
-        by_id = {plan.spec.id: plan for plan in plans}
+        by_id = {plan.spec.id: plan for plan in self.grader.plans}
         protocol, gradient = by_id.get("training.protocol"), by_id.get("my_composition.compute_loss.grad")
         if protocol is None or gradient is None or sandbox.loaded.unparsed:
             return None
-        record = self.answer(protocol, sandbox, None)
-        if isinstance(record, Failure) or not isinstance(record.get("own"), dict):
+        records = self.answer(protocol, sandbox, None)
+        try:
+            loop = loop_loss_order(records["own"])
+            named = named_order(records["own"].get("loss_params") or [])
+        except UNREADABLE:  # the loop could not run (a Failure), or the answer is malformed
             return None
-        loop = loop_loss_order(record["own"])
-        named = named_order(record["own"].get("loss_params") or [])
         if loop is None or loop == named or self.gradient_right(gradient, sandbox, loop):
             return loop
         other = tuple(reversed(loop))
@@ -141,10 +143,11 @@ class Grading:
 
     def gradient_right(self, plan, sandbox, order):
         answer = self.answer(plan, sandbox, order)
-        if isinstance(answer, Failure):
-            return False
         ctx = replace(plan.ctx, loss_order=order)
-        return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx).passed
+        try:
+            return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx).passed
+        except UNREADABLE:  # a Failure, or a malformed answer
+            return False
 
     def answer(self, plan, sandbox, order):
         """The child's records for a plan's scenario, run once (once per compute_loss order, for a
@@ -155,17 +158,17 @@ class Grading:
             self.answers[key] = sandbox.run(plan.ops, loss_order=order)
         return self.answers[key]
 
-    def loss_order(self, plans, sandbox):
+    def loss_order(self, sandbox):
         """Decided once, when the first check that calls compute_loss needs it."""
-        if "loss_order" not in self.decided:
-            self.decided["loss_order"] = self.decide_loss_order(plans, sandbox)
-        return self.decided["loss_order"]
+        if self.decided_loss_order is UNDECIDED:
+            self.decided_loss_order = self.decide_loss_order(sandbox)
+        return self.decided_loss_order
 
-    def grade(self, plan, sandbox, plans):
+    def grade(self, plan, sandbox):
         check, spec, _, ops, expected = plan
         if sandbox.loaded.unparsed:
             return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
-        order = self.loss_order(plans, sandbox) if check.calls_loss else None
+        order = self.loss_order(sandbox) if check.calls_loss else None
         ctx = replace(plan.ctx, loss_order=order)
         answer = self.answer(plan, sandbox, order)
         if isinstance(answer, Failure):
