@@ -13,6 +13,7 @@ import numpy as np
 from grader import state
 
 HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
+HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
 PARAMETERS = {"multiplication_weight": "w", "add_bias": "b"}  # the layers whose parameter the loop trains
 CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
 WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
@@ -132,12 +133,15 @@ class LoopWatch:
         return self.models[id(instance)]
 
     def exercise(self):
-        """The model of the exercise's loop: the first trained one built like the hand-out's; failing
-        that, the first trained one; failing that, the first one called at all."""
+        """The model of the exercise's loop: the first built like the hand-out's and trained for the
+        hand-out's number of steps (a shorter experiment before it is not the exercise, nor a
+        longer challenge after it); failing that, the first trained one built like the hand-out's,
+        the first trained one, the first one called at all."""
         logs = list(self.models.values())
         trained = [log for log in logs if log.trained]
         handout = [log for log in trained if log.layer_names == HANDOUT_LAYERS]
-        return next(iter(handout or trained or [log for log in logs if log.calls]), None)
+        complete = [log for log in handout if log.calls.count("S") >= HANDOUT_STEPS]
+        return next(iter(complete or handout or trained or [log for log in logs if log.calls]), None)
 
 
 def bare(instance, composition):

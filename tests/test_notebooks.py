@@ -152,6 +152,31 @@ def test_the_extension_add_bias_would_lose_points_if_it_were_graded(tmp_path):
     assert checks_by_id(result)["add_bias.step"].score == 0, summary(result)
 
 
+def test_a_short_experiment_before_the_training_is_not_the_exercises_loop(tmp_path):
+    """A first try of the hand-out's model for 100 steps, then the real training: the real one is graded."""
+    nb = nbs.filled(ROOT / "reference" / "backprop.py")
+    nbs.insert_before(nb, TRAINING, nbs.code(
+        "trial = my_composition([multiplication_weight(1), add_bias(1), my_exp()])\n"
+        "for _ in range(100):\n"
+        "    j = np.random.randint(1, len(xx))\n"
+        "    trial.compute_loss(trial.forward(xx[j]), yy[j])\n"
+        "    trial.backward()\n"
+        "    trial.step(1e-4)\n"
+        "print(trial.layers[0].w, trial.layers[1].b)", "trial"))
+    result = grade(nbs.write(nb, tmp_path / "trial_first.ipynb"))
+    assert (result.score, diagnosis_ids(result)) == (100, []), summary(result)
+    assert any(f"cell {nbs.index(nb, TRAINING) + 1} trained" in note for note in result.notes), result.notes
+
+
+def test_a_loop_that_trains_too_few_steps_is_still_the_exercises_loop(tmp_path):
+    """With no loop of the hand-out's length, the first training of the hand-out's model is graded."""
+    nb = nbs.filled(ROOT / "reference" / "backprop.py")
+    nbs.edit_cell(nb, TRAINING, "5000", "100")
+    result = grade(nbs.write(nb, tmp_path / "short.ipynb"))
+    assert checks_by_id(result)["training.own_run"].score == 0, summary(result)
+    assert_full_points([c for c in result.checks if c.id != "training.own_run"])
+
+
 # bugs, and where they are
 
 def test_composition_syntax_error_keeps_the_layers_points():
