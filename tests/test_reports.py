@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, edit, grade, graded, reference_source, write_submission
+from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, reference_source, write_submission
 from grader.render import plots, render
 from grader.results import Training
 
@@ -165,3 +165,14 @@ def test_a_run_drawn_after_others_looks_as_if_drawn_first():
             reused = plots.TrainingFigure()
             reused.png(other, "another run")
             assert reused.png(run, "a run") == first, f"the {name} run's picture depends on the run drawn before"
+
+
+def test_a_check_scored_by_aspect_shows_the_points_it_kept_in_every_format():
+    """train() taking 4,999 of 5,000 steps loses the step count's point only, and every report says so."""
+    result = graded(TESTS / "offcatalogue" / "bugs" / "train_4999_steps.py")
+    protocol = next(c for c in result.checks if c.id == "training.protocol")
+    assert 0 < protocol.score < protocol.max_score
+    kept = f"{protocol.score:g}/{protocol.max_score:g}"
+    for report_format in ("text", "markdown", "html"):
+        assert kept in render(result, report_format), report_format
+    assert f"(failed, {kept})" in render(result, "text")

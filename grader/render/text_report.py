@@ -26,7 +26,7 @@ def render(result):
     if failed:
         console.print("\nFailed checks, with the inputs that showed it:", style="bold")
         for check in failed:
-            console.print(Text(f"- {check.id} ({check.status}, 0/{check.max_score:g})"))
+            console.print(Text(f"- {check.id} ({check.status}, {check.score:g}/{check.max_score:g})"))
             for line in check.message.splitlines():
                 console.print(Text(f"    {line}"))
     if result.training is not None:
