@@ -385,56 +385,51 @@ class _Writer:
         return {"usual": f"{holder}.{p}", "property": f"{holder}.{p}", "other": f"{holder}.{self.other_param(p)}",
                 "dict": f'{holder}.params["{p}"]', "tuple": f"{holder}.state[0]"}[self.s.state]
 
-    def train_function(self):
+    def loss_call(self, est_var):
+        """The training loop's compute_loss call, in the style's order and form (swapped for loop-loss-args)."""
         s = self.s
         estimate, target = LOSS_NAMES[s.loss_names]
-        est_var = "y_hat" if s.keyword_call else "y_est"
         swapped = self.bug == "loop-loss-args"
         if s.keyword_call:
-            given = {estimate: est_var, target: "yy[j]"}
-            if swapped:
-                given = {estimate: "yy[j]", target: est_var}
+            given = {estimate: "yy[j]", target: est_var} if swapped else {estimate: est_var, target: "yy[j]"}
             first, second = (estimate, target) if s.estimate_first else (target, estimate)
-            call = f"my_fit.compute_loss({first}={given[first]}, {second}={given[second]})"
-        else:
-            args = [est_var, "yy[j]"] if s.estimate_first != swapped else ["yy[j]", est_var]
-            call = f"my_fit.compute_loss({', '.join(args)})"
-        lines = ["def train(xx, yy, learning_rate=1e-4, n_steps=5000):"]
-        body = []
-        if s.layer_refs:
-            body += ["weight = multiplication_weight(1)", "bias = add_bias(1)",
-                     "my_fit = my_composition([weight, bias, my_exp()])"]
-            w_of, b_of = self.read_param("weight", "w"), self.read_param("bias", "b")
-        else:
-            body += ["my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])"]
-            attr = self.layers_attr()
-            w_of, b_of = self.read_param(f"my_fit.{attr}[0]", "w"), self.read_param(f"my_fit.{attr}[1]", "b")
-        keep_losses = s.returns != "fit"
-        if keep_losses:
-            body.append("losses = []")
-        if s.keep_lists:
-            body += ["ws = []", "bs = []"]
-        if s.train_loop == "for":
-            body.append("for i in range(n_steps):")
-        else:
-            body += ["i = 0", "while i < n_steps:"]
-        step = ["j = np.random.randint(1, len(xx))", f"{est_var} = my_fit.forward(xx[j])", f"loss = {call}"]
-        if keep_losses:
-            step.append("losses.append(loss)")
+            return f"my_fit.compute_loss({first}={given[first]}, {second}={given[second]})"
+        args = [est_var, "yy[j]"] if s.estimate_first != swapped else ["yy[j]", est_var]
+        return f"my_fit.compute_loss({', '.join(args)})"
+
+    def build_model(self):
+        """The lines that build my_fit, and the expressions that read its w and b."""
+        if self.s.layer_refs:
+            return (["weight = multiplication_weight(1)", "bias = add_bias(1)",
+                     "my_fit = my_composition([weight, bias, my_exp()])"],
+                    self.read_param("weight", "w"), self.read_param("bias", "b"))
+        attr = self.layers_attr()
+        return (["my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])"],
+                self.read_param(f"my_fit.{attr}[0]", "w"), self.read_param(f"my_fit.{attr}[1]", "b"))
+
+    def step_lines(self, w_of, b_of, keep_losses):
+        s = self.s
+        est_var = "y_hat" if s.keyword_call else "y_est"
+        step = ["j = np.random.randint(1, len(xx))", f"{est_var} = my_fit.forward(xx[j])",
+                f"loss = {self.loss_call(est_var)}"] + (["losses.append(loss)"] if keep_losses else [])
         update = ["my_fit.backward()", "my_fit.step(learning_rate)"]
-        if self.bug == "loop-order":
-            update.reverse()
-        step += update
+        step += update[::-1] if self.bug == "loop-order" else update
         if s.keep_lists:
             step += [f"ws.append({w_of})", f"bs.append({b_of})"]
         if s.progress:
             step += ["if i % 1000 == 0:", f'    print("step", i, "loss", loss, "w", {w_of}, "b", {b_of})']
-        if s.train_loop == "while":
-            step.append("i += 1")
-        body += _indent(step, 1)
+        return step + (["i += 1"] if s.train_loop == "while" else [])
+
+    def train_function(self):
+        s = self.s
+        body, w_of, b_of = self.build_model()
+        keep_losses = s.returns != "fit"
+        body += (["losses = []"] if keep_losses else []) + (["ws = []", "bs = []"] if s.keep_lists else [])
+        body += ["for i in range(n_steps):"] if s.train_loop == "for" else ["i = 0", "while i < n_steps:"]
+        body += _indent(self.step_lines(w_of, b_of, keep_losses), 1)
         body.append({"tuple": "return my_fit, losses, ws, bs", "list": "return [my_fit, losses, ws, bs]",
                      "pair": "return my_fit, losses", "fit": "return my_fit"}[s.returns])
-        return lines + _indent(body, 1)
+        return ["def train(xx, yy, learning_rate=1e-4, n_steps=5000):"] + _indent(body, 1)
 
     def module(self):
         imports = []
