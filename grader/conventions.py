@@ -8,15 +8,20 @@ SWAPPED_ORDER = ("target", "estimate")
 ESTIMATE_STEMS = ("est", "pred", "hat", "yhat", "out", "guess", "model", "fit", "approx", "fx", "calc", "comp")
 TARGET_STEMS = ("target", "true", "truth", "real", "actual", "obs", "label", "data", "gt", "ref", "expect",
                 "meas", "sample", "tgt")
-TARGET_WORDS = ("y", "yt", "t")  # whole names
+TARGET_WORDS = ("y", "yt", "t")  # whole names, or followed by an index: y_i, y_j, t_n
+ESTIMATE_WORDS = ("f", "fx", "h", "yh")  # f(x), h(x): the model's output, alone or with an argument: f_xi
+INDEX_WORDS = ("i", "j", "k", "n", "x", "xi", "xj")
 
 
 def role_of(name):
     """"estimate", "target" or None, from one parameter name."""
     name = name.lower()
-    if name in TARGET_WORDS:
-        return "target"
     words = [w for w in re.split(r"[_\d]+", name) if w]
+    if words and all(w in INDEX_WORDS for w in words[1:]):  # y_i (a sample's target), f_xi (the model at x_i)
+        if words[0] in TARGET_WORDS:
+            return "target"
+        if words[0] in ESTIMATE_WORDS:
+            return "estimate"
     estimate = any(w.startswith(ESTIMATE_STEMS) for w in words)
     target = any(w.startswith(TARGET_STEMS) for w in words)
     return "estimate" if estimate and not target else "target" if target and not estimate else None

@@ -31,7 +31,7 @@ class ModelLog:
         self.built_in = cell
         self.trained_in = None  # the cell of its first step
         self.calls = []  # "F", "L", "B", "S"
-        self.loss_roles = []  # each different way compute_loss was called: the arguments' roles, in the parameters' order
+        self.loss_roles = []  # each way compute_loss was called: the arguments' roles, in its parameters' order
         self.last_output = None
         self.parameter_paths = None  # per layer: where the first step that moved anything moved a number
         self.initial = [state.leaves(layer) for layer in self.layers]
@@ -77,6 +77,9 @@ class ModelLog:
         moved = (self.parameter_paths or [[]] * len(self.layers))[index]
         if not moved:  # no watched step moved anything: what changed since it was built
             moved = state.moved(self.initial[index], now, [p for p in self.initial[index] if np.ndim(now.get(p)) == 0])
+        if len(moved) > 1:  # several numbers moved (a dict shared by the layers): the one forward uses
+            used = probe(layer)
+            moved = [p for p in moved if state.equal(now[p], used)] or moved
         return state.as_float(now.get(moved[0])) if moved else float("nan")
 
 
@@ -144,6 +147,17 @@ class LoopWatch:
         return next(iter(complete or handout or trained or [log for log in logs if log.calls]), None)
 
 
+PROBES = {"multiplication_weight": 1.0, "add_bias": 0.0}  # forward(probe) is the parameter itself
+
+
+def probe(layer):
+    """The parameter as the layer's forward uses it: w·1, or 0 + b; nan when forward will not say."""
+    try:
+        return state.as_float(layer.forward(PROBES[type(layer).__name__]))
+    except CAUGHT:
+        return float("nan")
+
+
 def bare(instance, composition):
     """The instance as the student's own class again: the rest of its loop runs unwatched, at full speed."""
     try:
@@ -164,9 +178,23 @@ def record(model, composition, raised, asked=None, returned=None):
 
 
 def returns_model(returned, model):
-    """Whether train() returned the model it trained: alone, or in a tuple or list."""
-    items = returned if type(returned) in (tuple, list) else [returned]
+    """Whether train() returned the model it trained: alone, or in a tuple, a list or a dict."""
+    items = returned if type(returned) in (tuple, list) else list(returned.values()) if type(returned) is dict \
+        else [returned]
     return model is not None and any(item is model.instance for item in items)
+
+
+def call_train(train, x, y, learning_rate, n_steps):
+    """train(x, y, learning_rate, n_steps), the last two by name when its signature takes them so
+    (keyword-only parameters, or names in another order)."""
+    try:
+        signature = inspect.signature(train)
+        if {"learning_rate", "n_steps"} <= set(signature.parameters):
+            signature.bind(x, y, learning_rate=learning_rate, n_steps=n_steps)
+            return train(x, y, learning_rate=learning_rate, n_steps=n_steps)
+    except (TypeError, ValueError):  # no signature to read, or it does not bind that way
+        pass
+    return train(x, y, learning_rate, n_steps)
 
 
 def role(value, estimate):
@@ -189,6 +217,8 @@ def binder(method):
         return lambda obj, args, kwargs: list(args)
     plain = all(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in signature.parameters.values())
 
+    kinds = {name: p.kind for name, p in signature.parameters.items()}
+
     def bound_values(obj, args, kwargs):
         if plain and not kwargs:  # already in the parameters' order: spares a bind() at each of 5000 steps
             return list(args)
@@ -196,9 +226,16 @@ def binder(method):
             bound = signature.bind(obj, *args, **kwargs)
         except TypeError:
             return list(args)
-        return list(bound.arguments.values())[1:]
+        values = []
+        for name, value in list(bound.arguments.items())[1:]:  # *args and **kwargs give theirs in order
+            kind = kinds[name]
+            values += list(value) if kind == VARIADIC else list(value.values()) if kind == KEYWORDS else [value]
+        return values
 
     return bound_values
+
+
+VARIADIC, KEYWORDS = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
 
 
 def parameters(method):

@@ -18,6 +18,9 @@ from grader import loops, scenario, wire
 
 
 
+PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # cell magics whose body is the cell's own Python
+
+
 class OutOfTime(BaseException):
     """Raised in the notebook when its time budget runs out (a BaseException: `except Exception`
     in a cell does not swallow it)."""
@@ -88,11 +91,15 @@ class NotebookRun:
 
     def without_magics(self, number, source):
         """IPython magics and shell lines become comments (line numbers stay)."""
-        if source.lstrip().startswith("%%"):
+        magic = source.lstrip().split(None, 1)[0] if source.lstrip().startswith("%%") else None
+        if magic and magic[2:] not in PYTHON_CELL_MAGICS:
             self.notes.append(f"{self.name}, cell {number}: skipped, a cell magic "
                               f"({source.strip().splitlines()[0]})")
             return ""
         lines = source.splitlines()
+        if magic:  # %%time and the like run the cell's Python: the cell runs, once, without the magic
+            first = next(i for i, line in enumerate(lines) if line.strip())
+            lines[first] = "# " + lines[first]
         for i, line in enumerate(lines):
             if line.lstrip().startswith(("%", "!")):
                 self.notes.append(f"{self.name}, cell {number}, line {i + 1}: skipped `{line.strip()}` "

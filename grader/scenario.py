@@ -89,11 +89,15 @@ class Interpreter:
         rng = np.random.RandomState(op["seed"])
         losses, ws, bs = [], [], []
         try:
+            # each layer's candidates read as it is built, and never one the layer before holds: two
+            # layers that keep their parameters in one dict on a base class must not read each other's
             weight = self.namespace["multiplication_weight"](op["w0"])
+            weight_holders = state.holding(weight, op["w0"])
             bias = self.namespace["add_bias"](op["b0"])
+            holders = [weight_holders, [p for p in state.holding(bias, op["b0"])
+                                        if p not in weight_holders or not state.shared(weight, bias, p)]]
             fit = self.namespace["my_composition"]([weight, bias, self.namespace["my_exp"]()])
             layers = (weight, bias)
-            holders = [state.holding(weight, op["w0"]), state.holding(bias, op["b0"])]
             order = self.loss_order or loss_order(loops.parameters(type(fit).compute_loss))
             for _ in range(op["n_steps"]):
                 j = rng.randint(1, len(x))
@@ -126,7 +130,8 @@ class Interpreter:
         module_globals["my_composition"] = watch.recording(composition)
         np.random.seed(op["seed"])
         try:
-            returned = train(decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"], op["n_steps"])
+            returned = loops.call_train(train, decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"],
+                                        op["n_steps"])
             raised = None
         except CAUGHT as error:
             returned, raised = None, self.raised(error, None)

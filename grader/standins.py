@@ -7,19 +7,22 @@ wrong order, or skipping the chaining, changes what is logged.
 
 
 class Curve:
-    """x -> a*x + c*x**2, a parameterless layer whose derivative depends on its input."""
+    """x -> w*x + c*x**2, a layer whose derivative depends on its input. It looks like the hand-out's
+    layers with a parameter (w, and the gradient backward saves for it, grad), so that a composition
+    that steps only the layers that have something to update still steps it."""
 
-    def __init__(self, a, c, *, log, index):
-        self.a, self.c, self.log, self.index = a, c, log, index
+    def __init__(self, w, c, *, log, index):
+        self.w, self.c, self.log, self.index = w, c, log, index
 
     def forward(self, x):
         self.log.append(("forward", self.index, x))
         self.x = x
-        return self.a * x + self.c * x**2
+        return self.w * x + self.c * x**2
 
     def backward(self, grad):
         self.log.append(("backward", self.index, grad))
-        return grad * (self.a + 2 * self.c * self.x)  # d(a*x + c*x**2)/dx
+        self.grad = grad * self.x  # d(w*x + c*x**2)/dw
+        return grad * (self.w + 2 * self.c * self.x)  # d(w*x + c*x**2)/dx
 
     def step(self, learning_rate):
         self.log.append(("step", self.index, learning_rate))

@@ -4,6 +4,8 @@ to the constructor and step moves it), never by its name or its type.
 
 Shared by the child (which reads the student's objects) and the parent (which reads the reference's).
 """
+import types
+
 import numpy as np
 
 LEAF_LIMIT = 50  # numbers read from one object
@@ -29,15 +31,16 @@ def numbers(obj):
 
 
 def attributes(obj):
-    """(name, value) of the instance's own attributes and filled __slots__; none when the object
-    will not say (a student's __getattribute__ may raise anything)."""
+    """(name, value) of the instance's own attributes and filled __slots__, then of the mutable
+    containers its classes hold (a dict or list on the class is state too, shared by every
+    instance); none when the object will not say (a student's __getattribute__ may raise anything)."""
     try:
         own = list(vars(obj).items())
     except TypeError:
         own = []
     except Exception:  # noqa: BLE001  (student code: any exception means "nothing to read")
         return []
-    for cls in type(obj).__mro__:
+    for cls in type(obj).__mro__[:-1]:  # object holds nothing of the student's
         slots = cls.__dict__.get("__slots__", ())
         for name in (slots,) if isinstance(slots, str) else slots:
             if name not in ("__dict__", "__weakref__"):
@@ -45,6 +48,10 @@ def attributes(obj):
                     own.append((name, object.__getattribute__(obj, name)))
                 except Exception:  # noqa: BLE001  (an empty slot, or worse)
                     continue
+    names = {name for name, _ in own}
+    for cls in type(obj).__mro__[:-1]:
+        own += [(name, value) for name, value in vars(cls).items()
+                if type(value) in (dict, list) and not name.startswith("__") and name not in names]
     return own[:LEAF_LIMIT]
 
 
@@ -59,6 +66,18 @@ def collect(path, steps, value, found, depth):
     elif depth > 0 and type(value) in (list, tuple):
         for index, item in enumerate(value[:LEAF_LIMIT]):
             collect(f"{path}[{index}]", steps + (("item", index),), item, found, depth - 1)
+    elif depth > 0 and holds_state(value):  # self.p = SimpleNamespace(w=…), a parameter object
+        for name, item in attributes(value):
+            collect(f"{path}.{name}", steps + (("attr", name),), item, found, depth - 1)
+
+
+def holds_state(value):
+    """A plain object that keeps numbers for its owner: not a class, a function, a module, nor a
+    layer of its own (which has a forward: the composition's layers are not its state)."""
+    kind = type(value)
+    return (hasattr(value, "__dict__") and not isinstance(value, (type, types.FunctionType, types.MethodType,
+                                                                   types.ModuleType))
+            and kind.__module__ not in ("builtins", "numpy") and not hasattr(kind, "forward"))
 
 
 def is_number(value):
@@ -80,13 +99,14 @@ def read(obj, steps):
 
 
 def equal(value, number):
-    """A leaf holding `number`: exactly, or as close as its own precision allows (float32)."""
+    """A leaf holding `number`: exactly, or as close as its own precision allows (float32); a
+    one-element array holds its element."""
     try:
-        if np.ndim(value) != 0:
+        if np.size(value) != 1:
             return False
         dtype = getattr(value, "dtype", np.dtype(np.float64))
         eps = np.finfo(dtype).eps if dtype.kind == "f" else 0.0
-        return bool(abs(float(value) - number) <= eps * max(1.0, abs(number)))
+        return bool(abs(as_float(value) - number) <= eps * max(1.0, abs(number)))
     except Exception:  # noqa: BLE001
         return False
 
@@ -108,13 +128,24 @@ def same(a, b):
         return False
 
 
+def shared(a, b, path):
+    """Whether the number at `path` lives in one container both objects reach (a dict on their class)."""
+    steps_a, steps_b = paths(a).get(path), paths(b).get(path)
+    if not steps_a or not steps_b or len(steps_a) < 2:
+        return False
+    return read(a, steps_a[:-1]) is read(b, steps_b[:-1])
+
+
 def read_float(obj, steps):
     """The number at `steps` as a float; nan when there is none."""
     return as_float(read(obj, steps)) if steps else float("nan")
 
 
 def as_float(value):
+    """A number as a float; a one-element array as its element; nan for anything else."""
     try:
+        if type(value) is np.ndarray and value.size == 1:
+            return float(value.reshape(()))
         return float(value)
     except Exception:  # noqa: BLE001  (a student's __float__ may raise anything)
         return float("nan")

@@ -84,6 +84,9 @@ MUTANTS = (
                            ("self.output = np.exp(x)", "self.output = math.exp(x)"),
                            ("return self.w * x", "return self.w * float(x)"))),
     Mutant("mutates-input", (("return self.w * x", "x *= self.w\n        return x"),)),
+    Mutant("mutates-input", (("self.output = np.exp(x)",
+                              "self.output = np.exp(x, out=x) if isinstance(x, np.ndarray) else np.exp(x)"),),
+           variant="my_exp in place"),
     Mutant("loop-order", GRADIENTS_FROM_INIT + (
         (LOOP_STEPS, "        my_fit.step(learning_rate)\n        my_fit.backward()\n"),)),
     Mutant("loop-order", GRADIENTS_FROM_INIT + ((LOOP_STEPS, "        my_fit.step(learning_rate)\n"),),

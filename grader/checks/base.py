@@ -107,8 +107,17 @@ class Check:
         return bool(symptoms) and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in symptoms)
 
 
-def compare(student, reference, tolerance):
-    wrong = [key for key in reference if not agree(student.get(key), reference[key], tolerance)]
+def compare(student, reference, tolerance, rescued_by=None):
+    """The verdict of an observation against the reference's. `rescued_by`: {key: evidence key}: a
+    wrong key passes when its evidence is right, and evidence never fails on its own."""
+    rescued_by = rescued_by or {}
+    evidence = set(rescued_by.values())
+
+    def right(key):
+        return key in reference and agree(student.get(key), reference[key], tolerance)
+
+    wrong = [key for key in reference if key not in evidence and not right(key)
+             and not (key in rescued_by and right(rescued_by[key]))]
     if not wrong:
         return Verdict(True)
     key = wrong[0]
@@ -138,6 +147,8 @@ def agree(a, b, tolerance):
         return same_non_number(a, b)
     tolerance = tolerance.at_precision_of(a, b)
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if {a.shape, b.shape} == {(), (1,)}:  # an array of one element (w kept as np.array([w])) for a number
+        a, b = a.reshape(()), b.reshape(())
     if a.shape == b.shape == ():  # np.allclose's own test, without its cost on scalars (most values)
         a, b = float(a), float(b)
         if math.isfinite(a) and math.isfinite(b):

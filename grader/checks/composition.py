@@ -10,9 +10,12 @@ from grader.state import same
 from grader.wire import Raised
 
 
-def build(prefix, indices, ctx):
-    """Stand-in layers with the given log indices, and a my_composition of them."""
-    ops = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, ctx.inputs.curves[n]), index=k)
+def build(prefix, indices, ctx, linear=False):
+    """Stand-in layers with the given log indices, and a my_composition of them. `linear`: layers
+    whose derivative does not depend on their input, so that what backward hands each one shows
+    the order and the chaining of backward alone, whatever forward did."""
+    curves = [(w, 0.0) if linear else (w, c) for w, c in ctx.inputs.curves]
+    ops = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
            for n, k in enumerate(indices)]
     layers = {"t": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
     return ops + [new(f"{prefix}new", prefix, "my_composition", layers)]
@@ -23,10 +26,10 @@ def loss_call(key, name, estimate, target):
     return {**call(key, name, "compute_loss"), "roles": {"estimate": arg(estimate), "target": arg(target)}}
 
 
-def train_once(prefix, indices, ctx):
+def train_once(prefix, indices, ctx, linear=False):
     """forward, compute_loss, backward, step on a composition of stand-ins."""
     estimate, target = ctx.inputs.losses[0]
-    return build(prefix, indices, ctx) + [
+    return build(prefix, indices, ctx, linear) + [
         call(f"{prefix}fwd", prefix, "forward", arg(ctx.inputs.composition_x)),
         loss_call(f"{prefix}loss", prefix, estimate, target),
         call(f"{prefix}bwd", prefix, "backward"),
@@ -118,6 +121,9 @@ class AnyLength(CompositionCheck):
 class Backward(CompositionCheck):
     id = "my_composition.backward"
     subject = "my_composition.backward"
+
+    def scenario(self, ctx):
+        return train_once("c", self.indices, ctx, linear=True)
 
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cfwd", "closs", "cbwd")

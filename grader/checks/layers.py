@@ -2,7 +2,7 @@
 finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
-from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, fd_precision,
+from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, compare, fd_precision,
                                 fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
                                 state, value)
 from grader.state import equal, same
@@ -84,11 +84,24 @@ class ParamGrad(LayerCheck):
         observation = {}
         for i, c in enumerate(self.cases(ctx)):
             second = self.again(i, ctx)
-            observation[f"gradient saved for {self.param} by backward(grad={num(c.grad)}) after forward(x={num(c.x)})"
-                        f"{self.holding(c)}"] = saved_gradient(records, i, c.param, lr)[0]
-            observation[f"gradient saved for {self.param} when the same instance then runs forward(x={num(second.x)}) "
-                        f"and backward(grad={num(second.grad)})"] = saved_gradient(records, i, c.param, lr, "again.")[0]
+            first_use = f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}"
+            second_use = (f"the same instance's second forward(x={num(second.x)}) and "
+                          f"backward(grad={num(second.grad)})")
+            for use, again in ((first_use, ""), (second_use, "again.")):
+                observation[f"gradient saved for {self.param} by {use}"] = saved_gradient(
+                    records, i, c.param, lr, again)[0]
+                observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
         return observation
+
+    def verdict(self, student, reference, ctx):
+        return compare(student, reference, ctx.tolerance, rescued_by=self.rescues(reference))
+
+    @staticmethod
+    def rescues(reference):
+        """A saved number that is not ∂L/∂w (minus it, say) is right when step moves the parameter
+        by −lr·∂L/∂w with it: the layer as a whole descends the gradient."""
+        keys = list(reference)
+        return dict(zip(keys[::2], keys[1::2]))
 
 
 class Step(LayerCheck):
@@ -96,8 +109,15 @@ class Step(LayerCheck):
 
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
-        return {f"step({lr:g}) from {self.param}={num(c.param)}": update_rule(records, i, c.param, lr, self.param)
-                for i, c in enumerate(self.cases(ctx))}
+        observation = {}
+        for i, c in enumerate(self.cases(ctx)):
+            observation[f"step({lr:g}) from {self.param}={num(c.param)}"] = update_rule(records, i, c.param, lr,
+                                                                                       self.param)
+            observation[f"how far step({lr:g}) moved {self.param} from {num(c.param)}"] = move(records, i, c.param, lr)
+        return observation
+
+    def verdict(self, student, reference, ctx):
+        return compare(student, reference, ctx.tolerance, rescued_by=ParamGrad.rescues(reference))
 
 
 class NoStep(LayerCheck):
@@ -150,14 +170,24 @@ class FiniteDifferences(LayerCheck):
             observation[f"returned gradient at {at}"] = backward_value(records, i)
             observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
             if self.param is not None:
-                fd_param = central(records, f"{precision}fp", i, step_size(c.param, relative))
-                observation[f"saved gradient for {self.param} at {at}"] = saved_gradient(
-                    records, i, c.param, ctx.inputs.learning_rate)[0]
-                observation[f"grad × finite difference in {self.param} at {at}"] = times(c.grad, fd_param)
+                fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
+                observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
+                    records, i, c.param, ctx.inputs.learning_rate, fd_param, ctx)
+                observation[f"grad × finite difference in {self.param} at {at}"] = fd_param
         return observation
 
     def verdict(self, student, reference, ctx):
         return finite_difference_verdict(student, ctx, "of your forward")
+
+
+def descended_gradient(records, i, param, lr, fd, ctx):
+    """The saved gradient; or, when step moved the parameter by exactly −lr·fd with a saved number
+    that is not fd (minus it, say), the gradient the layer descends: fd."""
+    saved = saved_gradient(records, i, param, lr)[0]
+    moved = move(records, i, param, lr)
+    if is_numeric(moved) and is_numeric(fd) and agree(moved, -lr * fd, ctx.fd_tolerance.at_precision_of(moved, fd)):
+        return -moved / lr
+    return saved
 
 
 class Arrays(LayerCheck):
@@ -213,20 +243,28 @@ class Arrays(LayerCheck):
 CONVERSION_ERRORS = ("TypeError", "ValueError")
 
 
+def single_number(value):
+    """A number, or an array of shape (1,) standing for one (w kept as np.array([w]))."""
+    return is_numeric(value) and np.shape(value) in ((), (1,))
+
+
 def elementwise(whole, each, shape, ctx):
     if isinstance(whole, Raised):
         return whole
-    if not all(is_numeric(v) and np.ndim(v) == 0 for v in each):
+    if not all(single_number(v) for v in each):
         return Finding(True)  # the scalar results are judged on their own (the keys of as_array)
-    expected = np.array(each, dtype=float).reshape(shape)
+    expected = np.array([np.reshape(v, ()) for v in each], dtype=float).reshape(shape)
     return Finding(agree(whole, expected, ctx.tolerance),
                    f"got {show(whole)}, element by element {show(expected)}")
 
 
 def as_array(each, shape):
     """The results on each element as one array, or the first that is not a number."""
-    odd = [v for v in each if not (is_numeric(v) and np.ndim(v) == 0)]
-    return odd[0] if odd else np.array(each, dtype=float).reshape(shape)
+    odd = [v for v in each if not single_number(v)]
+    return odd[0] if odd else np.array([np.reshape(v, ()) for v in each], dtype=float).reshape(shape)
+
+
+INTERFERENCE = "of two instances used in turn, against the same instance alone"
 
 
 class IndependentInstances(LayerCheck):
@@ -257,10 +295,39 @@ class IndependentInstances(LayerCheck):
                 seen[f"the gradient saved for {self.param} by backward"] = (
                     saved_gradient(records, i, case.param, lr)[0], saved_gradient(records, i + 2, case.param, lr)[0])
             for what, (together, alone) in seen.items():
-                observation[f"{what} of the {which} of two instances used in turn, against the same instance "
-                            "alone"] = elementwise(together, [alone], (), ctx)
+                observation[f"{what} of the {which} {INTERFERENCE}"] = elementwise(together, [alone], (), ctx)
                 observation[f"{what} of the {which} instance used alone"] = alone
+            if self.param is not None:  # evidence for the saved number (see ParamGrad.rescues)
+                observation[f"how far step moved {self.param} of the {which} instance used alone"] = move(
+                    records, i + 2, case.param, lr)
         return observation
+
+    def verdict(self, student, reference, ctx):
+        return compare(student, reference, ctx.tolerance, rescued_by=self.rescues())
+
+    def same_bug(self, student, mutant, reference, ctx):
+        """Two instances that interfere share state, whatever they share and however it shows: a
+        mutant that only interferes is matched by any code that interferes while right alone."""
+        def departs(observation, keys):
+            return [key for key in keys if not agree(observation.get(key), reference[key], ctx.tolerance)]
+
+        interference = [key for key in reference if key.endswith(INTERFERENCE)]
+        others = [key for key in reference if key not in interference]
+        if departs(mutant, interference) and not departs(mutant, others):
+            return bool(departs(student, interference)) and not departs(student, self.judged(others))
+        return super().same_bug(student, mutant, reference, ctx)
+
+    def judged(self, keys):
+        """The keys that count, the evidence for them left out."""
+        evidence = set(self.rescues().values())
+        return [key for key in keys if key not in evidence]
+
+    def rescues(self):
+        """The saved number of an instance alone is right when its step descends the gradient with it."""
+        if self.param is None:
+            return {}
+        return {f"the gradient saved for {self.param} by backward of the {which} instance used alone":
+                f"how far step moved {self.param} of the {which} instance used alone" for which in ("first", "second")}
 
 
 def layer_checks(layer):
@@ -325,6 +392,21 @@ def changed(records, before_key, after_key):
 
 
 RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
+
+
+def move(records, i, param, lr, again=""):
+    """How far step moved the parameter (after − before), or what kept it from moving."""
+    step = f"{again}step{i}" if again else f"step{i}"
+    failed = first_error(records, *((f"{again}fwd{i}", f"{again}bwd{i}", step) if again else
+                                    (f"fwd{i}", f"bwd{i}", step)))
+    if failed:
+        return failed
+    attr = param_attribute(records, i, param)
+    before = state(records, f"{again}bwd{i}" if again else f"bwd{i}").get(attr)
+    after = state(records, step).get(attr)
+    if before is None or after is None:
+        return None
+    return after - before
 
 
 def update_rule(records, i, param, lr, name):
