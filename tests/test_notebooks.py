@@ -177,6 +177,16 @@ def test_a_loop_that_trains_too_few_steps_is_still_the_exercises_loop(tmp_path):
     assert_full_points([c for c in result.checks if c.id != "training.own_run"])
 
 
+@pytest.mark.parametrize("magic, runs", [("%%time", True), ("%%capture", True), ("%%bash", False)])
+def test_a_cell_magic_runs_the_cell_when_its_body_is_python(tmp_path, magic, runs):
+    """%%time and the like run the cell's Python (the training cell here); %%bash is not Python."""
+    nb = nbs.filled(ROOT / "reference" / "backprop.py")
+    nbs.replace_source(nb, TRAINING, f"{magic}\n" + nbs.cell(nb, TRAINING).source)
+    result = grade(nbs.write(nb, tmp_path / "magic.ipynb"))
+    assert (result.score == 100) == runs, summary(result)
+    assert any("skipped, a cell magic" in note for note in result.notes) != runs, result.notes
+
+
 # bugs, and where they are
 
 def test_composition_syntax_error_keeps_the_layers_points():
