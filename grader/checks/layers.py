@@ -11,6 +11,10 @@ from grader.wire import Raised
 PARAMS = {"add_bias": "b", "multiplication_weight": "w", "my_exp": None}
 
 
+# a consistency check (arrays, two instances) earns its points only when what it compares with is right
+RIGHT_TOO = "which must be right too"
+
+
 class LayerCheck(Check):
     def __init__(self, layer):
         self.layer = layer
@@ -224,7 +228,8 @@ class Arrays(LayerCheck):
                 each = [value(records, f"{key}{i}.{k}") for k in elements]
                 observation[f"{method} on {shape}, against {method} on each element"] = elementwise(
                     whole, each, c.x.shape, ctx)
-                observation[f"{method} on each element of {shape}"] = as_array(each, c.x.shape)
+                observation[f"{method} on each element of {shape}, {RIGHT_TOO}"] = as_array(
+                    each, c.x.shape)
             after = value(records, f"input{i}")
             observation[f"the input array after forward on {shape}"] = Finding(
                 is_numeric(after) and np.shape(after) == c.x.shape and np.array_equal(after, c.x),
@@ -296,9 +301,9 @@ class IndependentInstances(LayerCheck):
                     saved_gradient(records, i, case.param, lr)[0], saved_gradient(records, i + 2, case.param, lr)[0])
             for what, (together, alone) in seen.items():
                 observation[f"{what} of the {which} {INTERFERENCE}"] = elementwise(together, [alone], (), ctx)
-                observation[f"{what} of the {which} instance used alone"] = alone
+                observation[f"{what} of the {which} instance used alone, {RIGHT_TOO}"] = alone
             if self.param is not None:  # evidence for the saved number (see ParamGrad.rescues)
-                observation[f"how far step moved {self.param} of the {which} instance used alone"] = move(
+                observation[f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"] = move(
                     records, i + 2, case.param, lr)
         return observation
 
@@ -326,8 +331,9 @@ class IndependentInstances(LayerCheck):
         """The saved number of an instance alone is right when its step descends the gradient with it."""
         if self.param is None:
             return {}
-        return {f"the gradient saved for {self.param} by backward of the {which} instance used alone":
-                f"how far step moved {self.param} of the {which} instance used alone" for which in ("first", "second")}
+        return {f"the gradient saved for {self.param} by backward of the {which} instance used alone, {RIGHT_TOO}":
+                f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"
+                for which in ("first", "second")}
 
 
 def layer_checks(layer):
