@@ -77,10 +77,12 @@ class ModelLog:
         moved = (self.parameter_paths or [[]] * len(self.layers))[index]
         if not moved:  # no watched step moved anything: what changed since it was built
             moved = state.moved(self.initial[index], now, [p for p in self.initial[index] if np.ndim(now.get(p)) == 0])
-        if len(moved) > 1:  # several numbers moved (a dict shared by the layers): the one forward uses
+        if len(moved) != 1:  # none or several (a dict shared by the layers): the one forward uses
             used = probe(layer)
             moved = [p for p in moved if state.equal(now[p], used)] or moved
-        return state.as_float(now.get(moved[0])) if moved else float("nan")
+            if not moved:
+                return used
+        return state.as_float(now.get(moved[0]))
 
 
 class LoopWatch:
@@ -238,9 +240,9 @@ def binder(method):
 VARIADIC, KEYWORDS = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
 
 
-def parameters(method):
-    """A method's parameter names, self excluded."""
+def parameters(method, bound=False):
+    """A method's parameter names, self excluded (`bound`: it is already bound, self is not there)."""
     try:
-        return list(inspect.signature(method).parameters)[1:]
+        return list(inspect.signature(method).parameters)[0 if bound else 1:]
     except CAUGHT:
         return []

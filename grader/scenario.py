@@ -48,6 +48,10 @@ class Interpreter:
         if not inspect.isclass(cls):
             self.unborn[op["name"]] = missing(f"no class `{cls_name}` in the submission")
             return {"value": self.unborn[op["name"]]}
+        if inspect.isabstract(cls):  # a method its abstract base asks for is not defined
+            absent = ", ".join(f"`{name}`" for name in sorted(getattr(cls, "__abstractmethods__", ())))
+            self.unborn[op["name"]] = missing(f"`{cls_name}` does not define {absent} (abstract in its base class)")
+            return {"value": self.unborn[op["name"]]}
         try:
             obj = cls(*self.args(op))
         except CAUGHT as error:
@@ -60,12 +64,15 @@ class Interpreter:
         if op["name"] in self.unborn:  # its constructor failed: that error is the answer
             return {"value": self.unborn[op["name"]]}
         obj = self.objects[op["name"]]
-        method = getattr(type(obj), op["method"], None)
+        try:  # the method as the student's own code would call it: on the class or set on the instance
+            method = getattr(obj, op["method"])
+        except CAUGHT:
+            method = None
         if not callable(method):
             return {"value": missing(f"`{type(obj).__name__}` has no method `{op['method']}`")}
         args = self.args(op) + [decode_arg(op["roles"][role], {}) for role in self.roles_order(method, op)]
         try:
-            value = wire.encode(getattr(obj, op["method"])(*args))
+            value = wire.encode(method(*args))
         except CAUGHT as error:
             value = self.raised(error, obj)
         return {"value": value, "state": snapshot(obj)}
@@ -147,7 +154,7 @@ class Interpreter:
         """The order in which compute_loss takes the estimate and the target."""
         if "roles" not in op:
             return ()
-        return self.loss_order or loss_order(loops.parameters(method))
+        return self.loss_order or loss_order(loops.parameters(method, bound=True))
 
     def args(self, op):
         return [decode_arg(a, self.objects) for a in op.get("args", [])]

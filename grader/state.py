@@ -31,35 +31,56 @@ def numbers(obj):
 
 
 def attributes(obj):
-    """(name, value) of the instance's own attributes and filled __slots__, then of the mutable
-    containers its classes hold (a dict or list on the class is state too, shared by every
-    instance); none when the object will not say (a student's __getattribute__ may raise anything)."""
+    """(name, value) of the instance's own attributes and filled __slots__, then of what its classes
+    hold for it: mutable containers (a dict or list on the class is state too, shared by every
+    instance) and properties (w computed from state kept out of sight, in a closure). None when the
+    object will not say: a student's __getattribute__ may raise anything."""
     try:
         own = list(vars(obj).items())
     except TypeError:
         own = []
     except Exception:  # noqa: BLE001  (student code: any exception means "nothing to read")
         return []
-    for cls in type(obj).__mro__[:-1]:  # object holds nothing of the student's
-        slots = cls.__dict__.get("__slots__", ())
-        for name in (slots,) if isinstance(slots, str) else slots:
-            if name not in ("__dict__", "__weakref__"):
-                try:
-                    own.append((name, object.__getattribute__(obj, name)))
-                except Exception:  # noqa: BLE001  (an empty slot, or worse)
-                    continue
+    own += slots(obj)
     names = {name for name, _ in own}
-    for cls in type(obj).__mro__[:-1]:
-        own += [(name, value) for name, value in vars(cls).items()
-                if type(value) in (dict, list) and not name.startswith("__") and name not in names]
+    for cls in type(obj).__mro__[:-1]:  # object holds nothing of the student's
+        for name, value in vars(cls).items():
+            if name not in names and not name.startswith("__"):
+                names.add(name)
+                own += held_by_class(obj, name, value)
     return own[:LEAF_LIMIT]
+
+
+def slots(obj):
+    found = []
+    for cls in type(obj).__mro__[:-1]:
+        names = cls.__dict__.get("__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            try:
+                found.append((name, object.__getattribute__(obj, name)))
+            except Exception:  # noqa: BLE001  (an empty slot, or worse)
+                continue
+    return found
+
+
+def held_by_class(obj, name, value):
+    if type(value) in (dict, list):
+        return [(name, value)]
+    if isinstance(value, property):
+        try:
+            return [(name, value.__get__(obj))]
+        except Exception:  # noqa: BLE001  (a property may raise anything)
+            return []
+    return []
 
 
 def collect(path, steps, value, found, depth):
     if len(found) >= LEAF_LIMIT:
         return
-    if is_number(value):  # arrays copied: a step that works in place must still show as a move
-        found[path] = (value.copy() if type(value) is np.ndarray else value, steps)
+    if is_number(value):  # arrays copied (as plain arrays): a step that works in place must still show as a move
+        found[path] = (np.array(value) if isinstance(value, np.ndarray) else value, steps)
     elif depth > 0 and type(value) is dict:
         for key, item in list(value.items())[:LEAF_LIMIT]:
             collect(f"{path}[{key!r}]", steps + (("item", key),), item, found, depth - 1)
@@ -85,7 +106,7 @@ def is_number(value):
         return False
     if type(value) in (int, float) or isinstance(value, (np.integer, np.floating)):
         return True
-    return type(value) is np.ndarray and value.dtype.kind in "iuf"
+    return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 
 
 def read(obj, steps):
@@ -144,8 +165,8 @@ def read_float(obj, steps):
 def as_float(value):
     """A number as a float; a one-element array as its element; nan for anything else."""
     try:
-        if type(value) is np.ndarray and value.size == 1:
-            return float(value.reshape(()))
+        if isinstance(value, np.ndarray) and value.size == 1:
+            return float(np.asarray(value).reshape(()))
         return float(value)
     except Exception:  # noqa: BLE001  (a student's __float__ may raise anything)
         return float("nan")

@@ -173,8 +173,11 @@ def test_a_loop_that_trains_too_few_steps_is_still_the_exercises_loop(tmp_path):
     nb = nbs.filled(ROOT / "reference" / "backprop.py")
     nbs.edit_cell(nb, TRAINING, "5000", "100")
     result = grade(nbs.write(nb, tmp_path / "short.ipynb"))
-    assert checks_by_id(result)["training.own_run"].score == 0, summary(result)
-    assert_full_points([c for c in result.checks if c.id != "training.own_run"])
+    checks = checks_by_id(result)
+    assert checks["training.own_run"].score == 0, summary(result)
+    protocol = rubric_data()["checks"]["training.protocol"]  # fewer steps than the hand-out's: that aspect only
+    assert checks["training.protocol"].score == protocol["points"] - protocol["aspects"]["steps"], summary(result)
+    assert_full_points([c for c in result.checks if not c.id.startswith("training.")])
 
 
 @pytest.mark.parametrize("magic, runs", [("%%time", True), ("%%capture", True), ("%%bash", False)])

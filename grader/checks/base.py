@@ -55,10 +55,12 @@ def fd_precision(outputs):
 
 @dataclass(frozen=True)
 class Finding:
-    """A yes/no observation with the numbers behind it: compared by its answer, shown with its detail."""
+    """A yes/no observation with the numbers behind it: compared by its answer (and the kind of
+    wrong, where there are several), shown with its detail."""
 
     ok: bool
     detail: str = field(default="", compare=False)
+    kind: str = ""
 
     def __str__(self):
         return "yes" if self.ok else f"no: {self.detail}"

@@ -63,11 +63,9 @@ class InputGrad(LayerCheck):
                 backward_value(records, i) for i, c in enumerate(self.cases(ctx))}
 
 
-class ParamGrad(LayerCheck):
-    """The saved gradient, after a first backward and after a second one on the same instance
-    (a gradient that accumulates is right once, then wrong)."""
-
-    aspect, method = "backward.param_grad", "backward"
+class TwoUses(LayerCheck):
+    """Each instance used twice: a gradient that accumulates is right once, then wrong; a step
+    with momentum is plain SGD at first, then not."""
 
     def again(self, i, ctx):
         """The case the instance of case i is used for the second time."""
@@ -83,15 +81,24 @@ class ParamGrad(LayerCheck):
                     call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate))]
         return ops
 
+    def uses(self, i, c, ctx):
+        """(words for each use of case i's instance, its `again` prefix)."""
+        second = self.again(i, ctx)
+        return ((f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}", ""),
+                (f"the same instance's second forward(x={num(second.x)}) and backward(grad={num(second.grad)})",
+                 "again."))
+
+
+class ParamGrad(TwoUses):
+    """The saved gradient, after a first backward and after a second one on the same instance."""
+
+    aspect, method = "backward.param_grad", "backward"
+
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
         for i, c in enumerate(self.cases(ctx)):
-            second = self.again(i, ctx)
-            first_use = f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}"
-            second_use = (f"the same instance's second forward(x={num(second.x)}) and "
-                          f"backward(grad={num(second.grad)})")
-            for use, again in ((first_use, ""), (second_use, "again.")):
+            for use, again in self.uses(i, c, ctx):
                 observation[f"gradient saved for {self.param} by {use}"] = saved_gradient(
                     records, i, c.param, lr, again)[0]
                 observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
@@ -108,16 +115,17 @@ class ParamGrad(LayerCheck):
         return dict(zip(keys[::2], keys[1::2]))
 
 
-class Step(LayerCheck):
+class Step(TwoUses):
     aspect = method = "step"
 
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
         for i, c in enumerate(self.cases(ctx)):
-            observation[f"step({lr:g}) from {self.param}={num(c.param)}"] = update_rule(records, i, c.param, lr,
-                                                                                       self.param)
-            observation[f"how far step({lr:g}) moved {self.param} from {num(c.param)}"] = move(records, i, c.param, lr)
+            for use, again in self.uses(i, c, ctx):
+                observation[f"step({lr:g}) after {use}"] = update_rule(records, i, c.param, lr, self.param, again)
+                observation[f"how far step({lr:g}) moved {self.param} after {use}"] = move(
+                    records, i, c.param, lr, again)
         return observation
 
     def verdict(self, student, reference, ctx):
@@ -208,10 +216,13 @@ class Arrays(LayerCheck):
         ops = []
         for i, c in enumerate(self.cases(ctx)):
             ops += [{"key": f"bind{i}", "op": "bind", "name": f"x{i}", "value": arg(c.x)},
+                    {"key": f"bindg{i}", "op": "bind", "name": f"g{i}", "value": arg(c.grad)},
                     self.construct(f"new{i}", f"l{i}", c.param),
                     call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
                     {"key": f"input{i}", "op": "read", "name": f"x{i}"},
-                    call(f"bwd{i}", f"l{i}", "backward", arg(c.grad))]
+                    call(f"bwd{i}", f"l{i}", "backward", ref(f"g{i}")),
+                    {"key": f"input.after.bwd{i}", "op": "read", "name": f"x{i}"},
+                    {"key": f"grad.after.bwd{i}", "op": "read", "name": f"g{i}"}]
             for k, (x, g) in enumerate(zip(c.x.ravel(), c.grad.ravel())):
                 ops += [self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
                         call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
@@ -230,10 +241,13 @@ class Arrays(LayerCheck):
                     whole, each, c.x.shape, ctx)
                 observation[f"{method} on each element of {shape}, {RIGHT_TOO}"] = as_array(
                     each, c.x.shape)
-            after = value(records, f"input{i}")
-            observation[f"the input array after forward on {shape}"] = Finding(
-                is_numeric(after) and np.shape(after) == c.x.shape and np.array_equal(after, c.x),
-                f"forward changed it to {show(after)}")
+            for what, key, before, method in (("the input array", f"input{i}", c.x, "forward"),
+                                              ("the input array", f"input.after.bwd{i}", c.x, "backward"),
+                                              ("the gradient array", f"grad.after.bwd{i}", c.grad, "backward")):
+                after = value(records, key)
+                observation[f"{what} after {method} on {shape}"] = Finding(
+                    is_numeric(after) and np.shape(after) == before.shape and np.array_equal(after, before),
+                    f"{method} changed it to {show(after)}", kind=method)
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
@@ -363,8 +377,7 @@ def saved_gradient(records, i, param, lr, again=""):
     game nothing.
     Returns (gradient or None, parameter's path or None).
     """
-    start, forward, backward, step = (f"new{i}", f"fwd{i}", f"bwd{i}", f"step{i}") if not again else (
-        f"step{i}", f"again.fwd{i}", f"again.bwd{i}", f"again.step{i}")
+    start, forward, backward, step = use_keys(i, again)
     failed = first_error(records, forward, backward)
     if failed and not changed(records, forward, backward):
         return failed, None
@@ -387,8 +400,8 @@ def param_attribute(records, i, param):
     the one step moves (the first, if step moves none)."""
     initial = state(records, f"new{i}")
     holders = [k for k, v in initial.items() if equal(v, param)]
-    stepped = state(records, f"step{i}") if f"step{i}" in records else {}
-    moved = [k for k in holders if k in stepped and not same(stepped[k], initial[k])]
+    stepped = [state(records, key) for key in (f"step{i}", f"again.step{i}") if key in records]
+    moved = [k for k in holders if any(k in after and not same(after[k], initial[k]) for after in stepped)]
     return (moved or holders or [None])[0]
 
 
@@ -400,34 +413,40 @@ def changed(records, before_key, after_key):
 RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
 
 
+def use_keys(i, again=""):
+    """The records of one use of instance i: (before it, forward, backward, step); `again`:
+    "again." for its second use, which starts where its first step left it."""
+    start = f"step{i}" if again else f"new{i}"
+    return start, f"{again}fwd{i}", f"{again}bwd{i}", f"{again}step{i}"
+
+
 def move(records, i, param, lr, again=""):
     """How far step moved the parameter (after − before), or what kept it from moving."""
-    step = f"{again}step{i}" if again else f"step{i}"
-    failed = first_error(records, *((f"{again}fwd{i}", f"{again}bwd{i}", step) if again else
-                                    (f"fwd{i}", f"bwd{i}", step)))
+    _, forward, backward, step = use_keys(i, again)
+    failed = first_error(records, forward, backward, step)
     if failed:
         return failed
     attr = param_attribute(records, i, param)
-    before = state(records, f"{again}bwd{i}" if again else f"bwd{i}").get(attr)
-    after = state(records, step).get(attr)
+    before, after = state(records, backward).get(attr), state(records, step).get(attr)
     if before is None or after is None:
         return None
     return after - before
 
 
-def update_rule(records, i, param, lr, name):
+def update_rule(records, i, param, lr, name, again=""):
     """How step moved the parameter, relative to the gradient the student's own backward saved."""
-    failed = first_error(records, f"fwd{i}", f"bwd{i}", f"step{i}")
+    _, forward, backward, step = use_keys(i, again)
+    failed = first_error(records, forward, backward, step)
     if failed:
         return failed
-    gradient, attr = saved_gradient(records, i, param, lr)
+    gradient, attr = saved_gradient(records, i, param, lr, again)
     if attr is None:
         return f"no attribute holding {name} (it should start at the value passed to __init__)"
     if gradient is None or isinstance(gradient, Raised):
         return "no gradient saved by backward to step with"
-    before, after = state(records, f"bwd{i}").get(attr, param), state(records, f"step{i}").get(attr)
+    before, after = state(records, backward).get(attr, param), state(records, step).get(attr)
     rule = classify(before, after, gradient, lr)
-    return rule.replace("param", name) if rule else f"{name} went from {num(param)} to {show(after)}"
+    return rule.replace("param", name) if rule else f"{name} went from {show(before)} to {show(after)}"
 
 
 def classify(before, after, gradient, lr):

@@ -2,7 +2,7 @@
 import numpy as np
 
 from grader import wire
-from grader.checks.base import Check, Finding, Verdict, arg, compare, show
+from grader.checks.base import Check, Finding, Tolerance, Verdict, agree, arg, compare, show
 from grader.conventions import loss_order
 from grader.results import Training
 from grader.wire import Raised
@@ -14,13 +14,14 @@ def data(ctx):
 
 
 class Convergence(Check):
-    """The rubric's training loop, with every class of the student's: it must reach the target."""
+    """The rubric's training loop, with every class of the student's: it must follow the reference's
+    path on the same samples (plain SGD: momentum or a decaying rate leave it) and reach the target."""
 
     id = "training.convergence"
     subject = "my_composition.backward"
     calls_loss = True
     uses_mutants = False  # a run of thousands of steps per mutant: the layer checks name the cause
-    uses_reference = False  # judged against the rubric's target
+    checkpoints = 10  # places along the run where it is compared with the reference's
 
     def scenario(self, ctx):
         xx, yy = data(ctx)
@@ -33,10 +34,23 @@ class Convergence(Check):
         if run["raised"] is not None:
             return {"training run": run["raised"]}
         n = ctx.training["n_steps"]
-        return {f"w after {n} steps": final(run["ws"]), f"b after {n} steps": final(run["bs"])}
+        observation = {}
+        for step in range(n // self.checkpoints, n + 1, max(n // self.checkpoints, 1)):
+            observation[f"w after {step} steps"] = at_step(run["ws"], step)
+            observation[f"b after {step} steps"] = at_step(run["bs"], step)
+        return observation
 
     def verdict(self, student, reference, ctx):
-        return near_target(student, ctx)
+        ended = near_target(dict(list(student.items())[-2:]), ctx)
+        if not ended.passed:
+            return ended
+        tolerance = Tolerance(0.0, ctx.training["tolerance"])
+        left = [key for key in reference if not agree(student.get(key), reference[key], tolerance)]
+        if left:
+            return Verdict(False, f"the run left the reference's path on the same samples: {left[0]} is "
+                                  f"{show(student.get(left[0]))}, the reference's {show(reference[left[0]])}, "
+                                  f"more than {ctx.training['tolerance']:g} apart (is step plain SGD?)")
+        return Verdict(True)
 
     @staticmethod
     def details(records):
@@ -67,6 +81,11 @@ def near_target(observation, ctx):
 
 def final(values):
     return values[-1] if len(values) else np.float64("nan")
+
+
+def at_step(values, step):
+    """The value after `step` steps; nan for a run that stopped before."""
+    return values[step - 1] if len(values) >= step else np.float64("nan")
 
 
 def own_loop(ctx, n_steps, calls):
@@ -120,7 +139,7 @@ class Protocol(Check):
         steps = record["events"].split("S")[:-1]  # the calls of each step that was taken
         expected_order = ctx.loss_order or loss_order(record["loss_params"])
         observation = {
-            self.aspects["steps"]: raised or step_count(steps, record["asked"]),
+            self.aspects["steps"]: raised or step_count(steps, record["asked"] or ctx.training["n_steps"]),
             self.aspects["order"]: call_order(steps) if steps or not raised else raised,
             self.aspects["loss_arguments"]: loss_arguments(record["loss_roles"], expected_order) or raised
             or "compute_loss never called",
@@ -142,17 +161,21 @@ TRAINS_NOTHING = "no: its steps never moved w or b"
 
 
 def step_count(steps, asked):
-    if asked is None:  # a notebook's loop: as many as the student chose
-        return "yes" if steps else Finding(False, "the loop never calls step")
-    return "yes" if len(steps) == asked else Finding(False, f"train(n_steps={asked}) took {len(steps)} steps")
+    """train(n_steps=asked) takes `asked` steps; a notebook's loop, the hand-out's (the rubric's n_steps)."""
+    return "yes" if len(steps) == asked else Finding(False, f"the loop took {len(steps)} steps of the {asked} asked")
 
 
 def call_order(steps):
+    """"yes", or what is wrong, in one of two kinds that compare apart: a step taken with no backward
+    since its compute_loss (the loop-order bug), or any other order of the calls."""
     if not steps:
         return Finding(False, "the loop never calls step")
     for number, calls in enumerate(steps, start=1):
-        if not (has_order(calls, "FL") and has_order(calls, "LB")):
-            return Finding(False, f"step {number} ran {' → '.join(NAMES[c] for c in calls + 'S')}")
+        ran = f"step {number} ran {' → '.join(NAMES[c] for c in calls + 'S')}"
+        if not has_order(calls, "LB"):
+            return Finding(False, ran, kind="steps before backward")
+        if not has_order(calls, "FL") or calls.rfind("F") > calls.rfind("L"):
+            return Finding(False, ran, kind="calls in another order")
     return "yes"
 
 
