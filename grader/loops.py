@@ -79,7 +79,7 @@ class ModelLog:
             moved = state.moved(self.initial[index], now, [p for p in self.initial[index] if np.ndim(now.get(p)) == 0])
         if len(moved) != 1:  # none or several (a dict shared by the layers): the one forward uses
             used = probe(layer)
-            moved = [p for p in moved if state.equal(now[p], used)] or moved
+            moved = [p for p in moved if state.equal(now.get(p), used)] or moved
             if not moved:
                 return used
         return state.as_float(now.get(moved[0]))
