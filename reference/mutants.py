@@ -84,6 +84,7 @@ MUTANTS = (
                            ("self.output = np.exp(x)", "self.output = math.exp(x)"),
                            ("return self.w * x", "return self.w * float(x)"))),
     Mutant("mutates-input", (("return self.w * x", "x *= self.w\n        return x"),)),
+    Mutant("mutates-input", (("return x + self.b", "x += self.b\n        return x"),), variant="add_bias in place"),
     Mutant("mutates-input", (("self.output = np.exp(x)",
                               "self.output = np.exp(x, out=x) if isinstance(x, np.ndarray) else np.exp(x)"),),
            variant="my_exp in place"),

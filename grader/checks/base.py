@@ -135,6 +135,9 @@ def finite_difference_verdict(observation, ctx, source):
         errors = [v for v in (gradient, fd) if isinstance(v, Raised)]
         if errors:
             return Verdict(False, f"{gradient_key}: {show(errors[0])}")
+        if not is_numeric(fd):  # what is differenced is not a number: no derivative to compare with
+            return Verdict(False, f"{gradient_key}: no finite difference {source} can be taken: it gives "
+                                  f"{show(fd)}, not a number")
         if not agree(gradient, fd, ctx.fd_tolerance.of_differences_at_precision_of(gradient, fd)):
             return Verdict(False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} "
                                   f"gives {show(fd)}")

@@ -49,10 +49,13 @@ def order(records, kind, indices):
 def relative_gradients(records, indices):
     """Gradients handed to the layers, divided by the first one (the loss gradient), so a
     wrong loss gradient does not make the chaining look wrong."""
-    grads = [g for _, g in calls(records, "backward", indices)]
-    if not grads or grads[0] == 0:
-        return np.array(grads)
-    return np.array(grads) / grads[0]
+    grads = [np.reshape(g, ()) if is_numeric(g) and np.shape(g) == (1,) else g for _, g in calls(records, "backward",
+                                                                                               indices)]
+    odd = [g for g in grads if not (is_numeric(g) and np.ndim(g) == 0)]
+    if odd:
+        return odd[0]  # not a number: shown as it is
+    grads = np.array(grads, dtype=float)
+    return grads / grads[0] if len(grads) and grads[0] != 0 else grads
 
 
 class CompositionCheck(Check):
@@ -192,7 +195,7 @@ class LossValue(LossCheck):
 def loss_gradient(records, i):
     """The gradient compute_loss saved: what backward hands the first layer it calls or, if
     backward does not run, the number compute_loss set."""
-    handed = [g for _, g in calls(records, "backward", range(i * 10, i * 10 + IDENTITIES))]
+    handed = [g for _, g in calls(records, "handed", range(i * 10, i * 10 + IDENTITIES))]
     if handed:
         return handed[0]
     loss = result(records, f"loss{i}")

@@ -63,7 +63,36 @@ class InputGrad(LayerCheck):
                 backward_value(records, i) for i, c in enumerate(self.cases(ctx))}
 
 
-class TwoUses(LayerCheck):
+class WholeLayer(LayerCheck):
+    """A check whose saved numbers are also judged by what the layer does with them: a saved number
+    that is not ∂L/∂w (minus it, say) is right when step moves the parameter by −lr·∂L/∂w with it,
+    since the layer as a whole descends the gradient. `rescues(reference)`: {judged key: evidence key}."""
+
+    def rescues(self, reference):
+        raise NotImplementedError
+
+    def verdict(self, student, reference, ctx):
+        return compare(student, reference, ctx.tolerance, rescued_by=self.rescues(reference))
+
+    def same_bug(self, student, mutant, reference, ctx):
+        """The mutant's symptoms are where its judged keys are wrong (the rule, the saved number) or,
+        when they are all right, where its evidence is (a step that moves by the sum of every
+        gradient). The student shares them when it is wrong, as the mutant, on most of them: a
+        parameter left at 0 by one use makes the next use's rules coincide, and no better."""
+        rescues = self.rescues(reference)
+        evidence = set(rescues.values())
+
+        def right(observation, key):
+            return any(agree(observation.get(k), reference[k], ctx.tolerance) for k in (key, rescues.get(key, key)))
+
+        symptoms = ([key for key in reference if key not in evidence and not right(mutant, key)]
+                    or [key for key in evidence if not right(mutant, key)])
+        shared = [key for key in symptoms if not right(student, key)]
+        return (bool(symptoms) and 2 * len(shared) >= len(symptoms)
+                and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in shared))
+
+
+class TwoUses(WholeLayer):
     """Each instance used twice: a gradient that accumulates is right once, then wrong; a step
     with momentum is plain SGD at first, then not."""
 
@@ -104,14 +133,8 @@ class ParamGrad(TwoUses):
                 observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
         return observation
 
-    def verdict(self, student, reference, ctx):
-        return compare(student, reference, ctx.tolerance, rescued_by=self.rescues(reference))
-
-    @staticmethod
-    def rescues(reference):
-        """A saved number that is not ∂L/∂w (minus it, say) is right when step moves the parameter
-        by −lr·∂L/∂w with it: the layer as a whole descends the gradient."""
-        keys = list(reference)
+    def rescues(self, reference):
+        keys = list(reference)  # each saved number, then how far step moved the parameter with it
         return dict(zip(keys[::2], keys[1::2]))
 
 
@@ -128,8 +151,9 @@ class Step(TwoUses):
                     records, i, c.param, lr, again)
         return observation
 
-    def verdict(self, student, reference, ctx):
-        return compare(student, reference, ctx.tolerance, rescued_by=ParamGrad.rescues(reference))
+    def rescues(self, reference):
+        keys = list(reference)  # each rule, then how far step moved the parameter
+        return dict(zip(keys[::2], keys[1::2]))
 
 
 class NoStep(LayerCheck):
@@ -251,12 +275,19 @@ class Arrays(LayerCheck):
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
-        # on arrays, code for single numbers fails converting them (math.exp, float(x), int(x)),
-        # with a TypeError or a ValueError depending on the call: one symptom
-        def loosen(observation):
-            return {k: Raised("conversion error", "") if isinstance(v, Raised) and v.type in CONVERSION_ERRORS else v
-                    for k, v in observation.items()}
-        return super().same_bug(loosen(student), loosen(mutant), reference, ctx)
+        """On arrays, code for single numbers fails converting them (math.exp, float(x), int(x)) with a
+        TypeError or a ValueError, in forward or only in backward: one symptom, matched by kind
+        when the mutant shows nothing else, and the student's element-by-element results are right."""
+        def departures(observation):
+            return [k for k in reference if not agree(observation.get(k), reference[k], ctx.tolerance)]
+
+        def other_than_conversions(observation):
+            return [k for k in departures(observation)
+                    if not (isinstance(observation.get(k), Raised) and observation[k].type in CONVERSION_ERRORS)]
+
+        if departures(mutant) and not other_than_conversions(mutant):
+            return bool(departures(student)) and not other_than_conversions(student)
+        return super().same_bug(student, mutant, reference, ctx)
 
 
 CONVERSION_ERRORS = ("TypeError", "ValueError")
@@ -286,7 +317,7 @@ def as_array(each, shape):
 INTERFERENCE = "of two instances used in turn, against the same instance alone"
 
 
-class IndependentInstances(LayerCheck):
+class IndependentInstances(WholeLayer):
     """Two instances used in turn, as in a stack of two layers of the same class, must each give
     what they give when used alone, and that must be right."""
 
@@ -321,27 +352,21 @@ class IndependentInstances(LayerCheck):
                     records, i + 2, case.param, lr)
         return observation
 
-    def verdict(self, student, reference, ctx):
-        return compare(student, reference, ctx.tolerance, rescued_by=self.rescues())
-
     def same_bug(self, student, mutant, reference, ctx):
         """Two instances that interfere share state, whatever they share and however it shows: a
         mutant that only interferes is matched by any code that interferes while right alone."""
+        evidence = set(self.rescues(reference).values())
+
         def departs(observation, keys):
             return [key for key in keys if not agree(observation.get(key), reference[key], ctx.tolerance)]
 
         interference = [key for key in reference if key.endswith(INTERFERENCE)]
-        others = [key for key in reference if key not in interference]
-        if departs(mutant, interference) and not departs(mutant, others):
-            return bool(departs(student, interference)) and not departs(student, self.judged(others))
+        alone = [key for key in reference if key not in interference and key not in evidence]
+        if departs(mutant, interference) and not departs(mutant, alone):
+            return bool(departs(student, interference)) and not departs(student, alone)
         return super().same_bug(student, mutant, reference, ctx)
 
-    def judged(self, keys):
-        """The keys that count, the evidence for them left out."""
-        evidence = set(self.rescues().values())
-        return [key for key in keys if key not in evidence]
-
-    def rescues(self):
+    def rescues(self, reference):
         """The saved number of an instance alone is right when its step descends the gradient with it."""
         if self.param is None:
             return {}
@@ -410,7 +435,9 @@ def changed(records, before_key, after_key):
     return {k: v for k, v in after.items() if k not in before or not same(before[k], v)}
 
 
-RULES = ("param − lr·grad", "param + lr·grad", "lr·grad", "unchanged")
+# how step may move a parameter; an assignment is one rule whatever its sign (w = lr·grad, or the
+# typo w =- lr·grad)
+RULES = ("param − lr·grad", "param + lr·grad", "param set to ±lr·grad", "unchanged")
 
 
 def use_keys(i, again=""):
@@ -451,10 +478,10 @@ def update_rule(records, i, param, lr, name, again=""):
 
 def classify(before, after, gradient, lr):
     """Which rule moved the parameter from `before` to `after`, at the precision it is kept in."""
-    predictions = (before - lr * gradient, before + lr * gradient, lr * gradient, before)
+    predictions = ((before - lr * gradient,), (before + lr * gradient,), (lr * gradient, -lr * gradient), (before,))
     tolerance = Tolerance(1e-9, 1e-12).at_precision_of(before, after, gradient)
     for rule, predicted in zip(RULES, predictions):
-        if np.shape(after) == np.shape(predicted) and agree(after, predicted, tolerance):
+        if any(np.shape(after) == np.shape(p) and agree(after, p, tolerance) for p in predicted):
             return rule
     return None
 

@@ -1,0 +1,89 @@
+import numpy as np
+
+xx = np.arange(0, 1, 0.01)
+yy = np.exp(0.5 * xx + 2)
+
+class add_bias:
+    def __init__(self, b):
+        # initialize with a bias b
+        self.b = b
+
+    def forward(self, x):
+        # return the result of adding the bias
+        return x + self.b
+
+    def backward(self, grad):
+        # save the gradient (to update the bias in the step method) and return the gradient backward
+        self.grad = grad
+        return grad
+
+    def step(self, learning_rate):
+        # update the bias
+        self.b -= learning_rate * self.grad
+
+class multiplication_weight:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        self.x = x
+        return self.w * x
+
+    def backward(self, grad):
+        self.grad = grad * self.x
+        return grad * self.w
+
+    def step(self, learning_rate):
+        self.w -= learning_rate * self.grad
+
+class my_exp:
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, grad):
+        return grad * self.out
+
+    def step(self, learning_rate):
+        pass
+
+class my_composition:
+    """forward records, for each layer, the function that takes its gradient back (a tape)."""
+
+    def __init__(self, layers):
+        self.layers = layers
+        self.tape = []
+
+    def forward(self, x):
+        self.tape = []
+        for layer in self.layers:
+            x = layer.forward(x)
+            self.tape.append(layer.backward)
+        return x
+
+    def compute_loss(self, y_est, y_target):
+        self.seed = 2 * (y_est - y_target)
+        return (y_est - y_target) ** 2
+
+    def backward(self):
+        grad = self.seed
+        while self.tape:
+            grad = self.tape.pop()(grad)
+        return grad
+
+    def step(self, learning_rate):
+        for layer in self.layers:
+            layer.step(learning_rate)
+
+def train(xx, yy, learning_rate=1e-4, n_steps=5000):
+    my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])
+    losses, ws, bs = [], [], []
+    for _ in range(n_steps):
+        j = np.random.randint(1, len(xx))
+        y_est = my_fit.forward(xx[j])
+        losses.append(my_fit.compute_loss(y_est, yy[j]))
+        my_fit.backward()
+        my_fit.step(learning_rate)
+        ws.append(my_fit.layers[0].w)
+        bs.append(my_fit.layers[1].b)
+    return my_fit, losses, ws, bs

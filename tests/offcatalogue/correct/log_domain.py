@@ -1,0 +1,90 @@
+import numpy as np
+
+xx = np.arange(0, 1, 0.01)
+yy = np.exp(0.5 * xx + 2)
+
+class add_bias:
+    def __init__(self, b):
+        # initialize with a bias b
+        self.b = b
+
+    def forward(self, x):
+        # return the result of adding the bias
+        return x + self.b
+
+    def backward(self, grad):
+        # save the gradient (to update the bias in the step method) and return the gradient backward
+        self.grad = grad
+        return grad
+
+    def step(self, learning_rate):
+        # update the bias
+        self.b -= learning_rate * self.grad
+
+class multiplication_weight:
+    def __init__(self, w):
+        self.w = w
+
+    def forward(self, x):
+        self.x = x
+        return self.w * x
+
+    def backward(self, grad):
+        self.grad = grad * self.x
+        return grad * self.w
+
+    def step(self, learning_rate):
+        self.w -= learning_rate * self.grad
+
+class my_exp:
+    # keep log(output) = x, which is exact; exponentiate only when a number is needed
+    def forward(self, x):
+        self.log_out = np.asarray(x, dtype=np.float64)
+        return np.exp(self.log_out) if np.ndim(x) else float(np.exp(self.log_out))
+
+    def backward(self, grad):
+        # d exp(x)/dx = exp(x) = exp(log_out)
+        return grad * np.exp(self.log_out) if np.ndim(grad) or np.ndim(self.log_out) else grad * float(np.exp(self.log_out))
+
+    def step(self, learning_rate):
+        pass
+
+class my_composition:
+    def __init__(self, layers):
+        self.layers = layers
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def compute_loss(self, y_est, y_target):
+        # (a - b)^2 written as exp(2 log|a - b|) "to stay in the log domain"; 0 when a == b
+        diff = np.subtract(y_est, y_target)
+        with np.errstate(divide="ignore"):
+            loss = np.where(diff == 0, 0.0, np.exp(2 * np.log(np.abs(diff))))
+        self.grad = 2 * diff
+        return loss if np.ndim(loss) else float(loss)
+
+    def backward(self):
+        grad = self.grad
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad
+
+    def step(self, learning_rate):
+        for layer in self.layers:
+            layer.step(learning_rate)
+
+def train(xx, yy, learning_rate=1e-4, n_steps=5000):
+    my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])
+    losses, ws, bs = [], [], []
+    for _ in range(n_steps):
+        j = np.random.randint(1, len(xx))
+        y_est = my_fit.forward(xx[j])
+        losses.append(my_fit.compute_loss(y_est, yy[j]))
+        my_fit.backward()
+        my_fit.step(learning_rate)
+        ws.append(my_fit.layers[0].w)
+        bs.append(my_fit.layers[1].b)
+    return my_fit, losses, ws, bs
