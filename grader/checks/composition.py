@@ -55,7 +55,10 @@ def relative_gradients(records, indices):
     if odd:
         return odd[0]  # not a number: shown as it is
     grads = np.array(grads, dtype=float)
-    return grads / grads[0] if len(grads) and grads[0] != 0 else grads
+    if not len(grads) or grads[0] == 0:
+        return grads
+    with np.errstate(over="ignore", invalid="ignore"):  # huge or infinite gradients: shown as they are
+        return grads / grads[0]
 
 
 class CompositionCheck(Check):
