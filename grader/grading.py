@@ -213,7 +213,7 @@ class Grading:
         """An exit, a limit or a cell that does not parse, met while loading, is named even if no
         check paid for it."""
         found = []
-        for problem in sandbox.loaded.problems:
+        for problem in self.graded_problems(sandbox):
             diagnosis_id = ERROR_TYPES.get(problem.type)
             if diagnosis_id and diagnosis_id not in [d.id for d in found]:
                 text = self.rubric.diagnoses[diagnosis_id]
@@ -221,17 +221,26 @@ class Grading:
                                        self.submission.where(problem.cell, problem.line)))
         return found
 
+    @staticmethod
+    def graded_problems(sandbox):
+        """What went wrong while loading, but for a notebook's cells after the exercise's training
+        cell: those are extensions and experiments, never graded (their problems are noted only)."""
+        training_cell = sandbox.loaded.definitions.get("train", (None, None))[0]
+        return [p for p in sandbox.loaded.problems if not (training_cell and p.cell and p.cell > training_cell)]
+
     def notes(self, sandbox):
         notes = []
+        graded = self.graded_problems(sandbox)
         for problem in sandbox.loaded.problems:
             where = self.submission.where(problem.cell, problem.line) or self.submission.name
             after = "the cells after it" if problem.cell else "the statements after it"
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
-            notes.append(f"{where} raised {problem}{then}.")
+            later = "" if problem in graded else " (after the exercise's training cell: not graded)"
+            notes.append(f"{where} raised {problem}{then}{later}.")
         return notes + list(sandbox.loaded.notes) + self.grading_notes
 
     def explain(self, message, spec, sandbox):
-        problems = sandbox.loaded.problems
+        problems = self.graded_problems(sandbox)
         note = f"\n(loading raised {problems[0]} first; see the notes)" if problems else ""
         return f"{message}\n{spec.feedback}{note}"
 

@@ -35,10 +35,12 @@ class Raised:
     function: str | None = None  # the submission's innermost function on the traceback
 
     def same_failure(self, other):
-        """The same kind of failure in the same function, about the same missing name: what makes
-        an error a diagnosis's symptom, rather than any error of the same type."""
-        return (self.type, self.on_self, self.missing, self.function) == (
-            other.type, other.on_self, other.missing, other.function)
+        """The same kind of failure in the same function: what makes an error a diagnosis's symptom,
+        rather than any error of the same type. A missing name must be the same name, except an
+        attribute the object itself lacks (its name is the student's choice: self.x, self.inp)."""
+        names_agree = self.missing == other.missing or (self.type == other.type == "AttributeError"
+                                                        and self.on_self and other.on_self)
+        return (self.type, self.on_self, self.function) == (other.type, other.on_self, other.function) and names_agree
 
     def __str__(self):
         return f"{self.type}: {self.message}" if self.message else self.type

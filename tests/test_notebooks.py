@@ -258,9 +258,10 @@ def test_slow_exploration_costs_no_points(tmp_path):
     assert elapsed < 20, f"took {elapsed:.1f} s"
     assert (result.score, result.max_score) == (100, 100), summary(result)
     assert_full_points(result.checks)
-    found = diagnosis(result, "timeout")
-    assert found.checks == [], summary(result)
-    assert parse_where(found.where)[:2] == (path.name, number(path, "slow-exploration")), found.where
+    # a cell after the exercise's training cell is not graded: its timeout is told in the notes, not named
+    assert "timeout" not in diagnosis_ids(result), summary(result)
+    slow = f"{path.name}, cell {number(path, 'slow-exploration')}"
+    assert any(note.startswith(slow) and "not graded" in note for note in result.notes), result.notes
     assert graded_note(result) == expected_graded_note(path)
 
 
