@@ -17,7 +17,7 @@ HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
 PARAMETERS = {"multiplication_weight": "w", "add_bias": "b"}  # the layers whose parameter the loop trains
 CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
 WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
-CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
+CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)  # all a student's code may raise at us
 
 
 class ModelLog:

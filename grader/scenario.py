@@ -13,7 +13,7 @@ from grader import loops, state, wire
 from grader.conventions import loss_order
 from grader.standins import STANDINS
 
-CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)
+CAUGHT = loops.CAUGHT  # what the student's code may raise, and the interpreter catches
 GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")  # the graded classes
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
 
