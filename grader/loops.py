@@ -41,6 +41,12 @@ class ModelLog:
     def trained(self):
         return "S" in self.calls
 
+    def hold(self, layers):
+        """The layers the composition actually holds (copies of those it was given, say)."""
+        if layers is not self.layers:
+            self.layers = layers
+            self.initial = [state.leaves(layer) for layer in layers]
+
     def called(self, name, inner, args, kwargs, cell):
         """One call of the loop on the model: logged, and the steps watched until one moves a parameter."""
         kind = CALLS[name]
@@ -122,8 +128,9 @@ class LoopWatch:
         class Recorded(composition):
             def __init__(self, *args, **kwargs):
                 layers = args[0] if args else next(iter(kwargs.values()), [])
-                watch.models[id(self)] = ModelLog(self, layers, watch.cell)
+                log = watch.models[id(self)] = ModelLog(self, layers, watch.cell)
                 super().__init__(*args, **kwargs)
+                log.hold(held_layers(self, log.layers))
 
             forward, compute_loss = watched("forward"), watched("compute_loss")
             backward, step = watched("backward"), watched("step")
@@ -158,6 +165,16 @@ def probe(layer):
         return state.as_float(layer.forward(PROBES[type(layer).__name__]))
     except CAUGHT:
         return float("nan")
+
+
+def held_layers(composition, given):
+    """The list of layers a composition keeps, found as the list or tuple it holds whose items are
+    of the classes it was given, in order: the given ones themselves, or copies of them."""
+    classes = [type(layer) for layer in given]
+    for _, value in state.attributes(composition):
+        if type(value) in (list, tuple) and classes and [type(item) for item in value] == classes:
+            return value if any(a is not b for a, b in zip(value, given)) else given
+    return given
 
 
 def bare(instance, composition):

@@ -103,7 +103,13 @@ class Interpreter:
             bias = self.namespace["add_bias"](op["b0"])
             holders = [weight_holders, [p for p in state.holding(bias, op["b0"])
                                         if p not in weight_holders or not state.shared(weight, bias, p)]]
-            fit = self.namespace["my_composition"]([weight, bias, self.namespace["my_exp"]()])
+            given = [weight, bias, self.namespace["my_exp"]()]
+            fit = self.namespace["my_composition"](given)
+            held = loops.held_layers(fit, given)
+            if held is not given:  # the composition keeps copies of its layers: theirs are the parameters
+                weight, bias = held[0], held[1]
+                holders = [[p for p in holders[0] if p in state.leaves(weight)],
+                           [p for p in holders[1] if p in state.leaves(bias)]]
             layers = (weight, bias)
             order = self.loss_order or loss_order(loops.parameters(type(fit).compute_loss))
             for _ in range(op["n_steps"]):

@@ -33,6 +33,16 @@ class Curve:
     def step(self, learning_rate):
         self.log.append(("step", self.index, learning_rate))
 
+    def __deepcopy__(self, memo):  # a composition that copies its layers still logs into the scenario
+        twin = self.__copy__()
+        memo[id(self)] = twin
+        return twin
+
+    def __copy__(self):
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
 
 class Identity(Curve):
     """Passes values through; records the gradient it is handed (the loss gradient, when last)."""

@@ -4,6 +4,8 @@ to the constructor and step moves it), never by its name or its type.
 
 Shared by the child (which reads the student's objects) and the parent (which reads the reference's).
 """
+import decimal
+import numbers
 import types
 
 import numpy as np
@@ -15,15 +17,15 @@ DEPTH_LIMIT = 3  # containers inside containers
 def leaves(obj):
     """{path: number} of what an object holds: "w", "grads['w']", "state[0]"; a number is a Python
     or numpy real, or a numpy array of reals (0-d included)."""
-    return {path: value for path, (value, _) in numbers(obj).items()}
+    return {path: value for path, (value, _) in numbers_in(obj).items()}
 
 
 def paths(obj):
     """{path: the steps that reach it}, to read the same place again cheaply (see `read`)."""
-    return {path: steps for path, (_, steps) in numbers(obj).items()}
+    return {path: steps for path, (_, steps) in numbers_in(obj).items()}
 
 
-def numbers(obj):
+def numbers_in(obj):
     found = {}
     for name, value in attributes(obj):
         collect(name, (("attr", name),), value, found, DEPTH_LIMIT)
@@ -104,7 +106,7 @@ def holds_state(value):
 def is_number(value):
     if isinstance(value, bool) or isinstance(value, np.bool_):
         return False
-    if type(value) in (int, float) or isinstance(value, (np.integer, np.floating)):
+    if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)):  # Fraction, Decimal too
         return True
     return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 

@@ -2,7 +2,9 @@
 
 Shared by the child (encodes what the student's code returned) and the parent (decodes it).
 """
+import decimal
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +51,8 @@ class Raised:
 def encode(value):
     if isinstance(value, (bool, np.bool_)):
         return {"t": "opaque", "type": "bool", "repr": repr(bool(value))}
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
-        return {"t": "num", "v": _float(value), **_precision(value)}
+    if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)) and not isinstance(value, bool):
+        return {"t": "num", "v": _float(value), **_precision(value)}  # Fraction and Decimal as the floats they are
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size <= MAX_ARRAY_SIZE:
         flat = value.astype(np.float64).ravel()
         data = flat.tolist() if np.isfinite(flat).all() else [_float(v) for v in flat.tolist()]

@@ -3,8 +3,9 @@ a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
 from grader import wire
-from grader.checks.base import (Check, agree, arg, call, central_difference, fd_precision, fd_steps,
-                                finite_difference_verdict, first_error, is_numeric, new, num, ref, state)
+from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, fd_precision,
+                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
+                                state)
 from grader.checks.base import value as result
 from grader.state import same
 from grader.wire import Raised
@@ -133,9 +134,13 @@ class Backward(CompositionCheck):
 
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cfwd", "closs", "cbwd")
+        saved, handed = saved_by_loss(records, "cfwd", "closs"), first_handed(records, self.indices, "backward")
         return {"order of the layers' backward calls": failed or order(records, "backward", self.indices),
                 "gradient handed to each layer in turn, relative to the loss gradient":
-                    failed or relative_gradients(records, self.indices)}
+                    failed or relative_gradients(records, self.indices),
+                "backward starts from the gradient compute_loss saved": failed or Finding(
+                    len(saved) != 1 or agree(handed, saved[0], ctx.tolerance),
+                    f"it handed the last layer {show(handed)}, compute_loss saved {show(saved[0]) if saved else '-'}")}
 
 
 class Step(CompositionCheck):
@@ -196,17 +201,36 @@ class LossValue(LossCheck):
 
 
 def loss_gradient(records, i):
-    """The gradient compute_loss saved: what backward hands the first layer it calls or, if
-    backward does not run, the number compute_loss set."""
-    handed = [g for _, g in calls(records, "handed", range(i * 10, i * 10 + IDENTITIES))]
-    if handed:
-        return handed[0]
+    """The gradient compute_loss saved: what backward hands the first layer it calls, unless that
+    is a number compute_loss never saved while it did save one (a backward that starts from 1
+    instead: its own check pays for that); the number compute_loss set when backward does not run."""
     loss = result(records, f"loss{i}")
     if isinstance(loss, Raised):
         return loss
-    before, after = state(records, f"fwd{i}"), state(records, f"loss{i}")
-    saved = [v for k, v in after.items() if k not in before or not same(before[k], v)]
+    handed = first_handed(records, range(i * 10, i * 10 + IDENTITIES))
+    saved = saved_by_loss(records, f"fwd{i}", f"loss{i}")
+    if handed is not None and not (is_numeric(handed) and len(saved) == 1 and not agree(saved[0], handed, TIGHT)):
+        return handed
     return saved[0] if saved else None
+
+
+TIGHT = Tolerance()
+
+
+def first_handed(records, indices, kind="handed"):
+    """The first gradient backward handed a layer: as given ("handed"), or as the number a stand-in
+    took it for ("backward": a one-element list is its element)."""
+    handed = [g for _, g in calls(records, kind, indices)]
+    return handed[0] if handed else None
+
+
+def saved_by_loss(records, forward_key, loss_key):
+    """The numbers compute_loss set on the composition, the loss value itself left out."""
+    before, after = state(records, forward_key), state(records, loss_key)
+    saved = [v for k, v in after.items() if k not in before or not same(before[k], v)]
+    loss = result(records, loss_key)
+    gradients = [v for v in saved if not (is_numeric(loss) and agree(v, loss, TIGHT))]
+    return gradients or saved
 
 
 class LossGrad(LossCheck):
