@@ -1,5 +1,6 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 import functools
+import json
 import time
 from dataclasses import replace
 from typing import NamedTuple
@@ -50,6 +51,7 @@ class Grader:
         self.reference = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
+        self.reference_records = {}  # scenario -> the reference's records of it
         hide_from_child(rubric.path)
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
@@ -61,7 +63,14 @@ class Grader:
     def reference_training(self):
         """The reference's run of the rubric's training, on the same samples: what plots compare with."""
         convergence = self.checks["training.convergence"]
-        return convergence.training(self.reference.run(convergence.scenario(self.ctx)))
+        return convergence.training(self.reference_run(convergence.scenario(self.ctx)))
+
+    def reference_run(self, ops):
+        """The reference's records of a scenario, run once per process (its training runs 5000 steps)."""
+        key = json.dumps(ops, sort_keys=True)
+        if key not in self.reference_records:
+            self.reference_records[key] = self.reference.run(ops)
+        return self.reference_records[key]
 
     @functools.cached_property
     def mutants(self):
@@ -78,7 +87,7 @@ class Grader:
         """What to run for one check, and what the reference makes of it."""
         ctx = replace(self.ctx, tolerance=spec.tolerance or self.ctx.tolerance)
         ops = check.scenario(ctx)
-        expected = check.observe(self.reference.run(ops), ctx) if check.uses_reference else None
+        expected = check.observe(self.reference_run(ops), ctx) if check.uses_reference else None
         return Plan(check, spec, ctx, ops, expected)
 
     def grade(self, submission):
