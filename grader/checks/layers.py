@@ -176,8 +176,9 @@ class NoStep(LayerCheck):
 
 class FiniteDifferences(LayerCheck):
     """Gradients against central differences of the student's own forward: independent of the
-    reference. Code that computes in float32 is differenced with a step and judged with a tolerance
-    that float32 can resolve."""
+    reference. Also on the same instance after a step, so a backward that uses a stale copy of the
+    parameter shows. Code that computes in float32 is differenced with a step and judged with a
+    tolerance that float32 can resolve."""
 
     aspect, method = "finite_diff", "backward"
 
@@ -188,12 +189,16 @@ class FiniteDifferences(LayerCheck):
                 h = step_size(c.x, relative)
                 for sign, x in (("+", c.x + h), ("-", c.x - h)):
                     ops += [self.construct(f"{precision}newx{sign}{i}", f"{precision}x{sign}{i}", c.param),
-                            call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x))]
+                            call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x)),
+                            call(f"{precision}after.fx{sign}{i}", f"l{i}", "forward", arg(x))]  # stepped
                 if self.param is not None:
                     hp = step_size(c.param, relative)
                     for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
                         ops += [self.construct(f"{precision}newp{sign}{i}", f"{precision}p{sign}{i}", p),
                                 call(f"{precision}fp{sign}{i}", f"{precision}p{sign}{i}", "forward", arg(c.x))]
+        for i, c in enumerate(self.cases(ctx)):  # the stepped instance's own forward and backward, last
+            ops += [call(f"after.fwd{i}", f"l{i}", "forward", arg(c.x)),
+                    call(f"after.bwd{i}", f"l{i}", "backward", arg(c.grad))]
         return ops
 
     def observe(self, records, ctx):
@@ -205,6 +210,10 @@ class FiniteDifferences(LayerCheck):
             fd = central(records, f"{precision}fx", i, step_size(c.x, relative))
             observation[f"returned gradient at {at}"] = backward_value(records, i)
             observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
+            observation[f"returned gradient after a step, at {at}"] = (
+                first_error(records, f"after.fwd{i}", f"after.bwd{i}") or value(records, f"after.bwd{i}"))
+            observation[f"grad × finite difference in x after a step, at {at}"] = times(
+                c.grad, central(records, f"{precision}after.fx", i, step_size(c.x, relative)))
             if self.param is not None:
                 fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
                 observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
