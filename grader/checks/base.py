@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from grader import wire
+from grader.state import same
 from grader.wire import Opaque, Raised
 
 
@@ -211,6 +212,12 @@ def value(records, key):
 
 def state(records, key):
     return {name: wire.decode(v) for name, v in records[key].get("state", {}).items()}
+
+
+def changed(records, before_key, after_key):
+    """The numbers of an object that one call set or changed: {path: value after it}."""
+    before, after = state(records, before_key), state(records, after_key)
+    return {k: v for k, v in after.items() if k not in before or not same(before[k], v)}
 
 
 def first_error(records, *keys):

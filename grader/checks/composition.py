@@ -3,11 +3,9 @@ a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
 from grader import wire
-from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, fd_precision,
-                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
-                                state)
+from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, changed, fd_precision,
+                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show)
 from grader.checks.base import value as result
-from grader.state import same
 from grader.wire import Raised
 
 
@@ -226,8 +224,7 @@ def first_handed(records, indices, kind="handed"):
 
 def saved_by_loss(records, forward_key, loss_key):
     """The numbers compute_loss set on the composition, the loss value itself left out."""
-    before, after = state(records, forward_key), state(records, loss_key)
-    saved = [v for k, v in after.items() if k not in before or not same(before[k], v)]
+    saved = list(changed(records, forward_key, loss_key).values())
     loss = result(records, loss_key)
     gradients = [v for v in saved if not (is_numeric(loss) and agree(v, loss, TIGHT))]
     return gradients or saved

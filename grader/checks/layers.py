@@ -3,8 +3,8 @@ finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
 from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, compare, fd_precision,
-                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
-                                state, value)
+                                changed, fd_steps, finite_difference_verdict, first_error, is_numeric, new, num,
+                                ref, show, state, value)
 from grader.state import equal, same
 from grader.wire import Raised
 
@@ -110,6 +110,10 @@ class TwoUses(WholeLayer):
                     call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate))]
         return ops
 
+    def rescues(self, reference):
+        keys = list(reference)  # observed in pairs: what is judged (a saved number, a rule), then how far step moved
+        return dict(zip(keys[::2], keys[1::2]))
+
     def uses(self, i, c, ctx):
         """(words for each use of case i's instance, its `again` prefix)."""
         second = self.again(i, ctx)
@@ -133,9 +137,6 @@ class ParamGrad(TwoUses):
                 observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
         return observation
 
-    def rescues(self, reference):
-        keys = list(reference)  # each saved number, then how far step moved the parameter with it
-        return dict(zip(keys[::2], keys[1::2]))
 
 
 class Step(TwoUses):
@@ -151,9 +152,6 @@ class Step(TwoUses):
                     records, i, c.param, lr, again)
         return observation
 
-    def rescues(self, reference):
-        keys = list(reference)  # each rule, then how far step moved the parameter
-        return dict(zip(keys[::2], keys[1::2]))
 
 
 class NoStep(LayerCheck):
@@ -207,13 +205,13 @@ class FiniteDifferences(LayerCheck):
         relative = fd_steps(ctx)[precision]
         for i, c in enumerate(self.cases(ctx)):
             at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
-            fd = central(records, f"{precision}fx", i, step_size(c.x, relative))
+            h = step_size(c.x, relative)
+            fd = central(records, f"{precision}fx", i, h)
             observation[f"returned gradient at {at}"] = backward_value(records, i)
             observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
-            observation[f"returned gradient after a step, at {at}"] = (
-                first_error(records, f"after.fwd{i}", f"after.bwd{i}") or value(records, f"after.bwd{i}"))
+            observation[f"returned gradient after a step, at {at}"] = backward_value(records, i, "after.")
             observation[f"grad × finite difference in x after a step, at {at}"] = times(
-                c.grad, central(records, f"{precision}after.fx", i, step_size(c.x, relative)))
+                c.grad, central(records, f"{precision}after.fx", i, h))
             if self.param is not None:
                 fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
                 observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
@@ -230,7 +228,7 @@ def descended_gradient(records, i, param, lr, fd, ctx):
     that is not fd (minus it, say), the gradient the layer descends: fd."""
     saved = saved_gradient(records, i, param, lr)[0]
     moved = move(records, i, param, lr)
-    if is_numeric(moved) and is_numeric(fd) and agree(moved, -lr * fd, ctx.fd_tolerance.at_precision_of(moved, fd)):
+    if is_numeric(moved) and is_numeric(fd) and agree(moved, -lr * fd, ctx.fd_tolerance):
         return -moved / lr
     return saved
 
@@ -394,11 +392,10 @@ def layer_checks(layer):
 
 # what the records say about parameters and their gradients
 
-def backward_value(records, i):
+def backward_value(records, i, prefix=""):
     """What backward returned; when forward already failed, that failure (backward's own error
     would only be its consequence)."""
-    forward = value(records, f"fwd{i}")
-    return forward if isinstance(forward, Raised) else value(records, f"bwd{i}")
+    return first_error(records, f"{prefix}fwd{i}", f"{prefix}bwd{i}") or value(records, f"{prefix}bwd{i}")
 
 
 def saved_gradient(records, i, param, lr, again=""):
@@ -437,11 +434,6 @@ def param_attribute(records, i, param):
     stepped = [state(records, key) for key in (f"step{i}", f"again.step{i}") if key in records]
     moved = [k for k in holders if any(k in after and not same(after[k], initial[k]) for after in stepped)]
     return (moved or holders or [None])[0]
-
-
-def changed(records, before_key, after_key):
-    before, after = state(records, before_key), state(records, after_key)
-    return {k: v for k, v in after.items() if k not in before or not same(before[k], v)}
 
 
 # how step may move a parameter; an assignment is one rule whatever its sign (w = lr·grad, or the
