@@ -8,14 +8,17 @@ SUBMISSION ?= student_template/backprop.py
 FORMAT ?= text
 JOBS ?= 2
 
-.PHONY: install grade test batch bench bundle clean
+# every version installed comes from the lock (pip reads PIP_CONSTRAINT in its build environments too)
+LOCKED := PIP_CONSTRAINT=requirements.lock
+
+.PHONY: install grade test batch bench bundle lock clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(LOCKED) $(PY) -m pip install --quiet pip setuptools
+	$(LOCKED) $(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
 grade: install
@@ -24,7 +27,7 @@ grade: install
 # the HTML report is tested in a real headless browser: Debian's chromium, installed here when missing (as root)
 test: install
 	sh tests/browser/install.sh
-	$(PY) -m pytest -n $(JOBS)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 # a TA's batch: make batch DIR=submissions/ [OUT=graded/] [JOBS=2]
 OUT ?= graded
@@ -36,11 +39,18 @@ bench: install
 	$(PY) bench/bench.py
 	$(PY) bench/batch_bench.py
 	$(PY) bench/verdicts_bench.py
+	$(PY) bench/lms_bench.py
 	STYLE_SPACE_EXAMPLES=200 $(PY) -m pytest -n $(JOBS) -q tests/test_style_space.py
 
-# Gradescope's autograder.zip (setup.sh, run_autograder, source/): the build needs only the standard library
+# dist/autograder.zip for Gradescope and dist/prairielearn/ for a PrairieLearn course (lms/README.md);
+# the build needs only the standard library
 bundle:
 	$(PYTHON) lms/build_bundle.py
+
+# re-resolve requirements.lock after a change of pyproject.toml's dependencies, with the oldest Python it serves
+LOCK_PYTHON ?= python3.10
+lock: install
+	$(PY) tools/lock.py $(LOCK_PYTHON)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis *.egg-info

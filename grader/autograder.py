@@ -1,44 +1,59 @@
-"""The LMS entry point, in Gradescope's layout: grade the one file in ROOT/submission, write
-ROOT/results/results.json.
+"""The LMS entry points: grade the file an LMS put in ROOT, write the results file it reads back.
 
-The LMS shows the student whatever results.json says and nothing else, so a results.json is
-always written: a submission that cannot be graded, a broken rubric, even a bug of the grader's,
-each end as score 0 with a line saying what went wrong, never as an LMS error page.
+    Gradescope:  ROOT=/autograder, the file in ROOT/submission, ROOT/results/results.json
+    PrairieLearn: ROOT=/grade,     the file in ROOT/student,    ROOT/results/results.json
+
+The LMS shows the student whatever the results file says and nothing else, so one is always
+written: a submission that cannot be graded, a broken rubric, even a bug of the grader's, each end
+as a results file saying what went wrong (Gradescope: score 0; PrairieLearn: not gradable, which
+costs the student no attempt), never as an LMS error page.
 """
 import os
 import shutil
 import tempfile
 import traceback
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 from grader import api
-from grader.render import gradescope_report
+from grader.render import gradescope_report, prairielearn_report
 from grader.rubric import RubricError
 from grader.submission import SubmissionError
 
-DEFAULT_ROOT = Path("/autograder")
+
+@dataclass(frozen=True)
+class Lms:
+    default_root: Path
+    submission_folder: str  # where the LMS puts the student's files, under ROOT
+    report: ModuleType  # render(result), render_ungradable(message), render_failure(message)
 
 
-def run(root=DEFAULT_ROOT, rubric_path=None):
-    """Grades ROOT/submission; returns the path of the results.json written."""
-    results = Path(root) / "results" / "results.json"
-    report = results_json(Path(root) / "submission", rubric_path)
+GRADESCOPE = Lms(Path("/autograder"), "submission", gradescope_report)
+PRAIRIELEARN = Lms(Path("/grade"), "student", prairielearn_report)
+
+
+def run(lms=GRADESCOPE, root=None, rubric_path=None):
+    """Grades the submission in ROOT; returns the path of the results file written."""
+    root = Path(root or lms.default_root)
+    results = root / "results" / "results.json"
+    report = results_json(lms.report, root / lms.submission_folder, rubric_path)
     # after grading: whatever the submission left there is replaced by the parent's verdict (principle 2)
     write_replacing(results, report)
     return results
 
 
-def results_json(submission, rubric_path):
+def results_json(report, submission, rubric_path):
     try:
-        return gradescope_report.render(api.grade(submission, rubric_path))
+        return report.render(api.grade(submission, rubric_path))
     except SubmissionError as error:
-        return gradescope_report.render_failure(f"Your submission could not be graded: {error}")
+        return report.render_ungradable(f"Your submission could not be graded: {error}")
     except RubricError as error:
-        return gradescope_report.render_failure(
+        return report.render_failure(
             f"The autograder is misconfigured, so nothing was graded; please tell your instructor. ({error})")
-    except Exception as error:  # a bug of the grader's must still end in a results.json
+    except Exception as error:  # a bug of the grader's must still end in a results file
         traceback.print_exc()  # into the LMS's log of the run, which only the instructor sees
-        return gradescope_report.render_failure(
+        return report.render_failure(
             f"The autograder failed ({type(error).__name__}) before it could grade your submission; "
             "this is not a judgement of your work. Please tell your instructor.")
 
@@ -58,4 +73,3 @@ def write_replacing(path, text):
     except BaseException:
         os.unlink(scratch)
         raise
-

@@ -114,6 +114,14 @@ def report_path(out, student, kind):
     return out / "reports" / f"{student.id}.{kind}"
 
 
+def readable_report(student, report):
+    """The path, from OUT (the summary's folder), of the report a TA opens: the HTML page, or the JSON that
+    says why for a student who could not be graded (no page is written then; one left by an earlier run
+    would be stale)."""
+    kind = "json" if "problem" in report else "html"
+    return report_path(Path(), student, kind).as_posix()
+
+
 def write_report(out, student, kind, text):
     path = report_path(out, student, kind)
     scratch = path.with_name(path.name + ".part")
@@ -148,7 +156,8 @@ def write_gradebook(out, done, rubric):
 def write_summary(out, done, rubric):
     from grader.render import summary
 
-    cohort = summary.Cohort.of(done, rubric)
+    links = {student.id: readable_report(student, report) for student, report in done}
+    cohort = summary.Cohort.of(done, rubric, links)
     (out / "summary.md").write_text(summary.markdown(cohort), encoding="utf-8")
     (out / "summary.html").write_text(summary.html(cohort), encoding="utf-8")
 

@@ -2,6 +2,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from grader import __version__, api, autograder
 from grader.render import FORMATS, render
@@ -36,10 +37,14 @@ def parser():
     batch.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
     batch.add_argument("--resume", action="store_true", help="grade only the students without a report")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
-    lms = commands.add_parser("autograder", help="grade ROOT/submission, write ROOT/results/results.json (Gradescope)")
-    lms.add_argument("--root", default=autograder.DEFAULT_ROOT,
-                     help=f"the folder holding submission/ and results/ (default: {autograder.DEFAULT_ROOT})")
-    lms.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
+    for name, lms, what in (("autograder", autograder.GRADESCOPE, "Gradescope"),
+                            ("prairielearn", autograder.PRAIRIELEARN, "PrairieLearn's external grader")):
+        root = lms.default_root
+        command = commands.add_parser(name, help=f"grade ROOT/{lms.submission_folder}, write ROOT/results/results.json "
+                                                 f"({what})")
+        command.add_argument("--root", type=Path, default=root, help=f"the folder the LMS prepared (default: {root})")
+        command.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
+        command.set_defaults(lms=lms)
     return p
 
 
@@ -67,10 +72,10 @@ def grade_command(args):
     return 0
 
 
-def autograder_command(args):
+def lms_command(args):
     """0 once results.json is written, whatever it says (an ungradable submission included)."""
     try:
-        written = autograder.run(args.root, args.rubric)
+        written = autograder.run(args.lms, args.root, args.rubric)
     except OSError as error:
         print(f"grader: cannot write the results in {args.root}: {error}", file=sys.stderr)
         return USAGE_ERROR
@@ -98,4 +103,4 @@ def batch_command(args):
     return 0
 
 
-COMMANDS = {"grade": grade_command, "batch": batch_command, "autograder": autograder_command}
+COMMANDS = {"grade": grade_command, "batch": batch_command, "autograder": lms_command, "prairielearn": lms_command}

@@ -42,6 +42,7 @@ class Limits:
     cpu_seconds: float = 3.0  # CPU time of one check
     load_seconds: float = 10.0  # wall time to load (import) a .py submission
     notebook_seconds: float = 30.0  # wall time to run a notebook's cells (the rest are skipped)
+    total_seconds: float = 60.0  # wall time of all the submission's requests and reloads together
     memory_mb: int = 1024  # address space
     file_size_mb: int = 16  # largest file the child may write
     processes: int = 64  # processes and threads of the unprivileged user (when the grader is root)
@@ -93,6 +94,7 @@ class Sandbox:
         self.loaded = Loaded()
         self.load_failure = None  # the child could not even load the submission: not worth retrying
         self.token = uuid.uuid4().hex
+        self.deadline = None  # of the whole submission: set when its first child starts
         cap = limits.output_kb * 1024
         self.stdout, self.stderr = Capture(cap), Capture(cap)
         become_subreaper()
@@ -105,6 +107,8 @@ class Sandbox:
         self.close()
 
     def start(self):
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.limits.total_seconds
         self.workdir = tempfile.mkdtemp(prefix="grader-")
         if os.geteuid() == 0:  # the child drops to the unprivileged user, who must own its workdir
             os.chown(self.workdir, self.uid, confine.UNPRIVILEGED_GID)
@@ -128,6 +132,9 @@ class Sandbox:
         """Waits for the child to load the submission; returns a Failure or None."""
         if self.load_failure:
             return self.load_failure
+        spent = self.out_of_time()
+        if spent:
+            return self.fail(spent)
         if self.process is None:
             self.start()
         if not self.ready_now:
@@ -164,14 +171,21 @@ class Sandbox:
             return self.fail(CORRUPTED)
         return answer["records"]
 
+    def out_of_time(self):
+        """The Failure of every request once the submission's total time is spent, else None."""
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            return Failure("timeout", f"the submission's total time limit of {self.limits.total_seconds:g} s "
+                                      "was reached; the checks left were not run")
+        return None
+
     def receive(self, seconds):
-        deadline = time.monotonic() + seconds
+        deadline = min(time.monotonic() + seconds, self.deadline)
         with selectors.DefaultSelector() as selector:
             selector.register(self.from_child, selectors.EVENT_READ)
             while b"\n" not in self.pending:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or not selector.select(remaining):
-                    return Failure("timeout", f"no answer within the time limit of {seconds:g} s")
+                    return self.out_of_time() or Failure("timeout", f"no answer within the time limit of {seconds:g} s")
                 chunk = os.read(self.from_child, 1 << 16)
                 if not chunk:
                     return self.death()

@@ -46,7 +46,7 @@ def open_submission(path):
         raise SubmissionError(f"{path}: no such file or folder")
     with tempfile.TemporaryDirectory(prefix="submission-") as scratch:
         if given.is_dir():
-            file = only_candidate(path, [p for p in given.rglob("*") if is_candidate(p.relative_to(given))])
+            file = folder_candidate(path, given, Path(scratch))
         elif given.suffix == ".zip":
             file = unzip_candidate(path, given, Path(scratch))
         elif given.suffix in SOURCES:
@@ -59,9 +59,19 @@ def open_submission(path):
         yield Submission(file.resolve(), str(path))
 
 
-def is_candidate(relative):
+def is_candidate(relative, suffixes=SOURCES):
     parts = relative.parts
-    return (relative.suffix in SOURCES and not any(p.startswith(".") or p in IGNORED for p in parts))
+    return (relative.suffix in suffixes and not any(p.startswith(".") or p in IGNORED for p in parts))
+
+
+def folder_candidate(path, folder, scratch):
+    """The folder's one .py or .ipynb; with none, the one inside its one .zip (an LMS may keep an
+    uploaded archive as it was handed in)."""
+    candidates, archives = ([p for p in folder.rglob("*") if is_candidate(p.relative_to(folder), suffixes)]
+                            for suffixes in (SOURCES, (".zip",)))
+    if not candidates and len(archives) == 1:
+        return unzip_candidate(path, archives[0], scratch)
+    return only_candidate(path, candidates)
 
 
 def only_candidate(path, candidates, name=str):

@@ -86,6 +86,15 @@ def summary(result):
     return "\n".join(lines)
 
 
+# rendering
+
+def markdown_html(markdown):
+    """Markdown as a CommonMark renderer with GitHub's tables shows it: HTML, raw HTML let through."""
+    from markdown_it import MarkdownIt  # markdown-it-py, which rich depends on
+
+    return MarkdownIt("commonmark").enable("table").render(markdown)
+
+
 # sources
 
 def reference_source():

@@ -18,14 +18,16 @@ import subprocess
 import sys
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 import notebooks as nbs
-from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, marked_processes, \
-    reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
+from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
+    marked_processes, reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
 from reference.mutants import MUTANTS
 
 HOSTILE = TESTS / "hostile"
@@ -301,54 +303,160 @@ def test_a_grader_failure_on_one_student_is_recorded_on_its_row(tmp_path, monkey
 
 # the summary
 
-def sections(markdown):
-    """{heading: its lines} of a Markdown text."""
-    found, current = {}, None
-    for line in markdown.splitlines():
-        if line.startswith("#"):
-            current = line.lstrip("#").strip()
-            found[current] = []
-        elif current is not None and line.strip():
-            found[current].append(line)
-    return found
+@dataclass
+class Cell:
+    text: str = ""
+    links: list = field(default_factory=list)  # (text, href)
 
 
-def section(markdown, pattern):
-    matching = {h: lines for h, lines in sections(markdown).items() if re.search(pattern, h, re.I)}
-    assert len(matching) == 1, f"one heading matching {pattern!r} expected, got {list(sections(markdown))}"
-    return next(iter(matching.values()))
+class SummaryPage(HTMLParser):
+    """The summary as a reader sees it (summary.html, or summary.md rendered): under each h2 heading, its
+    tables' rows (not the header) or its list's items, each a list of cells, a cell's text and links."""
+
+    def __init__(self, page):
+        super().__init__()
+        self.sections, self.heading, self.rows = {}, None, None
+        self.cell = self.link = None
+        self.feed(page)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "h2":
+            self.heading = ""
+        elif tag in ("tr", "li"):
+            self.rows.append([])
+        if tag in ("td", "li"):
+            self.cell = Cell()
+            self.rows[-1].append(self.cell)
+        elif tag == "a" and self.cell:
+            self.link = ["", dict(attrs)["href"]]
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self.rows = self.sections[self.heading.strip()] = []
+            self.heading = None
+        elif tag == "a" and self.link:
+            self.cell.links.append(tuple(self.link))
+            self.link = None
+        elif tag in ("td", "li"):
+            self.cell = None
+        elif tag == "tr" and not self.rows[-1]:
+            self.rows.pop()  # the header row: its cells are <th>, the columns' names
+
+    def handle_data(self, data):
+        if self.heading is not None:
+            self.heading += data
+        if self.cell:
+            self.cell.text += data
+        if self.link:
+            self.link[0] += data
+
+    def table(self, heading):
+        """{first cell's text: the row's cells} of the table under that heading."""
+        return {row[0].text: row for row in self.sections[heading]}
 
 
-def mentions(line, word):
-    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", line) is not None
+SUMMARY_FILES = {"html": "summary.html", "markdown": "summary.md"}
 
 
-def test_summary_md_counts_each_diagnosis_as_often_as_the_rows_list_it(cohort, book):
+def summary_page(out, kind):
+    text = (Path(out) / SUMMARY_FILES[kind]).read_text(encoding="utf-8")
+    return SummaryPage(text if kind == "html" else markdown_html(text))
+
+
+def linked_students(cell):
+    return [text for text, _ in cell.links]
+
+
+def student_links(out, page):
+    """{student id: the names of the reports its links open}, over every link of the page; each link must
+    be percent-encoded, and open a report of the student it names, which exists."""
+    links = {}
+    for rows in page.sections.values():
+        for cell in (cell for row in rows for cell in row):
+            for text, href in cell.links:
+                assert re.fullmatch(r"[A-Za-z0-9_.~/%-]+", href), f"{text!r} links to {href!r}, not percent-encoded"
+                report = Path(out) / unquote(href)
+                assert report.is_file(), f"{text!r} links to {href!r}: no such file"
+                assert report.parent == Path(out) / "reports" and report.stem == text, (text, href)
+                links.setdefault(text, set()).add(report.name)
+    return links
+
+
+def report_of(student, row):
+    return f"{student}.json" if row["problem"] else f"{student}.html"
+
+
+@pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
+def test_every_student_named_in_the_summary_links_to_their_report(kind, cohort, book):
     _, rows = book
-    counts = {}
-    for row in rows.values():
-        for diagnosis_id in set(listed(row)):
-            counts[diagnosis_id] = counts.get(diagnosis_id, 0) + 1
-    assert {"timeout", "crash", "missing-definition", "loss-grad-sign"} <= set(counts)
+    links = student_links(cohort.out, summary_page(cohort.out, kind))
+    assert links == {student: {report_of(student, row)} for student, row in rows.items()}
+
+
+@pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
+def test_the_summary_lists_under_each_diagnosis_the_students_whose_rows_list_it(kind, cohort, book):
+    _, rows = book
+    having = {}
+    for student, row in rows.items():
+        for diagnosis_id in listed(row):
+            having.setdefault(diagnosis_id, set()).add(student)
+    assert {"timeout", "crash", "missing-definition", "loss-grad-sign"} <= set(having)
     titles = {d: spec["title"] for d, spec in rubric_data()["diagnoses"].items()}
-    lines = section((cohort.out / "summary.md").read_text(encoding="utf-8"), r"diagnos")
-    for diagnosis_id in titles:
-        found = [line for line in lines if mentions(line, diagnosis_id)]
-        if diagnosis_id not in counts:
-            assert all(int(re.findall(r"\d+", line)[-1]) == 0 for line in found), found
-            continue
-        assert len(found) == 1, f"{diagnosis_id}: {found}"
-        assert int(re.findall(r"\d+", found[0])[-1]) == counts[diagnosis_id], f"{found[0]!r}: {counts[diagnosis_id]}"
-        assert titles[diagnosis_id] in found[0], f"{found[0]!r} lacks the title {titles[diagnosis_id]!r}"
+    table = summary_page(cohort.out, kind).table("Diagnoses")
+    assert set(table) == set(having)
+    for diagnosis_id, (_, title, count, who) in table.items():
+        assert title.text == titles[diagnosis_id]
+        assert sorted(linked_students(who)) == sorted(having[diagnosis_id]), diagnosis_id
+        assert int(count.text) == len(having[diagnosis_id]), diagnosis_id
 
 
-def test_summary_md_names_the_students_whose_grading_hit_a_limit(cohort, book):
+@pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
+def test_the_summarys_table_of_students_has_each_graded_students_score_diagnoses_and_limits(kind, cohort, book):
+    _, rows = book
+    graded = {student: row for student, row in rows.items() if not row["problem"]}
+    table = summary_page(cohort.out, kind).table("Students")
+    assert set(table) == set(graded)
+    for student, (name, score, diagnoses, limits) in table.items():
+        row = graded[student]
+        assert linked_students(name) == [student]
+        assert float(score.text) == pytest.approx(float(row["total"])), student
+        assert diagnoses.text.split() == sorted(set(listed(row))), student
+        assert limits.text == ", ".join(d for d in sorted(set(listed(row))) if d in LIMIT_DIAGNOSES), student
+
+
+@pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
+def test_the_summary_names_the_students_whose_grading_hit_a_limit(kind, cohort, book):
     _, rows = book
     limited = {s for s, row in rows.items() if set(listed(row)) & set(LIMIT_DIAGNOSES)}
     assert {"hostile_exp_backward_infinite_loop", "hostile_os_exit_in_forward"} <= limited
-    text = "\n".join(section((cohort.out / "summary.md").read_text(encoding="utf-8"), r"limit"))
-    for student in rows:
-        assert mentions(text, student) == (student in limited), f"{student}: {text}"
+    items = summary_page(cohort.out, kind).sections["Gradings that hit a limit"]
+    assert sorted(student for [item] in items for student in linked_students(item)) == sorted(limited)
+
+
+@pytest.fixture(scope="module")
+def odd_batch(tmp_path_factory):
+    """Student ids are file names: these hold HTML's and Markdown's specials, and a link's."""
+    folder = tmp_path_factory.mktemp("odd-names") / "students"
+    folder.mkdir()
+    write_submission(folder, reference_source(), "a b<c>&#.py")
+    write_submission(folder, next(m for m in MUTANTS if m.id == "step-ascent").source(), "[x](y) |*z*`.py")
+    (folder / "none & <here>").mkdir()
+    out = folder.parent / "out"
+    proc = batch_cli(folder, out, cut_rubric(folder.parent))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
+def test_a_student_id_with_markup_and_link_characters_is_shown_and_linked_as_it_is(kind, odd_batch):
+    page = summary_page(odd_batch, kind)
+    assert student_links(odd_batch, page) == {"a b<c>&#": {"a b<c>&#.html"}, "[x](y) |*z*`": {"[x](y) |*z*`.html"},
+                                             "none & <here>": {"none & <here>.json"}}
+    assert set(page.table("Students")) == {"a b<c>&#", "[x](y) |*z*`"}
+    assert linked_students(page.table("Diagnoses")["step-ascent"][3]) == ["[x](y) |*z*`"]
+    [[ungradable]] = page.sections["Could not be graded"]
+    assert linked_students(ungradable) == ["none & <here>"] and ungradable.text.startswith("none & <here>: ")
 
 
 def test_summary_html_has_a_png_histogram(cohort, book):

@@ -247,3 +247,42 @@ def test_the_same_hostile_submission_gets_the_same_report(rubric):
     second = grade(HOSTILE / "print_flood.py", rubric).to_dict()
     differing = [key for key in first if first[key] != second[key]]
     assert first == second, f"the reports differ in {differing}"
+
+
+HANGS_EVERYWHERE = '''
+import time
+
+time.sleep(0.5)  # each reload of the file costs this again
+
+
+class multiplication_weight:
+    def __init__(self, w):
+        while True:
+            pass
+
+
+class my_exp:
+    def __init__(self):
+        while True:
+            pass
+
+
+class my_composition:
+    def __init__(self, layers):
+        while True:
+            pass
+'''
+
+
+def test_a_submission_that_hangs_everywhere_is_stopped_by_the_total_time_limit(tmp_path):
+    """Without the total limit each check would cost its reload and its own limit: minutes."""
+    data = rubric_data()
+    data["limits"].update(LIMITS, total_seconds=4)
+    rubric_path = write_rubric(tmp_path, data)
+    hanging = tmp_path / "backprop.py"
+    hanging.write_text(HANGS_EVERYWHERE, encoding="utf-8")
+    result, seconds = timed_grade(hanging, rubric_path)
+    assert seconds < 4 + 8, f"took {seconds:.1f} s"  # the limit, and the reference's and the mutants' runs
+    stopped = [c for c in result.checks if "total time limit of 4 s" in c.message]
+    assert stopped and all(c.score == 0 and "timeout" in c.diagnoses for c in stopped)
+    assert result.score <= template_score(rubric_path)

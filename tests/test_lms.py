@@ -1,19 +1,13 @@
 """The LMS side: Gradescope's results.json and PrairieLearn's results, validated against the schemas of
-their documented fields; the autograder entry point, which writes a results.json whatever happens;
-and the Gradescope bundle, unpacked and run as Gradescope runs it."""
+their documented fields, and the LMS entry point, which writes a results.json whatever happens
+(tests/test_lms_deploy.py deploys the bundles as the LMS does)."""
 import json
 import math
-import os
-import stat
-import subprocess
-import sys
-import zipfile
-from pathlib import Path
 
 import jsonschema
 import pytest
 
-from conftest import (CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
+from conftest import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
                       write_rubric)
 
 SCHEMAS = TESTS / "schemas"
@@ -181,7 +175,7 @@ def test_grader_bug_scores_zero_without_a_traceback(tmp_path, monkeypatch, capsy
         raise ZeroDivisionError("deep inside the grader")
 
     monkeypatch.setattr(api, "grade", broken_grade)
-    autograder.run(tmp_path)
+    autograder.run(autograder.GRADESCOPE, tmp_path)
     results = read_results(tmp_path)
     assert results["score"] == 0 and results["tests"] == []
     assert "ZeroDivisionError" in results["output"] and "Traceback" not in results["output"]
@@ -200,37 +194,3 @@ def test_prairielearn_results(submission):
     assert results["gradable"] is True
     assert math.isclose(results["score"], expected.score / expected.max_score, abs_tol=1e-6)
     assert math.isclose(sum(t["points"] for t in results["tests"]), expected.score, abs_tol=1e-6)
-
-
-# the Gradescope bundle
-
-def test_bundle_grades_as_gradescope_runs_it(tmp_path):
-    bundle = tmp_path / "autograder.zip"
-    subprocess.run([sys.executable, ROOT / "lms" / "build_bundle.py", bundle], check=True, capture_output=True)
-    names = zipfile.ZipFile(bundle).namelist()
-    assert {"setup.sh", "run_autograder", "source/pyproject.toml", "source/rubrics/backprop.yaml",
-            "source/reference/backprop.py", "source/grader/autograder.py"} <= set(names)
-    assert not [n for n in names if n.startswith(("source/tests/", "source/.git")) or "__pycache__" in n]
-
-    unpacked = unzip_keeping_modes(bundle, tmp_path / "autograder")
-    for script in ("setup.sh", "run_autograder"):
-        assert os.access(unpacked / script, os.X_OK), f"{script} is not executable"
-    root = tmp_path / "root"
-    (root / "submission").mkdir(parents=True)
-    (root / "submission" / "backprop.py").write_bytes(BUGGY.read_bytes())
-    proc = subprocess.run([unpacked / "run_autograder", "--root", root], cwd=unpacked, capture_output=True,
-                          text=True, timeout=CLI_TIMEOUT, env={**os.environ, "AUTOGRADER_PYTHON": sys.executable})
-    assert proc.returncode == 0, proc.stderr
-    results = read_results(root)
-    assert 0 < results["score"] < 100 and "[mul-returns-grad-w]" in results["output"]
-    if os.geteuid() == 0:  # the bundled grader graded: it hid its own copy of the reference
-        assert stat.S_IMODE((unpacked / "source" / "reference").stat().st_mode) == 0o700
-
-
-def unzip_keeping_modes(bundle, target):
-    """As Gradescope's unzip does: zipfile alone drops the modes, and run_autograder must stay executable."""
-    with zipfile.ZipFile(bundle) as zipped:
-        for member in zipped.infolist():
-            path = Path(zipped.extract(member, target))
-            path.chmod(member.external_attr >> 16 & 0o777)
-    return target

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 import notebooks as nbs
-from conftest import (ROOT, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting, diagnosis,
+from conftest import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
                       diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
                       write_rubric)
 
@@ -286,6 +286,16 @@ def test_zip_and_folder_grade_as_the_reference(name):
 def test_zip_and_folder_grade_as_the_reference_from_the_cli(name):
     _, report = grade_cli_json(sample(name))
     assert essentials(report) == essentials(graded(sample("reference.ipynb")))
+
+
+def test_a_folder_holding_only_a_zip_grades_what_the_zip_holds(tmp_path):
+    """As an LMS keeps an uploaded archive: the folder's one .zip is opened; a .py beside it wins."""
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "handed_in.zip").write_bytes(sample("zipped.zip").read_bytes())
+    assert essentials(grade(folder)) == essentials(graded(sample("reference.ipynb")))
+    (folder / "backprop.py").write_bytes(TEMPLATE.read_bytes())
+    assert grade(folder).score == graded(TEMPLATE).score
 
 
 def two_candidates_zip(directory):

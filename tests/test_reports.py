@@ -9,8 +9,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, reference_source, write_submission
+from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
+    write_submission
 from grader.render import plots, render
+from grader.render import lms_text
 from grader.results import Training
 
 TWO_BUGS = SUBMISSIONS / "two_bugs.py"
@@ -37,12 +39,41 @@ class Elements(HTMLParser):
         return [attrs for name, attrs in self.tags if name == tag]
 
 
+def text_of(page):
+    """The text a browser shows of an HTML page or fragment: tags gone, entities decoded."""
+    return "".join(Elements(page).text)
+
+
 def script_submission(directory):
     """The reference, but my_exp.forward returns a <script> string and my_exp.step prints one."""
     source = edit(reference_source(), "        return self.output\n", f"        return {SCRIPT!r}\n")
     source = edit(source, "    def step(self, learning_rate):\n        pass\n",
                   f"    def step(self, learning_rate):\n        print({SCRIPT!r})\n")
     return write_submission(directory, source)
+
+
+# What a student reads first
+
+STUDENT_VIEWS = {"text": lambda report: report, "markdown": lambda report: text_of(markdown_html(report)),
+                 "html": text_of}
+
+
+@pytest.mark.parametrize("report_format", sorted(STUDENT_VIEWS))
+def test_a_report_opens_with_the_score_then_what_is_wrong_then_the_checks_then_the_notes(report_format):
+    result = dataclasses.replace(graded(TWO_BUGS), notes=["a note, read after the checks"])
+    shown = STUDENT_VIEWS[report_format](render(result, report_format))
+    in_order = [f"{result.score:g} / {result.max_score:g}", "What is wrong, and where", result.diagnoses[0].title,
+                result.checks[0].name, "a note, read after the checks"]
+    assert [shown.index(text) for text in in_order] == sorted(shown.index(text) for text in in_order), in_order
+
+
+def test_the_lms_summary_opens_with_the_score_then_what_is_wrong_then_the_notes():
+    """The LMS shows the checks itself (its tests), after the summary."""
+    result = dataclasses.replace(graded(TWO_BUGS), notes=["a note, read after what is wrong"])
+    shown = lms_text.summary(result)
+    assert shown.startswith(f"Score: {result.score:g} / {result.max_score:g}")
+    assert shown.index("What is wrong, and where") < shown.index(result.diagnoses[0].title) \
+        < shown.index("a note, read after what is wrong")
 
 
 # Markdown

@@ -1,5 +1,5 @@
-"""The report as one self-contained HTML page: score, checks, each bug with where and how to fix it,
-and plots of the training runs.
+"""The report as one self-contained HTML page: the score and each bug with where and how to fix it first,
+then the checks, the notes, the inputs that showed each failure, and plots of the training runs.
 
 Everything is inline (CSS, plots as data: URIs), so the file can be mailed, uploaded to an LMS or
 opened offline on its own. Messages, notes, locations and output carry the student's values and
@@ -42,7 +42,7 @@ figcaption, .no-plot { color: #444; font-size: .95em; }
 
 def render(result):
     title = f"{result.assignment}: {result.score:g} / {result.max_score:g}"
-    sections = [header(result, title), notes(result), checks_table(result), diagnoses(result),
+    sections = [header(result, title), diagnoses(result), checks_table(result), notes(result),
                 failed_checks(result), training(result), printed_output(result)]
     return page(title, "\n".join(s for s in sections if s))
 
@@ -137,8 +137,7 @@ def failed_check(check):
 def training(result):
     if result.training is None and result.reference_training is None:
         return ""
-    runs = [run_figure("Your classes", result.training),
-            run_figure("The reference solution", result.reference_training, shared=True)]
+    runs = [run_figure(label, run, shared) for label, run, shared in plots.runs(result)]
     return section("Training", '<div class="runs">\n' + "\n".join(runs) + "\n</div>")
 
 

@@ -9,12 +9,15 @@ import re
 
 from grader.render.text_report import training_summary
 
-SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
+SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~&])")  # & too: `&amp;` would show as &
+# what opens a list (`- `, `+ `, `1. `, `1) `) at the start of a line: a note starting so (a file named
+# "1. backprop.py") would be read as a list inside the note's list item, its marker lost
+LIST_MARKER = re.compile(r"^(\d{0,9})([-+.)])")
 STATUS_MARKS = {"passed": "✅", "failed": "❌", "error": "⛔", "skipped": "➖"}
 
 
 def render(result):
-    blocks = [header(result), notes(result), checks_table(result), diagnoses(result), failed_checks(result),
+    blocks = [header(result), diagnoses(result), checks_table(result), notes(result), failed_checks(result),
               training(result), printed_output(result)]
     return "\n\n".join(block for block in blocks if block) + "\n"
 
@@ -70,7 +73,8 @@ def printed_output(result):
 
 def prose(text):
     """Text read as written: Markdown's special characters escaped, lines joined (a table cell is one line)."""
-    return SPECIAL.sub(r"\\\1", " ".join(str(text).splitlines()))
+    line = " ".join(str(text).splitlines()).strip()  # leading spaces could make an indented code block
+    return LIST_MARKER.sub(r"\1\\\2", SPECIAL.sub(r"\\\1", line))
 
 
 def code(text):

@@ -23,6 +23,18 @@ def has_steps(training):
     return training is not None and len(training.losses) > 0
 
 
+def runs(result):
+    """(label, run, shared) of the runs a report shows: the student's, then the reference's (the same
+    object for every submission of a batch, so drawn once)."""
+    return [("Your classes", result.training, False), ("The reference solution", result.reference_training, True)]
+
+
+def run_pngs(result):
+    """(label, PNG bytes) of the runs that have steps to draw."""
+    drawn = ((label, training_png(run, label, shared)) for label, run, shared in runs(result))
+    return [(label, png) for label, png in drawn if png is not None]
+
+
 _shared = {}  # (id of a run, title) -> (the run, kept alive so its id is not reused, its PNG)
 
 

@@ -1,23 +1,45 @@
 """PrairieLearn's external-grader results (results.json): score in 0..1, one test per check.
 
 PrairieLearn has no per-test visibility: a check the rubric does not make visible keeps its name
-and points here, and its feedback is withheld (see lms_text.shown_now).
+and points here, and its feedback is withheld (see lms_text.shown_now). The plots of the student's
+run and the reference's go in `images`, as PNG data URLs.
 """
+import base64
 import json
 
+from grader.render import plots
 from grader.render.lms_text import diagnoses_feedback, shown_now, summary
 
 WITHHELD = "Details withheld until the course releases this check."
+ESCAPE_CHARACTER, ESCAPE_SYMBOL = "\x1b", "\u241b"  # ESC, and ␛ that shows it
 
 
 def render(result):
-    return json.dumps({
+    return dump({
         "gradable": True,
         "score": fraction(result.score, result.max_score),
         "message": f"Score: {result.score:g} / {result.max_score:g}",
-        "output": summary(result),
+        "output": as_text(summary(result)),
+        "images": [image(label, png) for label, png in plots.run_pngs(result)],
         "tests": [test(result, check) for check in result.checks],
-    }, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    })
+
+
+def render_ungradable(message):
+    """Not gradable: PrairieLearn shows the reason and charges the student no attempt."""
+    return dump({"gradable": False, "format_errors": [as_text(message)], "message": as_text(message), "output": "",
+                 "tests": []})
+
+
+render_failure = render_ungradable  # the grader's failure is not the student's: no attempt charged either
+
+
+def dump(data):
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def image(label, png):
+    return {"label": label, "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
 
 
 def fraction(score, max_score):
@@ -28,8 +50,17 @@ def test(result, check):
     shown = shown_now(check)
     return {
         "name": check.name,
+        "description": check.id,
         "points": check.score,
         "max_points": check.max_score,
-        "message": check.message if shown else WITHHELD,
-        "output": diagnoses_feedback(result, check) if shown else "",
+        "message": as_text(check.message) if shown else WITHHELD,
+        "output": as_text(diagnoses_feedback(result, check)) if shown else "",
     }
+
+
+def as_text(text):
+    """Text PrairieLearn shows as written. It shows every message and output in a <pre> through ansi2html,
+    which escapes & < > itself (html.escape here would show as &lt;) but makes markup of escape sequences:
+    colours, and OSC 8 links whose URL lands in an href unescaped. The student's ESC characters (in
+    exception messages and file names) are shown as a symbol instead, so no sequence starts."""
+    return text.replace(ESCAPE_CHARACTER, ESCAPE_SYMBOL)

@@ -1,4 +1,5 @@
-"""The report a student reads in the terminal: score, checks, then each bug with where and how to fix it."""
+"""The report a student reads in the terminal: the score and each bug with where and how to fix it first,
+then the checks, the notes, and the inputs that showed each failure."""
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -10,18 +11,18 @@ def render(result):
     console = Console(record=True, file=_Discard(), width=100, color_system=None, soft_wrap=True)
     console.print(Text(f"{result.assignment}: {result.submission}", style="bold"))
     console.print(f"Score: {result.score:g} / {result.max_score:g}\n")
-    if result.notes:
-        console.print("Notes:", style="bold")
-        for note in result.notes:
-            console.print(Text(f"- {note}"))
-        console.print()
-    console.print(checks_table(result), soft_wrap=False)
     if result.diagnoses:
-        console.print("\nWhat is wrong, and where:", style="bold")
+        console.print("What is wrong, and where:", style="bold")
         for d in result.diagnoses:
             where = f"{d.where}: " if d.where else ""
             console.print(Text(f"- {where}{d.title} [{d.id}]"))
             console.print(Text(f"    {d.hint}"))
+        console.print()
+    console.print(checks_table(result), soft_wrap=False)
+    if result.notes:
+        console.print("\nNotes:", style="bold")
+        for note in result.notes:
+            console.print(Text(f"- {note}"))
     failed = result.failed
     if failed:
         console.print("\nFailed checks, with the inputs that showed it:", style="bold")
