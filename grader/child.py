@@ -20,7 +20,8 @@ def main(config, request_fd, answer_fd):
     from grader import confine, scenario, wire
 
     notebook = path.endswith(".ipynb")
-    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"], config["uid"])
+    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"], config["uid"],
+                    config["workdir"], config["readable"])
     cap_output(limits["output_kb"] * 1024)
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     if isinstance(source, OSError):
@@ -73,7 +74,7 @@ MAX_PROBLEMS = 20
 
 # imported by the zygote, before its children drop their privileges: the unprivileged user may not
 # be able to read the interpreter's library, and numpy loads some submodules lazily
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook",
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook", "landlockpy",
            "json", "ast", "tokenize", "io", "math", "random",
            "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")
 

@@ -16,7 +16,7 @@ from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner
-from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, hide_from_child
+from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -52,7 +52,6 @@ class Grader:
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         self.reference_records = {}  # scenario -> the reference's records of it
-        hide_from_child(rubric.path)
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
     @functools.cached_property
@@ -246,7 +245,7 @@ class Grading:
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
             later = "" if problem in graded else " (after the exercise's training cell: not graded)"
             notes.append(f"{where} raised {problem}{then}{later}.")
-        return notes + list(sandbox.loaded.notes) + self.grading_notes
+        return notes + list(sandbox.loaded.notes) + self.grading_notes + confinement_gaps()
 
     def explain(self, message, spec, sandbox):
         problems = self.graded_problems(sandbox)

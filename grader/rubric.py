@@ -70,7 +70,7 @@ SCHEMA = _object({
     "seed": {"type": "integer", "minimum": 0},
     "limits": _object({"check_seconds": _number(0, True), "cpu_seconds": _number(0, True),
                        "load_seconds": _number(0, True), "notebook_seconds": _number(0, True),
-                       "total_seconds": _number(0, True),
+                       "total_seconds": _number(0, True), "disk_mb": {"type": "integer", "minimum": 1},
                        "memory_mb": {"type": "integer", "minimum": 64},
                        "file_size_mb": {"type": "integer", "minimum": 1},
                        "processes": {"type": "integer", "minimum": 1},

@@ -13,6 +13,7 @@ import selectors
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,7 @@ class Limits:
     load_seconds: float = 10.0  # wall time to load (import) a .py submission
     notebook_seconds: float = 30.0  # wall time to run a notebook's cells (the rest are skipped)
     total_seconds: float = 60.0  # wall time of all the submission's requests and reloads together
+    disk_mb: int = 64  # all the child may write (its workdir, a tmpfs of this size when the grader is root)
     memory_mb: int = 1024  # address space
     file_size_mb: int = 16  # largest file the child may write
     processes: int = 64  # processes and threads of the unprivileged user (when the grader is root)
@@ -116,7 +118,8 @@ class Sandbox:
         self.from_child, from_child_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
-        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed, "uid": self.uid}
+        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed, "uid": self.uid,
+                  "workdir": self.workdir, "readable": readable_roots()}
         self.process = Zygote.shared().spawn(
             {"config": config, "workdir": self.workdir, "env": child_environment(self.token, self.workdir)},
             (to_child_read, from_child_write, stdout_write, stderr_write))
@@ -194,9 +197,10 @@ class Sandbox:
                     return Failure("crash", "the submission sent back an oversized answer")
         line, _, self.pending = self.pending.partition(b"\n")
         try:
-            return json.loads(line)
-        except ValueError:
+            answer = json.loads(line)
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack
             return CORRUPTED
+        return answer if isinstance(answer, dict) else CORRUPTED
 
     def death(self):
         try:
@@ -228,6 +232,10 @@ class Sandbox:
             reap([pid for pid in marked if pid != self.process.pid])
             if not marked - {self.process.pid}:
                 break
+        if os.geteuid() == 0 and self.uid in OWN_UIDS:
+            # the user is this grader process's own: all its processes are the submission's, even
+            # those that left with setsid and an empty environment
+            kill_user(self.uid)
         self.process.wait()
         reap(orphaned_zombies(since=self.started))
         for reader in self.readers:
@@ -359,20 +367,61 @@ class Capture:
         return f"--- {name} ---\n{self.kept.decode('utf-8', 'replace')}{cut}\n"
 
 
-# what holds solutions in the grader's own tree: the reference and its mutants, the git history,
-# the tests' correct submissions
-PRIVATE = ("reference", ".git", "tests")
+@functools.cache
+def readable_roots():
+    """What the child may read (grader.confine): the interpreter's prefixes and import paths and the
+    system's libraries, but never a folder holding the grader's tree, whose reference/, rubrics/ and
+    tests/ hold solutions."""
+    grader_tree = Path(GRADER_PARENT)
+    candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, "/usr", "/lib", "/lib64", "/bin"]
+    roots = {Path(c).resolve() for c in candidates if c and os.path.isabs(c) and os.path.isdir(c)}
+    return sorted(str(r) for r in roots if r != grader_tree and r not in grader_tree.parents)
 
 
-def hide_from_child(rubric):
-    """When the grader runs as root, its child runs as an unprivileged user: the reference, the
-    mutants, the rubric and whatever else of the grader's tree holds a solution are made
-    unreadable to that user (as in an LMS container)."""
-    if os.geteuid() != 0:
-        return
-    for path in [Path(GRADER_PARENT) / name for name in PRIVATE] + [Path(rubric)]:
-        if path.exists():
-            os.chmod(path, 0o700 if path.is_dir() else 0o600)
+def confinement_gaps():
+    """What the kernel does not offer of the child's confinement, as notes for the report."""
+    import landlockpy
+
+    abi = landlockpy.abi_version()
+    if abi == 0:
+        return ["filesystem confinement unavailable on this kernel: Landlock is not enabled, so the "
+                "submission could read whatever its user may read"]
+    if abi < SIGNAL_SCOPE_ABI:
+        return [f"signal confinement unavailable on this kernel (Landlock ABI {abi}, scopes need "
+                f"{SIGNAL_SCOPE_ABI}): the submission could signal other processes of its user"]
+    return []
+
+
+SIGNAL_SCOPE_ABI = 6
+
+
+def kill_user(uid):
+    """SIGKILLs every process whose real user is `uid`, until none is left (one forking in a loop
+    adds more while the first are killed)."""
+    for _ in range(10):
+        pids = processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        reap(pids)
+
+
+def processes_of(uid):
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                status = (entry / "status").read_text()
+            except OSError:
+                continue
+            real_uid = next((line.split()[1] for line in status.splitlines() if line.startswith("Uid:")), None)
+            if real_uid == str(uid) and stat_fields(entry.name)[STATE:STATE + 1] != ["Z"]:
+                found.append(int(entry.name))
+    return found
 
 
 _claims = []  # the descriptors holding this process's claim
@@ -381,21 +430,69 @@ _claims = []  # the descriptors holding this process's claim
 @functools.cache
 def claim_uid():
     """The user this process's children run as (when it is root): one of OWN_UIDS that no other
-    grader process holds, held until this process ends (a lock on a file of its own); nobody, shared,
-    when there is no root or all are held."""
+    grader process holds, held until this process ends (a lock on a file of its own, in a folder only
+    root may enter); nobody, shared, when there is no root, all are held, or the folder cannot be
+    trusted. A claim that cannot be made (a file planted there) is skipped, never a crash."""
     if os.geteuid() != 0:
         return confine.UNPRIVILEGED_UID
-    for uid in OWN_UIDS:
-        path = os.path.join(tempfile.gettempdir(), f"backprop-grader-uid-{uid}.lock")
-        claim = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(claim)
-            continue
-        _claims.append(claim)  # kept open: closing it would give the uid up
-        return uid
-    return confine.UNPRIVILEGED_UID
+    folder = claims_folder()
+    if folder is None:
+        return confine.UNPRIVILEGED_UID
+    try:
+        for uid in OWN_UIDS:
+            claim = lock_file(folder, f"uid-{uid}.lock")
+            if claim is None:
+                continue
+            if processes_of(uid):  # used by something that does not lock here: kill_user would hit it
+                os.close(claim)
+                continue
+            _claims.append(claim)  # kept open: closing it would give the uid up
+            return uid
+        return confine.UNPRIVILEGED_UID
+    finally:
+        os.close(folder)
+
+
+CLAIMS_FOLDER = "backprop-grader-claims"
+
+
+def claims_folder():
+    """A descriptor of the root-owned 0700 folder of the uid claims, in the temporary folder; None when
+    what is there is not such a folder (a link, a file, another owner, other modes)."""
+    path = os.path.join(tempfile.gettempdir(), CLAIMS_FOLDER)
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    try:
+        folder = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return None
+    info = os.fstat(folder)
+    if info.st_uid != 0 or stat.S_IMODE(info.st_mode) != 0o700:
+        os.close(folder)
+        return None
+    return folder
+
+
+def lock_file(folder, name):
+    """A locked descriptor of the regular, root-owned file `name` in `folder`, or None."""
+    try:
+        claim = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600,
+                        dir_fd=folder)
+    except OSError:
+        return None
+    info = os.fstat(claim)
+    try:
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != 0:
+            raise BlockingIOError
+        fcntl.flock(claim, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(claim)
+        return None
+    return claim
 
 
 def child_environment(token, workdir):

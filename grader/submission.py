@@ -4,6 +4,9 @@ A submission is a .py file, a .ipynb notebook, or a folder or .zip holding exact
 (anywhere inside), as LMSs export them.
 """
 import contextlib
+import errno
+import os
+import stat
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -11,7 +14,7 @@ from pathlib import Path
 
 SOURCES = (".py", ".ipynb")
 IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")  # what exports and editors add
-MAX_UNZIPPED_BYTES = 50 * 1024 * 1024
+MAX_SUBMISSION_BYTES = 50 * 1024 * 1024  # a notebook with its outputs; the zip's member too
 
 
 class SubmissionError(Exception):
@@ -40,23 +43,27 @@ class Submission:
 
 @contextlib.contextmanager
 def open_submission(path):
-    """The Submission to grade at `path`; a .zip is unpacked into a folder removed afterwards."""
+    """The Submission to grade at `path`. What is graded is always the parent's own copy, in a folder
+    removed afterwards: read without following links or blocking, a regular file only, and never
+    larger than MAX_SUBMISSION_BYTES, so a link to the reference, a FIFO or a device is refused
+    before the child exists, and the child reads only what the parent wrote."""
     given = Path(path)
-    if not given.exists():
+    if not given.exists() and not given.is_symlink():
         raise SubmissionError(f"{path}: no such file or folder")
     with tempfile.TemporaryDirectory(prefix="submission-") as scratch:
+        if given.is_symlink():
+            raise SubmissionError(f"{path}: a symbolic link; hand in the file itself")
         if given.is_dir():
             file = folder_candidate(path, given, Path(scratch))
         elif given.suffix == ".zip":
-            file = unzip_candidate(path, given, Path(scratch))
+            file = unzip_candidate(path, copied(path, given, Path(scratch)), Path(scratch))
         elif given.suffix in SOURCES:
-            file = given
+            file = copied(path, given, Path(scratch))
         else:
             raise SubmissionError(f"{path}: not a .py file, a .ipynb notebook, a folder or a .zip")
-        readable(path, file)
         if file.suffix == ".ipynb":
             check_notebook(path, file)
-        yield Submission(file.resolve(), str(path))
+        yield Submission(file, str(path))
 
 
 def is_candidate(relative, suffixes=SOURCES):
@@ -66,12 +73,19 @@ def is_candidate(relative, suffixes=SOURCES):
 
 def folder_candidate(path, folder, scratch):
     """The folder's one .py or .ipynb; with none, the one inside its one .zip (an LMS may keep an
-    uploaded archive as it was handed in)."""
-    candidates, archives = ([p for p in folder.rglob("*") if is_candidate(p.relative_to(folder), suffixes)]
+    uploaded archive as it was handed in). Links are not followed: one inside the folder is refused."""
+    entries = list(walk(folder))
+    candidates, archives = ([p for p in entries if is_candidate(p.relative_to(folder), suffixes)]
                             for suffixes in (SOURCES, (".zip",)))
     if not candidates and len(archives) == 1:
-        return unzip_candidate(path, archives[0], scratch)
-    return only_candidate(path, candidates)
+        return unzip_candidate(path, copied(path, archives[0], scratch), scratch)
+    return copied(path, only_candidate(path, candidates), scratch)
+
+
+def walk(folder):
+    """Every entry under `folder`, links included but never followed."""
+    for top, folders, files in os.walk(folder, followlinks=False):
+        yield from (Path(top) / name for name in files + [f for f in folders if (Path(top) / f).is_symlink()])
 
 
 def only_candidate(path, candidates, name=str):
@@ -83,26 +97,40 @@ def only_candidate(path, candidates, name=str):
     raise SubmissionError(f"{path}: several files to grade ({found}); keep exactly one .py or .ipynb")
 
 
+def copied(path, file, scratch):
+    """The parent's copy of `file` in `scratch`: its bytes read without following a link or waiting
+    on a FIFO, from a regular file no larger than the limit."""
+    try:
+        handle = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as error:
+        reason = "a symbolic link; hand in the file itself" if error.errno == errno.ELOOP else error.strerror
+        raise SubmissionError(f"{path}: cannot read {file.name} ({reason})") from None
+    with os.fdopen(handle, "rb") as source:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            raise SubmissionError(f"{path}: {file.name} is not a regular file")
+        content = source.read(MAX_SUBMISSION_BYTES + 1)
+    if len(content) > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(f"{path}: {file.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
+    target = scratch / file.name
+    if target.exists():  # a zip copied here, then its member of the same name
+        target = scratch / "unpacked" / file.name
+        target.parent.mkdir()
+    target.write_bytes(content)
+    return target
+
+
 def unzip_candidate(path, archive, scratch):
     try:
         with zipfile.ZipFile(archive) as zipped:
             members = [m for m in zipped.infolist() if not m.is_dir() and is_candidate(Path(m.filename))]
             member = only_candidate(path, members, name=lambda m: m.filename)
-            if member.file_size > MAX_UNZIPPED_BYTES:
-                raise SubmissionError(f"{path}: {member.filename} is larger than {MAX_UNZIPPED_BYTES >> 20} MB")
+            if member.file_size > MAX_SUBMISSION_BYTES:
+                raise SubmissionError(f"{path}: {member.filename} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
             target = scratch / Path(member.filename).name
             target.write_bytes(zipped.read(member))
             return target
     except (zipfile.BadZipFile, OSError) as error:
         raise SubmissionError(f"{path}: not a readable .zip ({error})") from None
-
-
-def readable(path, file):
-    try:
-        with file.open("rb"):
-            pass
-    except OSError as error:
-        raise SubmissionError(f"{path}: cannot read {file.name} ({error.strerror})") from None
 
 
 def check_notebook(path, file):
