@@ -18,6 +18,7 @@ from pathlib import Path
 
 from grader import grading, rubric as rubrics
 from grader.render import render
+from grader.sandbox import confinement_gaps
 from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
 
 SUFFIXES = (*SOURCES, ".zip")
@@ -46,7 +47,8 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
     writing the gradebook and summary of what finished, when interrupted."""
     rubric = rubrics.load(rubric_path)  # a bad rubric stops the batch before any work
     out = Path(out)
-    (out / "reports").mkdir(parents=True, exist_ok=True)
+    for private in (out, out / "reports"):  # the reports name each student's bugs: the TA's only
+        private.mkdir(mode=0o700, parents=True, exist_ok=True)
     students = find_students(folder, out)
     todo = [s for s in students if not (resume and report_path(out, s, "json").exists())]
     try:
@@ -157,7 +159,7 @@ def write_summary(out, done, rubric):
     from grader.render import summary
 
     links = {student.id: readable_report(student, report) for student, report in done}
-    cohort = summary.Cohort.of(done, rubric, links)
+    cohort = summary.Cohort.of(done, rubric, links, confinement_gaps())
     (out / "summary.md").write_text(summary.markdown(cohort), encoding="utf-8")
     (out / "summary.html").write_text(summary.html(cohort), encoding="utf-8")
 

@@ -29,9 +29,10 @@ class Cohort:
     failed_checks: list  # (id, name, number of students), most frequent first
     diagnosed: dict  # student -> its diagnosis ids, of those graded
     links: dict  # student -> its report, relative to the summary's folder
+    confinement_gaps: tuple = ()  # what the kernel did not offer of the sandbox (sandbox.confinement_gaps)
 
     @classmethod
-    def of(cls, reports, rubric, links):
+    def of(cls, reports, rubric, links, confinement_gaps=()):
         graded = [(s.id, r) for s, r in reports if "problem" not in r]
         diagnosed = {sid: sorted({d["id"] for d in r["diagnoses"]}) for sid, r in graded}
         named = Counter(d for ids in diagnosed.values() for d in ids)
@@ -44,7 +45,8 @@ class Cohort:
                        for d, _ in by_count(named)],
             failed_checks=[(c, rubric.checks[c].name, n) for c, n in by_count(failed)][:MOST_FAILED],
             diagnosed=diagnosed,
-            links=links)
+            links=links,
+            confinement_gaps=tuple(confinement_gaps))
 
     @property
     def limited(self):
@@ -97,8 +99,9 @@ def tables(cohort, cells):
 
 
 def lists(cohort, cells):
-    """(heading, items) of each list after the tables."""
-    return [
+    """(heading, items) of each list after the tables; the sandbox's gaps only when there are some."""
+    gaps = [("Confinement", [cells.text(gap) for gap in cohort.confinement_gaps])] if cohort.confinement_gaps else []
+    return gaps + [
         ("Gradings that hit a limit",
          [f"{cells.linked(cohort, sid)}: {cells.text(', '.join(limits))}" for sid, limits in cohort.limited.items()]),
         ("Could not be graded",
