@@ -38,6 +38,7 @@ SAMPLE_SEED = 0
 TARGET_RATE = 10.0  # submissions per second
 TARGET_SPEEDUP = 3.0  # × the one-process-per-submission baseline
 TARGET_PEAK_MB = 500.0
+BEFORE_CONFINEMENT = "4895f5634c6b211ed12ee63155cbeaf5be46166d"  # the grader before the Landlock allow-list
 SAMPLE_SECONDS = 0.01  # between two samples of RSS: often enough for the sandboxed children, cheap on 2 CPUs
 PSS_SECONDS = 0.05  # between two samples of PSS: 1 ms of the kernel's time per process, a few % of a CPU
 
@@ -82,12 +83,12 @@ def build_batch(folder, count, scratch):
     return paths
 
 
-def measure(command, memory=None):
+def measure(command, memory=None, tree=ROOT):
     """(wall seconds, returncode, stderr tail) of one run; its process tree's memory sampled into
     `memory` (a bench.Memory) if given, else nothing done while it runs (no sampling in the times)."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=stderr)
         if memory:
             single.follow(process, memory, every=SAMPLE_SECONDS)
         else:
@@ -123,6 +124,9 @@ def main():
     parser.add_argument("--baseline-sample", type=int, default=40,
                         help="submissions graded one process each (default: 40; 0: the whole batch)")
     parser.add_argument("--runs", type=int, default=3, help="rounds of batch and baseline, interleaved (default: 3)")
+    parser.add_argument("--before", default=BEFORE_CONFINEMENT,
+                        help="an earlier commit whose batch runs in the same rounds (default: the one before the "
+                             "allow-list confinement; '' for none)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
@@ -140,13 +144,17 @@ def main():
         def batch(out, memory=None):
             return measure(grader("batch", scratch / "students", "-o", out, "--jobs", args.jobs, "--quiet"), memory)
 
-        # rounds of (a) the batch and (b) one process per submission, sequentially, interleaved
-        batch_seconds, baseline_seconds = [], []
+        before = single.checkout(args.before, scratch) if args.before else None
+        # rounds of (a) the batch, (b) one process per submission, sequentially, (c) the earlier batch, interleaved
+        batch_seconds, baseline_seconds, before_seconds = [], [], []
         for round_ in range(args.runs):
             out = scratch / f"out-{round_}"
             batch_seconds.append(batch(out))
             check_gradebook(out, paths)
             baseline_seconds.append(sum(measure(grader("grade", path, "--format", "json")) for path in chosen))
+            if before:
+                before_seconds.append(measure(grader("batch", scratch / "students", "-o", scratch / f"before-{round_}",
+                                                     "--jobs", args.jobs, "--quiet"), tree=before))
         memory = single.Memory(pss_every=PSS_SECONDS)
         batch(scratch / "out-memory", memory)
 
@@ -162,6 +170,10 @@ def main():
         print(f"baseline, one `grade` process per submission, sequential, over {how}")
         print(f"  median of {args.runs} passes: {base_rate:6.2f} submissions/s")
 
+        if before:
+            ratio = statistics.median(batch_seconds) / statistics.median(before_seconds)
+            print(f"the same batch at {args.before[:12]}: median {statistics.median(before_seconds):.2f} s; "
+                  f"now / then: {ratio:.2f}× the time")
         speedup = rate / base_rate
         print(f"\nbatch / baseline: {speedup:.2f}×")
         checks = [(f"batch rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),

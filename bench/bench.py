@@ -26,12 +26,20 @@ BASELINE = [sys.executable, "-c", "import numpy"]
 # was hardened (time limits only, no other confinement), and the last before verdicts rested on
 # behaviour everywhere (issue 10: state found wherever it lives, loops watched per model)
 EARLIER = {"sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a",
-           "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f"}
+           "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f",
+           "before the allow-list confinement": "4895f5634c6b211ed12ee63155cbeaf5be46166d"}
 REFERENCE_SOURCE = SUBMISSIONS["reference"].read_text()
 HANGING = {
     "infinite loop at import": "while True:\n    pass\n" + REFERENCE_SOURCE,
     "infinite loop in my_exp.backward": REFERENCE_SOURCE.replace(
         "        return grad * self.output", "        while True:\n            pass"),
+    "amplifier: 9.5 s per load, hangs everywhere": REFERENCE_SOURCE + """
+import signal, time
+signal.signal(signal.SIGALRM, signal.SIG_IGN)
+time.sleep(9.5)
+for layer in (multiplication_weight, add_bias, my_exp, my_composition):
+    layer.__init__ = lambda self, *args: time.sleep(3600)
+""",
 }
 
 

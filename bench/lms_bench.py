@@ -72,7 +72,8 @@ def main():
         print(f'python -c "import numpy": median {floor:.2f} s over {runs} runs')
         for label, seconds in times.items():
             median = statistics.median(seconds)
-            print(f"run_autograder, {label}: median {median:.2f} s over {runs} runs ({median / floor:.1f}x import numpy)")
+            print(f"run_autograder, {label}: median {median:.2f} s over {runs} runs "
+                  f"({median / floor:.1f}x import numpy)")
 
 
 if __name__ == "__main__":

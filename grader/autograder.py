@@ -8,16 +8,15 @@ written: a submission that cannot be graded, a broken rubric, even a bug of the 
 as a results file saying what went wrong (Gradescope: score 0; PrairieLearn: not gradable, which
 costs the student no attempt), never as an LMS error page.
 """
+import importlib
 import os
 import shutil
 import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 
 from grader import api
-from grader.render import gradescope_report, prairielearn_report
 from grader.rubric import RubricError
 from grader.submission import SubmissionError
 
@@ -26,18 +25,19 @@ from grader.submission import SubmissionError
 class Lms:
     default_root: Path
     submission_folder: str  # where the LMS puts the student's files, under ROOT
-    report: ModuleType  # render(result), render_ungradable(message), render_failure(message)
+    report: str  # grader.render.<report>: render(result), render_ungradable(message), render_failure(message)
 
 
-GRADESCOPE = Lms(Path("/autograder"), "submission", gradescope_report)
-PRAIRIELEARN = Lms(Path("/grade"), "student", prairielearn_report)
+GRADESCOPE = Lms(Path("/autograder"), "submission", "gradescope_report")
+PRAIRIELEARN = Lms(Path("/grade"), "student", "prairielearn_report")  # imports matplotlib: only when used
 
 
 def run(lms=GRADESCOPE, root=None, rubric_path=None):
     """Grades the submission in ROOT; returns the path of the results file written."""
     root = Path(root or lms.default_root)
     results = root / "results" / "results.json"
-    report = results_json(lms.report, root / lms.submission_folder, rubric_path)
+    renderer = importlib.import_module(f"grader.render.{lms.report}")
+    report = results_json(renderer, root / lms.submission_folder, rubric_path)
     # after grading: whatever the submission left there is replaced by the parent's verdict (principle 2)
     write_replacing(results, report)
     return results

@@ -121,8 +121,9 @@ def load_notebook(path, source, namespace, config):
     from grader import notebook, wire
 
     try:
-        run = notebook.run_notebook(source, os.path.basename(path), namespace, config["limits"]["notebook_seconds"],
-                                    config["seed"])
+        limits = config["limits"]
+        run = notebook.run_notebook(source, os.path.basename(path), namespace, limits["notebook_seconds"],
+                                    config["seed"], limits["cell_seconds"])
     except ValueError as error:  # not JSON (the parent checks notebooks first: a last resort)
         return unparsed(wire.Raised("SyntaxError", f"not a notebook: {error}"[:wire.REPR_LIMIT]))
     return {"unparsed": None, "problems": run.problems[:MAX_PROBLEMS], "notes": run.notes}

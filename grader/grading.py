@@ -15,7 +15,7 @@ from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
-from grader.runners import LocalRunner
+from grader.runners import LocalRunner, RecentRuns
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps
 from grader.wire import Raised
 from reference.mutants import namespaces
@@ -45,10 +45,10 @@ class Grader:
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
         self.uid = claim_uid()  # of the sandboxed children, when the grader is root
+        self.reference = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
-                           training=rubric.training, seed=self.seed)
-        self.reference = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
+                           training=rubric.training, seed=self.seed, reference=RecentRuns(self.reference))
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         self.reference_records = {}  # scenario -> the reference's records of it

@@ -1,5 +1,6 @@
 """The student's own training loops, watched as they run (in the child): which model they train,
-the calls they make on it, how they pass the estimate to compute_loss, and where the model ends.
+the calls they make on it, how they pass the estimate to compute_loss, and each step's sample,
+learning rate and parameters after it (the parent replays them with the reference's math).
 
 Every my_composition the submission builds is a recording subclass of the student's class, so each
 instance has its own log. The exercise's loop is the first that trains a model built like the
@@ -10,7 +11,7 @@ import types
 
 import numpy as np
 
-from grader import state
+from grader import state, wire
 
 HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
 HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
@@ -33,7 +34,12 @@ class ModelLog:
         self.calls = []  # "F", "L", "B", "S"
         self.loss_roles = []  # each way compute_loss was called: the arguments' roles, in its parameters' order
         self.last_output = None
+        self.last_input = None  # what the last forward was given
+        self.sample = None  # what forward was given before the last backward: what the gradients are of
         self.parameter_paths = None  # per layer: where the first step that moved anything moved a number
+        self.readers = []  # (layer index, path, the steps to it) of the numbers that step moved
+        self.steps = []  # per step: [sample, learning rate, each reader's number after it]
+        self.first_before = None  # the layers' numbers before the first step
         self.initial = [state.leaves(layer) for layer in self.layers]
         self.busy = False  # inside one of the loop's calls
 
@@ -48,37 +54,79 @@ class ModelLog:
             self.initial = [state.leaves(layer) for layer in layers]
 
     def called(self, name, inner, args, kwargs, cell):
-        """One call of the loop on the model: logged, and the steps watched until one moves a parameter."""
+        """One call of the loop on the model: logged, and each step traced."""
         kind = CALLS[name]
         if kind == "F":
+            self.last_input = first_argument(args, kwargs)
             self.last_output = out = inner(*args, **kwargs)
             self.calls.append("F")
             return out
         self.calls.append(kind)
-        if kind != "S" or self.parameter_paths is not None:
+        if kind == "B":
+            self.sample = self.last_input
+        if kind != "S":
             return inner(*args, **kwargs)
         self.trained_in = self.trained_in or cell
-        before = [state.leaves(layer) for layer in self.layers]
+        before = [state.leaves(layer) for layer in self.layers] if self.parameter_paths is None else None
         returned = inner(*args, **kwargs)
+        if before is not None:
+            self.first_before = self.first_before or before
+            self.find_parameters(before)
+        rate = first_argument(args, kwargs)
+        self.steps.append([state.as_float(self.sample), state.as_float(rate)] + self.read_parameters())
+        return returned
+
+    def find_parameters(self, before):
+        """Watches the steps until one moves a number: those numbers are then read after every step
+        (the steps before it moved nothing, so they held what they held before it)."""
         moved = [state.moved(b, a, list(a)) for b, a in zip(before, [state.leaves(layer) for layer in self.layers])]
         if any(moved) or self.calls.count("S") >= WATCHED_STEPS:  # a step before backward may move nothing
             self.parameter_paths = moved
-        return returned
+            self.readers = [(index, path, state.paths(self.layers[index])[path])
+                            for index in self.parameter_layers().values() for path in moved[index]]
+            unmoved = [state.as_float(before[index].get(path)) for index, path, _ in self.readers]
+            for step in self.steps:
+                step[2:] = unmoved
+
+    def read_parameters(self):
+        return [state.as_float(state.read(self.layers[index], steps)) for index, _, steps in self.readers]
+
+    def parameter_layers(self):
+        """{"w": index, "b": index} of the first layer of each class with a parameter."""
+        found = {}
+        for index, name in enumerate(self.layer_names):
+            if name in PARAMETERS:
+                found.setdefault(PARAMETERS[name], index)
+        return found
 
     def loss_called(self, arguments):
         roles = [role(value, self.last_output) for value in arguments]
         if roles not in self.loss_roles:
             self.loss_roles.append(roles)
 
-    def final_parameters(self):
-        """{"w": value, "b": value} the model ends with: the numbers its step moved, read now."""
-        found = {}
-        for index, (layer, name) in enumerate(zip(self.layers, self.layer_names)):
-            if name in PARAMETERS and PARAMETERS[name] not in found:
-                found[PARAMETERS[name]] = self.parameter_of(index, layer)
-        return found
+    def trace(self):
+        """The loop's steps as numbers: the sample forward was given before each step's backward (nan
+        when it is not one number), the learning rate, w and b after each step (nan where they were
+        not found), and w and b before the first step."""
+        trace = {"x": [step[0] for step in self.steps], "lr": [step[1] for step in self.steps]}
+        (trace["w"], w), (trace["b"], b) = self.parameter_trace("w"), self.parameter_trace("b")
+        trace["start"] = [w, b]
+        return {key: wire.encode(np.array(values, dtype=float)) for key, values in trace.items()}
 
-    def parameter_of(self, index, layer):
+    def parameter_trace(self, name):
+        """(the parameter after each step, before the first), read where the steps moved it; nan
+        where it was not found."""
+        index = self.parameter_layers().get(name)
+        path = None if index is None else self.parameter_path(index, self.layers[index])
+        column = next((k for k, (i, p, _) in enumerate(self.readers) if (i, p) == (index, path)), None)
+        if column is None:
+            return [float("nan")] * len(self.steps), float("nan")
+        before = (self.first_before or self.initial)[index]
+        return [step[2 + column] for step in self.steps], state.as_float(before.get(path))
+
+    def parameter_path(self, index, layer):
+        """Where the layer keeps its parameter: the number its watched step moved; of several, or of
+        those changed since it was built, the one forward uses (None when forward uses none)."""
         now = state.leaves(layer)
         moved = (self.parameter_paths or [[]] * len(self.layers))[index]
         if not moved:  # no watched step moved anything: what changed since it was built
@@ -86,18 +134,15 @@ class ModelLog:
         if len(moved) != 1:  # none or several (a dict shared by the layers): the one forward uses
             used = probe(layer)
             moved = [p for p in moved if state.equal(now.get(p), used)] or moved
-            if not moved:
-                return used
-        return state.as_float(now.get(moved[0]))
+        return moved[0] if moved else None
 
 
 class LoopWatch:
     """The logs of every composition built while it watches, in the order they were built."""
 
-    def __init__(self, calls=True):
+    def __init__(self):
         self.models = {}  # id(instance) -> ModelLog
         self.cell = None  # the notebook cell running now
-        self.calls = calls  # False: watch a model only until its parameters are found, then let it run bare
 
     def recording(self, composition):
         """A subclass of the student's composition whose instances log into this watch."""
@@ -119,8 +164,6 @@ class LoopWatch:
                     return log.called(name, inner, args, kwargs, watch.cell)
                 finally:
                     log.busy = False
-                    if not watch.calls and log.parameter_paths is not None:
-                        bare(self, composition)
 
             method.__name__ = method.__qualname__ = name
             return method
@@ -167,6 +210,11 @@ def probe(layer):
         return float("nan")
 
 
+def first_argument(args, kwargs):
+    """What a call was given first (forward's x, step's learning rate), by position or by name."""
+    return args[0] if args else next(iter(kwargs.values()), None)
+
+
 def held_layers(composition, given):
     """The list of layers a composition keeps, found as the list or tuple it holds whose items are
     of the classes it was given, in order: the given ones themselves, or copies of them."""
@@ -177,22 +225,13 @@ def held_layers(composition, given):
     return given
 
 
-def bare(instance, composition):
-    """The instance as the student's own class again: the rest of its loop runs unwatched, at full speed."""
-    try:
-        instance.__class__ = composition
-    except TypeError:  # a layout the class cannot be swapped for (__slots__): it stays watched
-        pass
-
-
 def record(model, composition, raised, asked=None, returned=None):
     """What the exercise's loop did, as plain data for the parent (see grader.checks.training)."""
-    final = model.final_parameters() if model else {}
     return {"events": "".join(model.calls) if model else "",
             "loss_roles": model.loss_roles if model else [],
             "loss_params": parameters(getattr(composition, "compute_loss", None)),
-            "asked": asked, "returns_model": returned, "moved": bool(model and any(model.parameter_paths or [])),
-            "final": [final.get("w", float("nan")), final.get("b", float("nan"))],
+            "asked": asked, "returns_model": returned,
+            "trace": (model or ModelLog(None, [], None)).trace(),
             "raised": raised}
 
 
@@ -220,11 +259,16 @@ def role(value, estimate):
     """"estimate" when the value is what forward returned last; "target" otherwise."""
     if value is estimate:
         return "estimate"
+    if type(value) in PLAIN_FLOATS and type(estimate) in PLAIN_FLOATS:  # the usual case, at every step: quick
+        return "estimate" if value == estimate else "target"
     try:
         same = np.shape(value) == np.shape(estimate) and bool(np.array_equal(value, estimate))
     except CAUGHT:
         same = False
     return "estimate" if same else "target"
+
+
+PLAIN_FLOATS = (float, np.float64)
 
 
 def binder(method):

@@ -38,8 +38,9 @@ def code_cells(source):
 
 
 class NotebookRun:
-    def __init__(self, source, name, namespace, seconds, seed):
+    def __init__(self, source, name, namespace, seconds, seed, cell_seconds=None):
         self.source, self.name, self.namespace, self.seconds, self.seed = source, name, namespace, seconds, seed
+        self.cell_seconds = cell_seconds or seconds  # one cell's limit, within the notebook's
         self.problems = []  # encoded Raised of each cell that did not parse or raised
         self.failed = {}  # cell -> what it raised (the line may be in another cell, where a method is)
         self.notes = []
@@ -58,7 +59,7 @@ class NotebookRun:
                     self.notes.append(f"{self.name}, cell {number} and those after it did not run: "
                                       f"the notebook ran out of its {self.seconds:g} s")
                     break
-                self.run_cell(number, source, remaining)
+                self.run_cell(number, source, min(remaining, self.cell_seconds))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
@@ -78,12 +79,16 @@ class NotebookRun:
                 exec(compile(ast.Module([statement], type_ignores=[]), f"<cell {number}>", "exec"), self.namespace)
                 self.record_compositions()
         except OutOfTime:
-            self.fail(number, wire.encode(wire.Raised(
-                "Timeout", f"the notebook ran out of its {self.seconds:g} s in this cell", cell=number)))
+            self.fail(number, wire.encode(wire.Raised("Timeout", self.stopped_because(seconds), cell=number)))
         except scenario.CAUGHT as error:
             self.fail(number, scenario.Interpreter(self.namespace, None).raised(error, None, cell=number))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+
+    def stopped_because(self, seconds):
+        if seconds < self.cell_seconds:
+            return f"the notebook ran out of its {self.seconds:g} s in this cell"
+        return f"this cell ran past its limit of {self.cell_seconds:g} s (each cell has its own)"
 
     def fail(self, number, raised):
         self.problems.append(raised)
@@ -165,7 +170,7 @@ def out_of_time(signum, frame):
     raise OutOfTime()
 
 
-def run_notebook(source, name, namespace, seconds, seed):
-    run = NotebookRun(source, name, namespace, seconds, seed)
+def run_notebook(source, name, namespace, seconds, seed, cell_seconds=None):
+    run = NotebookRun(source, name, namespace, seconds, seed, cell_seconds)
     run.run()
     return run

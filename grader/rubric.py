@@ -70,6 +70,7 @@ SCHEMA = _object({
     "seed": {"type": "integer", "minimum": 0},
     "limits": _object({"check_seconds": _number(0, True), "cpu_seconds": _number(0, True),
                        "load_seconds": _number(0, True), "notebook_seconds": _number(0, True),
+                       "cell_seconds": _number(0, True),
                        "total_seconds": _number(0, True), "disk_mb": {"type": "integer", "minimum": 1},
                        "memory_mb": {"type": "integer", "minimum": 64},
                        "file_size_mb": {"type": "integer", "minimum": 1},
@@ -80,7 +81,8 @@ SCHEMA = _object({
     "training": _object({
         "w0": _number(), "b0": _number(), "learning_rate": _number(0, True),
         "n_steps": {"type": "integer", "minimum": 1}, "protocol_steps": {"type": "integer", "minimum": 1},
-        "target": _object({"w": _number(), "b": _number()}), "tolerance": _number(0, True)}),
+        "target": _object({"w": _number(), "b": _number()}), "tolerance": _number(0, True),
+        "path_tolerance": _number(0, True)}),
     "checks": {"type": "object", "minProperties": 1, "additionalProperties": _object(
         {"name": TEXT, "points": _number(0), "visibility": {"enum": VISIBILITIES}, "feedback": TEXT,
          "tolerance": TOLERANCE, "aspects": {"type": "object", "additionalProperties": _number(0)}},

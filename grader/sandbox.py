@@ -43,6 +43,7 @@ class Limits:
     cpu_seconds: float = 3.0  # CPU time of one check
     load_seconds: float = 10.0  # wall time to load (import) a .py submission
     notebook_seconds: float = 30.0  # wall time to run a notebook's cells (the rest are skipped)
+    cell_seconds: float = 5.0  # wall time of one cell, within the notebook's
     total_seconds: float = 45.0  # wall time of all the submission's requests and reloads together
     disk_mb: int = 64  # all the child may write (its workdir, a tmpfs of this size when the grader is root)
     memory_mb: int = 1024  # address space

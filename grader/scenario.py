@@ -84,16 +84,20 @@ class Interpreter:
     def op_read(self, op):
         return {"value": wire.encode(self.objects.get(op["name"]))}
 
+    def op_state(self, op):
+        """The numbers an object holds now, wherever it keeps them."""
+        return {"value": wire.encode(None), "state": snapshot(self.objects[op["name"]])}
+
     def op_log(self, op):
         return {"log": [[kind, index, wire.encode(value)] for kind, index, value in self.log]}
 
     def op_train(self, op):
-        """The rubric's training run, with the submission's own classes."""
+        """The rubric's training run, with the submission's own classes; on the reference, also the
+        replay of a student's own loop (see `training_steps`)."""
         absent = [name for name in GRADED if not inspect.isclass(self.namespace.get(name))]
         if absent:
             return train_record([], [], [], missing(f"no class `{absent[0]}` in the submission"))
         x, y = decode_arg(op["x"], {}), decode_arg(op["y"], {})
-        rng = np.random.RandomState(op["seed"])
         losses, ws, bs = [], [], []
         try:
             # each layer's candidates read as it is built, and never one the layer before holds: two
@@ -112,14 +116,13 @@ class Interpreter:
                            [p for p in holders[1] if p in state.leaves(bias)]]
             layers = (weight, bias)
             order = self.loss_order or loss_order(loops.parameters(type(fit).compute_loss))
-            for _ in range(op["n_steps"]):
-                j = rng.randint(1, len(x))
+            for j, learning_rate in training_steps(op, len(x)):
                 y_est = fit.forward(x[j])
                 roles = {"estimate": y_est, "target": y[j]}
                 losses.append(state.as_float(fit.compute_loss(*(roles[role] for role in order))))
                 fit.backward()
                 before = None if ws else [state.leaves(layer) for layer in layers]
-                fit.step(op["learning_rate"])
+                fit.step(learning_rate)
                 if before:  # the parameters: of the numbers set from the constructor, those step moves
                     at = [state.paths(layer).get(parameter(layer, paths, leaves))
                           for layer, paths, leaves in zip(layers, holders, before)]
@@ -138,7 +141,7 @@ class Interpreter:
         composition = self.namespace.get("my_composition")
         if not callable(train) or not inspect.isclass(composition):
             return loops.record(None, composition, missing("no function `train` or class `my_composition`"))
-        watch = loops.LoopWatch(calls=op.get("calls", True))
+        watch = loops.LoopWatch()
         module_globals = getattr(train, "__globals__", {})
         module_globals["my_composition"] = watch.recording(composition)
         np.random.seed(op["seed"])
@@ -211,6 +214,16 @@ def definitions(namespace):
 
 def missing(message):
     return wire.encode(wire.Raised("MissingDefinition", message))
+
+
+def training_steps(op, n):
+    """(sample index, learning rate) of each step: drawn from the op's seed as the hand-out's loop
+    draws them, at the rubric's rate; or, to replay a loop's own steps, each sample in turn at the
+    rate it was given (`rates`)."""
+    if "seed" not in op:
+        return enumerate(float(rate) for rate in decode_arg(op["rates"], {}))
+    rng = np.random.RandomState(op["seed"])
+    return ((rng.randint(1, n), op["learning_rate"]) for _ in range(op["n_steps"]))
 
 
 def train_record(losses, ws, bs, raised):

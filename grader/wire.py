@@ -13,12 +13,21 @@ MAX_ARRAY_SIZE = 100_000
 REPR_LIMIT = 200
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Opaque:
-    """A returned value that is not a real number or a real numeric array: shown, never compared equal."""
+    """A returned value that is not a real number or a real numeric array: shown, never compared equal,
+    not even to itself (two Nones, or two objects whose __eq__ says yes, say nothing about being right)."""
 
     type: str
     repr: str
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    __hash__ = object.__hash__
 
     def __str__(self):
         return f"{self.repr} (a {self.type})"

@@ -26,9 +26,11 @@ from grader import child
 MAX_MESSAGE_BYTES = 1 << 16
 TOKEN_VARIABLE = "BACKPROP_GRADER_SANDBOX"  # marks every process a child starts, to find them all
 TOKEN_PLACEHOLDER = "0" * 32  # the zygote's value, as long as a token (uuid4().hex) that replaces it
-# imported before the first notebook's fork, once: the hand-out notebook plots with pyplot, whose
-# import costs a notebook more than all its checks
-NOTEBOOK_PRELOAD = ("matplotlib.pyplot",)
+# imported before the fork of the first submission that names matplotlib, once, for all the forks
+# after it (a batch): the hand-out notebook plots with pyplot, whose import costs more than all the
+# checks; a submission that does not use it never pays for it
+PLOTTING = b"matplotlib"
+PLOTTING_PRELOAD = ("matplotlib.pyplot",)
 ENV_START = 47  # env_start (field 50 of /proc/PID/stat, counted after the command name): where the
 # kernel reads /proc/PID/environ from
 
@@ -87,8 +89,8 @@ class ForkServer:
 
 
 def spawn(request, fds, server):
-    if request["config"]["path"].endswith(".ipynb") and NOTEBOOK_PRELOAD[0] not in sys.modules:
-        for module in NOTEBOOK_PRELOAD:
+    if PLOTTING_PRELOAD[0] not in sys.modules and names_plotting(request["config"]["path"]):
+        for module in PLOTTING_PRELOAD:
             importlib.import_module(module)
         gc.freeze()
     try:
@@ -101,6 +103,15 @@ def spawn(request, fds, server):
         for fd in fds:
             os.close(fd)
     return {"pid": pid}
+
+
+def names_plotting(path):
+    """Whether the submission's text names matplotlib (the parent's own copy of it: a plain file)."""
+    try:
+        with open(path, "rb") as handle:
+            return PLOTTING in handle.read()
+    except OSError:
+        return False
 
 
 def become_child(request, fds, server):

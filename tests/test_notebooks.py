@@ -274,6 +274,20 @@ def test_slow_exploration_notes_do_not_contradict_each_other(tmp_path):
     assert not any("still ran" in n for n in result.notes), result.notes
 
 
+def test_a_cell_that_spins_costs_its_own_limit_and_the_cells_after_it_still_run(tmp_path):
+    """Each cell has its own limit within the notebook's: a hung exploration cell costs seconds, not
+    the whole notebook's budget, and the exercise's cells after it are graded."""
+    data = rubric_data()
+    data["limits"].update(notebook_seconds=30, cell_seconds=1)
+    nb = nbs.filled(ROOT / "reference" / "backprop.py")
+    nbs.insert_before(nb, "title", nbs.code("while True:\n    pass", "spin"))
+    started = time.monotonic()
+    result = grade(nbs.write(nb, tmp_path / "spin.ipynb"), write_rubric(tmp_path, data))
+    assert time.monotonic() - started < 1 + 10
+    assert_full_points(result.checks)
+    assert any("ran past its limit of 1 s" in note for note in result.notes), result.notes
+
+
 # folders and zips
 
 @pytest.mark.parametrize("name", ["zipped.zip", "folder_submission"])

@@ -1,11 +1,14 @@
-"""Small pieces: which compute_loss argument is the estimate, and values across the process boundary."""
+"""Small pieces: which compute_loss argument is the estimate, values across the process boundary, and
+the reference runs kept for replays."""
 import json
 import math
 
 import numpy as np
 import pytest
 
+from grader.checks.base import Tolerance, agree
 from grader.conventions import loss_order, named_order
+from grader.runners import RecentRuns
 from grader.wire import Opaque, Raised, decode, encode
 
 
@@ -94,10 +97,13 @@ def test_other_values_are_opaque(value, type_name):
     assert decoded.repr == repr(value)
 
 
-def test_opaque_values_compare_by_type_and_repr():
-    assert through_the_pipe("hello") == through_the_pipe("hello")
-    assert through_the_pipe("hello") != through_the_pipe("world")
-    assert through_the_pipe(None) != through_the_pipe("None")
+def test_opaque_values_never_compare_equal_not_even_to_themselves():
+    """Two Nones (stubs that return nothing) or two objects whose __eq__ always says yes must never
+    make a student's observation equal the reference's."""
+    hello = through_the_pipe("hello")
+    assert hello != through_the_pipe("hello") and not hello == hello
+    assert through_the_pipe(None) != through_the_pipe(None)
+    assert not agree(hello, hello, Tolerance())
 
 
 def test_long_repr_is_truncated():
@@ -125,3 +131,19 @@ def test_forged_array_data_is_refused(data):
     the encoder spells them) make an array, and whatever else is a ValueError the grading handles."""
     with pytest.raises(ValueError):
         decode({"t": "array", "shape": [1], "data": data})
+
+
+def test_recent_runs_are_run_once_and_only_the_last_few_are_kept():
+    class Counting:
+        runs = 0
+
+        def run(self, ops):
+            self.runs += 1
+            return {"ran": ops}
+
+    counting = Counting()
+    recent = RecentRuns(counting, size=2)
+    assert recent.run([1]) == recent.run([1]) == {"ran": [1]} and counting.runs == 1
+    recent.run([2]), recent.run([3])  # [1] is the oldest: forgotten
+    recent.run([1])
+    assert counting.runs == 4 and len(recent.records) == 2

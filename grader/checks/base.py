@@ -85,6 +85,7 @@ class Context:
     training: dict = field(default_factory=dict)
     seed: int = 0
     loss_order: tuple | None = None  # ("estimate", "target") as the student's own loop calls compute_loss
+    reference: object = None  # runs scenarios on the reference: the replays of a student's own loop
 
 
 class Check:
@@ -128,21 +129,35 @@ def compare(student, reference, tolerance, rescued_by=None):
     return Verdict(False, f"{key}: expected {show(reference[key])}, got {show(student.get(key))}{more}", tuple(wrong))
 
 
-def finite_difference_verdict(observation, ctx, source):
-    """Observations made of (gradient, finite difference) pairs: each pair must agree."""
+def finite_difference_verdict(observation, reference, ctx, source, varies):
+    """Observations made of (gradient, finite difference) pairs: each pair must agree. `varies`:
+    {variable: the key prefix of its differences}: where the reference's differences in a variable
+    are not all 0, a function whose differences are 0 in every case ignores the variable, and 0 = 0
+    shows nothing about a gradient (a stub that returns 0 everywhere, a forward without its w)."""
+    flat = [name for name, prefix in varies.items()
+            if all_zero(observation, prefix) and not all_zero(reference, prefix)]
+    if flat:
+        return Verdict(False, f"the finite differences {source} in {flat[0]} are 0 in every case: it does "
+                              f"not depend on {flat[0]}, so they leave nothing to compare the gradient with")
     keys = list(observation)
     for gradient_key, fd_key in zip(keys[::2], keys[1::2]):
         gradient, fd = observation[gradient_key], observation[fd_key]
         errors = [v for v in (gradient, fd) if isinstance(v, Raised)]
         if errors:
             return Verdict(False, f"{gradient_key}: {show(errors[0])}")
-        if not is_numeric(fd):  # what is differenced is not a number: no derivative to compare with
+        if not (is_numeric(fd) and np.all(np.isfinite(fd))):  # nan = nan says nothing about a derivative
             return Verdict(False, f"{gradient_key}: no finite difference {source} can be taken: it gives "
-                                  f"{show(fd)}, not a number")
+                                  f"{show(fd)}, not a finite number")
         if not agree(gradient, fd, ctx.fd_tolerance.of_differences_at_precision_of(gradient, fd)):
             return Verdict(False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} "
                                   f"gives {show(fd)}")
     return Verdict(True)
+
+
+def all_zero(observation, prefix):
+    """Whether every value under keys starting with `prefix` is a number, and 0 (there is one at least)."""
+    values = [v for key, v in observation.items() if key.startswith(prefix)]
+    return bool(values) and all(is_numeric(v) and not np.any(v) for v in values)
 
 
 def agree(a, b, tolerance):

@@ -4,7 +4,8 @@ import numpy as np
 
 from grader import wire
 from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, changed, fd_precision,
-                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show)
+                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
+                                state)
 from grader.checks.base import value as result
 from grader.wire import Raised
 
@@ -142,14 +143,29 @@ class Backward(CompositionCheck):
 
 
 class Step(CompositionCheck):
+    """step calls step(learning_rate) on every layer, and leaves the layers' numbers to them: a step
+    that also sets a layer's parameter itself (w = 0.5, the answer) is wrong."""
+
     id = "my_composition.step"
     subject = "my_composition.step"
+
+    def scenario(self, ctx):
+        return super().scenario(ctx) + [{"key": f"layer{k}", "op": "state", "name": f"cs{k}"} for k in self.indices]
 
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cstep")
         stepped = calls(records, "step", self.indices)
         return {"layers stepped": failed or ", ".join(str(i) for i in sorted(i for i, _ in stepped)) or "none",
-                "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)])}
+                "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)]),
+                "each layer's own numbers (w, c) after the step": failed or layer_numbers(records, self.indices)}
+
+
+def layer_numbers(records, indices):
+    """The numbers of the stand-in layers, which their own step never changes; the first that is gone
+    or not a number instead."""
+    numbers = [state(records, f"layer{k}").get(name) for k in indices for name in ("w", "c")]
+    odd = [v for v in numbers if not is_numeric(v)]
+    return odd[0] if odd else np.array(numbers, dtype=float)
 
 
 IDENTITIES = 3  # compute_loss is checked on a composition of the hand-out's length: a hard-wired
@@ -259,11 +275,15 @@ class LossFiniteDifferences(LossCheck):
             h = relative * max(1.0, abs(e))
             fd = central_difference(result(records, f"{precision}fd+{i}"), result(records, f"{precision}fd-{i}"), h)
             observation[f"gradient saved by {self.case(e, t)}"] = loss_gradient(records, i)
-            observation[f"finite difference of the loss returned by {self.case(e, t)}"] = fd
+            observation[f"{LOSS_DIFFERENCE} {self.case(e, t)}"] = fd
         return observation
 
     def verdict(self, student, reference, ctx):
-        return finite_difference_verdict(student, ctx, "of the loss you return")
+        return finite_difference_verdict(student, reference, ctx, "of the loss you return",
+                                         {"the estimate": LOSS_DIFFERENCE})
+
+
+LOSS_DIFFERENCE = "finite difference of the loss returned by"
 
 
 def composition_checks():

@@ -142,6 +142,12 @@ class ParamGrad(TwoUses):
 class Step(TwoUses):
     aspect = method = "step"
 
+    def cases(self, ctx):
+        """Only where the parameter's gradient is not 0 (when some case has one): there, a step that
+        leaves the parameter alone would be right, and would show nothing about step."""
+        cases = super().cases(ctx)
+        return [c for c in cases if parameter_gradient(self.layer, c) != 0] or cases
+
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
@@ -170,6 +176,9 @@ class NoStep(LayerCheck):
             observation[f"step({lr:g}) after backward"] = error_only(value(records, f"step{i}"))
             observation[f"forward(x={num(c.x)}) after step"] = value(records, f"again{i}")
         return observation
+
+
+DIFFERENCE_IN = "grad × finite difference in"
 
 
 class FiniteDifferences(LayerCheck):
@@ -208,19 +217,21 @@ class FiniteDifferences(LayerCheck):
             h = step_size(c.x, relative)
             fd = central(records, f"{precision}fx", i, h)
             observation[f"returned gradient at {at}"] = backward_value(records, i)
-            observation[f"grad × finite difference in x at {at}"] = times(c.grad, fd)
+            observation[f"{DIFFERENCE_IN} x at {at}"] = times(c.grad, fd)
             observation[f"returned gradient after a step, at {at}"] = backward_value(records, i, "after.")
-            observation[f"grad × finite difference in x after a step, at {at}"] = times(
+            observation[f"{DIFFERENCE_IN} x after a step, at {at}"] = times(
                 c.grad, central(records, f"{precision}after.fx", i, h))
             if self.param is not None:
                 fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
                 observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
                     records, i, c.param, ctx.inputs.learning_rate, fd_param, ctx)
-                observation[f"grad × finite difference in {self.param} at {at}"] = fd_param
+                observation[f"{DIFFERENCE_IN} {self.param} at {at}"] = fd_param
         return observation
 
     def verdict(self, student, reference, ctx):
-        return finite_difference_verdict(student, ctx, "of your forward")
+        variables = ["x"] + ([self.param] if self.param else [])
+        return finite_difference_verdict(student, reference, ctx, "of your forward",
+                                         {v: f"{DIFFERENCE_IN} {v} " for v in variables})
 
 
 def descended_gradient(records, i, param, lr, fd, ctx):
@@ -306,13 +317,18 @@ def single_number(value):
 
 
 def elementwise(whole, each, shape, ctx):
+    """Whether the result on the whole equals the results on each element. When the code gives no
+    numbers element by element there is nothing to compare, and so no evidence of consistency: it
+    fails. When nothing was seen (a gradient kept in a closure), the check's other keys judge."""
     if isinstance(whole, Raised):
         return whole
-    if not all(single_number(v) for v in each):
-        return Finding(True)  # the scalar results are judged on their own (the keys of as_array)
-    expected = np.array([np.reshape(v, ()) for v in each], dtype=float).reshape(shape)
-    return Finding(agree(whole, expected, ctx.tolerance),
-                   f"got {show(whole)}, element by element {show(expected)}")
+    each = as_array(each, shape)
+    if each is None:
+        return Finding(True)
+    if not is_numeric(each):
+        return Finding(False, f"nothing to compare with: element by element it gives {show(each)}",
+                       kind="not numbers")
+    return Finding(agree(whole, each, ctx.tolerance), f"got {show(whole)}, element by element {show(each)}")
 
 
 def as_array(each, shape):
@@ -380,6 +396,11 @@ class IndependentInstances(WholeLayer):
         return {f"the gradient saved for {self.param} by backward of the {which} instance used alone, {RIGHT_TOO}":
                 f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"
                 for which in ("first", "second")}
+
+
+def parameter_gradient(layer, case):
+    """∂L/∂w = grad·x, ∂L/∂b = grad: what the reference saves for the parameter in this case."""
+    return case.grad * case.x if layer == "multiplication_weight" else case.grad
 
 
 def layer_checks(layer):
@@ -472,9 +493,18 @@ def update_rule(records, i, param, lr, name, again=""):
         return f"no attribute holding {name} (it should start at the value passed to __init__)"
     if gradient is None or isinstance(gradient, Raised):
         return "no gradient saved by backward to step with"
+    if not shows_a_rule(gradient):
+        return f"backward saved {show(gradient)} as the gradient of {name}, so no step can show its rule"
     before, after = state(records, backward).get(attr, param), state(records, step).get(attr)
     rule = classify(before, after, gradient, lr)
     return rule.replace("param", name) if rule else f"{name} went from {show(before)} to {show(after)}"
+
+
+def shows_a_rule(gradient):
+    """Whether a step with this gradient can show which rule it follows: not with 0 (w − lr·0 is w
+    unchanged) nor with nan or inf (w − lr·nan is nan, whatever the rule). The checks' own
+    gradients are never 0 nor infinite."""
+    return bool(np.all(np.isfinite(gradient)) and np.all(gradient != 0))
 
 
 def classify(before, after, gradient, lr):

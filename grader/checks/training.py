@@ -2,7 +2,7 @@
 import numpy as np
 
 from grader import wire
-from grader.checks.base import Check, Finding, Tolerance, Verdict, agree, arg, compare, show
+from grader.checks.base import Check, Finding, Verdict, arg, compare, is_numeric, show
 from grader.conventions import loss_order
 from grader.results import Training
 from grader.wire import Raised
@@ -10,18 +10,24 @@ from grader.wire import Raised
 
 def data(ctx):
     xx = np.arange(0, 1, 0.01)
-    return xx, np.exp(ctx.training["target"]["w"] * xx + ctx.training["target"]["b"])
+    return xx, truth(xx, ctx)
+
+
+def truth(x, ctx):
+    """The exercise's target at x: y = exp(0.5·x + 2)."""
+    with np.errstate(all="ignore"):
+        return np.exp(ctx.training["target"]["w"] * x + ctx.training["target"]["b"])
 
 
 class Convergence(Check):
-    """The rubric's training loop, with every class of the student's: it must follow the reference's
-    path on the same samples (plain SGD: momentum or a decaying rate leave it) and reach the target."""
+    """The rubric's training loop, with every class of the student's: after every step it must be where
+    the reference is on the same samples (plain SGD: a step that jumps to the answer or moves by a
+    fixed amount, momentum, a decaying rate, all leave that path) and it must reach the target."""
 
     id = "training.convergence"
     subject = "my_composition.backward"
     calls_loss = True
     uses_mutants = False  # a run of thousands of steps per mutant: the layer checks name the cause
-    checkpoints = 10  # places along the run where it is compared with the reference's
 
     def scenario(self, ctx):
         xx, yy = data(ctx)
@@ -34,22 +40,16 @@ class Convergence(Check):
         if run["raised"] is not None:
             return {"training run": run["raised"]}
         n = ctx.training["n_steps"]
-        observation = {}
-        for step in range(n // self.checkpoints, n + 1, max(n // self.checkpoints, 1)):
-            observation[f"w after {step} steps"] = at_step(run["ws"], step)
-            observation[f"b after {step} steps"] = at_step(run["bs"], step)
-        return observation
+        return {"w after each step": padded(run["ws"], n), "b after each step": padded(run["bs"], n)}
 
     def verdict(self, student, reference, ctx):
-        ended = near_target(dict(list(student.items())[-2:]), ctx)
+        ended = near_target(ends(student), ctx)
         if not ended.passed:
             return ended
-        tolerance = Tolerance(0.0, ctx.training["tolerance"])
-        left = [key for key in reference if not agree(student.get(key), reference[key], tolerance)]
+        left = departure(student, reference, ctx)
         if left:
-            return Verdict(False, f"the run left the reference's path on the same samples: {left[0]} is "
-                                  f"{show(student.get(left[0]))}, the reference's {show(reference[left[0]])}, "
-                                  f"more than {ctx.training['tolerance']:g} apart (is step plain SGD?)")
+            return Verdict(False, f"the run left the reference's path on the same samples: {left} "
+                                  f"(is step plain SGD, w ← w − lr·∂L/∂w?)")
         return Verdict(True)
 
     @staticmethod
@@ -83,39 +83,132 @@ def final(values):
     return values[-1] if len(values) else np.float64("nan")
 
 
-def at_step(values, step):
-    """The value after `step` steps; nan for a run that stopped before."""
-    return values[step - 1] if len(values) >= step else np.float64("nan")
+def padded(values, n):
+    """The values after each of n steps; nan after a run that stopped before."""
+    path = np.full(n, np.nan)
+    values = np.asarray(values, dtype=float).ravel()[:n]
+    path[:len(values)] = values
+    return path
 
 
-def own_loop(ctx, n_steps, calls):
+def ends(observation):
+    """{…: the value after the last step} of an observation of paths (errors as they are)."""
+    return {key: final(path) if is_numeric(path) else path for key, path in observation.items()}
+
+
+def departure(student, reference, ctx):
+    """The first step after which a path of the student's observation ({"w after each step": …}) is
+    more than the rubric's path tolerance from the reference's (nan is off every path), in words;
+    None when there is none."""
+    tolerance = ctx.training["path_tolerance"]
+    off = []
+    for key, expected in reference.items():
+        with np.errstate(invalid="ignore"):
+            steps = np.flatnonzero(~(np.abs(student[key] - expected) <= tolerance))
+        off += [(steps[0], key)] if len(steps) else []
+    if not off:
+        return None
+    step, key = min(off)
+    return (f"{key.split(' after ')[0]} after step {step + 1} is {show(student[key][step])}, the reference's "
+            f"{show(reference[key][step])}, more than {tolerance:g} apart")
+
+
+def own_loop(ctx, n_steps):
     """The student's own loop, watched: `train(xx, yy, learning_rate, n_steps)`, or a notebook's
-    training cell. `calls`: every call on its model logged, or only until its parameters are found."""
+    training cell."""
     xx, yy = data(ctx)
-    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy), "calls": calls,
+    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
              "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
 
 
 class OwnRun(Check):
-    """The student's own loop, run in full: where the model it trained ends."""
+    """The student's own loop, run in full: where the model it trained ends, and how it got there. The
+    child's record of the loop is a claim: the reference replays the loop's steps from the hand-out's
+    start, on the samples its forward was given (with the exercise's targets) at the learning rates
+    its step was given, and must land where the record says after every step."""
 
     id = "training.own_run"
     subject = "train"
     uses_mutants = uses_reference = False
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["n_steps"], calls=False)
+        return own_loop(ctx, ctx.training["n_steps"])
 
     def observe(self, records, ctx):
         record = records["own"]
         if record["raised"]:
             return {"your training run": wire.decode(record["raised"])}
-        w, b = record["final"]
-        return {"w of the model your loop trained, at its end": np.float64(w),
-                "b of the model your loop trained, at its end": np.float64(b)}
+        steps = loop_steps(record)
+        return {"w of the model your loop trained, at its end": final(steps["w"]),
+                "b of the model your loop trained, at its end": final(steps["b"]),
+                REPLAYED: replayed(steps, ctx)}
 
     def verdict(self, student, reference, ctx):
-        return near_target(student, ctx)
+        ended = near_target({key: found for key, found in student.items() if key != REPLAYED}, ctx)
+        if ended.passed and not student[REPLAYED].ok:
+            return Verdict(False, f"{REPLAYED}: {student[REPLAYED].detail}")
+        return ended
+
+
+REPLAYED = "your loop's steps, replayed by the reference on the same samples"
+
+
+def loop_steps(record):
+    """The steps of the student's own loop as its record gives them: {"x": the samples forward was
+    given, "lr": the learning rates, "w", "b": after each step, "start": (w, b) before the first}."""
+    trace = record["trace"]
+    steps = {key: np.asarray(wire.decode(trace[key]), dtype=float).ravel() for key in ("x", "lr", "w", "b", "start")}
+    if len({len(steps[key]) for key in ("x", "lr", "w", "b")}) != 1 or len(steps["start"]) != 2:
+        raise ValueError("a loop's trace whose columns do not match")
+    return steps
+
+
+def replayed(steps, ctx):
+    """Whether the loop's steps are SGD steps on the exercise's data: each on a sample of it, at no more
+    than the learning rate asked, and, replayed by the reference from the hand-out's start on the
+    same samples at the same rates, landing where the loop's record says after each of them."""
+    if not len(steps["x"]):
+        return Finding(False, "the loop took no step")
+    problem = foreign_sample(steps["x"], ctx) or excess_rate(steps["lr"], ctx) or left_replay(steps, ctx)
+    return Finding(problem is None, problem or "")
+
+
+SAME_X = 1e-6  # a sample this near an x of the data is that x (kept in float32, say)
+
+
+def foreign_sample(samples, ctx):
+    """The first sample that is not an x of the exercise's data, in words; None when all are."""
+    xx, _ = data(ctx)
+    with np.errstate(invalid="ignore"):
+        foreign = np.flatnonzero(~(np.abs(samples[:, None] - xx[None, :]).min(axis=1) <= SAME_X))
+    if not len(foreign):
+        return None
+    step, x = foreign[0] + 1, samples[foreign[0]]
+    if np.isnan(x):
+        return f"step {step} followed no backward of a forward on one number x (none yet, or a whole array)"
+    return f"step {step} trained on x = {show(x)}, not an x of the exercise's data"
+
+
+def excess_rate(rates, ctx):
+    """The first learning rate above the one asked, in words; None when there is none."""
+    asked = ctx.training["learning_rate"]
+    excess = np.flatnonzero(rates > asked * (1 + 1e-6))  # a rate kept in float32 may round up
+    if len(excess):
+        return f"step {excess[0] + 1} used the learning rate {show(rates[excess[0]])}, more than the {asked:g} asked"
+    return None
+
+
+def left_replay(steps, ctx):
+    """Where the loop's record leaves the reference's replay of its steps, in words; None when it
+    never does. A step given no number for a learning rate is replayed at the rate asked."""
+    rates = np.where(np.isfinite(steps["lr"]), steps["lr"], ctx.training["learning_rate"])
+    replay = {"key": "train", "op": "train", "x": arg(steps["x"]), "y": arg(truth(steps["x"], ctx)),
+              "rates": arg(rates), "w0": ctx.training["w0"], "b0": ctx.training["b0"]}
+    with np.errstate(all="ignore"):
+        run = Convergence.details(ctx.reference.run([replay]))
+    paths = {"w after each step": steps["w"], "b after each step": steps["b"]}
+    left = departure(paths, {key: padded(run[name], len(steps["x"])) for key, name in zip(paths, ("ws", "bs"))}, ctx)
+    return left and f"{left}, on the same samples from w = {ctx.training['w0']:g}, b = {ctx.training['b0']:g}"
 
 
 class Protocol(Check):
@@ -131,7 +224,7 @@ class Protocol(Check):
                "returns": "train() returns the model it trained"}
 
     def scenario(self, ctx):
-        return own_loop(ctx, ctx.training["protocol_steps"], calls=True)
+        return own_loop(ctx, ctx.training["protocol_steps"])
 
     def observe(self, records, ctx):
         record = records["own"]
@@ -145,7 +238,7 @@ class Protocol(Check):
             or "compute_loss never called",
             self.aspects["returns"]: raised or ("yes" if record["returns_model"] in (True, None) else Finding(
                 False, "train() should return (my_fit, losses, ws, bs), with the model it trained"))}
-        if not raised and not record["moved"]:  # a loop that trains nothing earns nothing for its form
+        if not raised and not trains(loop_steps(record)):  # a loop that trains nothing earns nothing for its form
             return {key: TRAINS_NOTHING if found == "yes" else found for key, found in observation.items()}
         return observation
 
@@ -157,7 +250,17 @@ class Protocol(Check):
         return Verdict(False, "\n".join(f"{key}: {show(student.get(key))}" for key in verdict.wrong), verdict.wrong)
 
 
-TRAINS_NOTHING = "no: its steps never moved w or b"
+TRAINS_NOTHING = "no: its steps do not train the model (most of them leave w and b where they were)"
+
+
+def trains(steps):
+    """Whether the loop's steps keep moving w or b: most of them take them from one number to another
+    (nan and inf are nowhere: a gradient of nan moves nothing). A model that jumps to the answer
+    once and then stays there is not trained by its loop."""
+    w, b = (np.concatenate([[start], steps[name]]) for start, name in zip(steps["start"], ("w", "b")))
+    numbers = np.isfinite(w) & np.isfinite(b)
+    moves = ((np.diff(w) != 0) | (np.diff(b) != 0)) & numbers[1:] & numbers[:-1]
+    return 2 * np.count_nonzero(moves) > len(moves)
 
 
 def step_count(steps, asked):
