@@ -27,7 +27,7 @@ grade: install
 # the HTML report is tested in a real headless browser: Debian's chromium, installed here when missing (as root)
 test: install
 	sh tests/browser/install.sh
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup
+	$(PY) -m pytest -n $(JOBS)
 
 # a TA's batch: make batch DIR=submissions/ [OUT=graded/] [JOBS=2]
 OUT ?= graded

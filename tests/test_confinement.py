@@ -358,3 +358,22 @@ def test_the_rubric_file_keeps_its_permissions(tmp_path):
     rubric_path.chmod(0o644)
     grade(REFERENCE, rubric_path)
     assert stat.S_IMODE(rubric_path.stat().st_mode) == 0o644
+
+
+# the same attacks through the LMS entry point
+
+@LANDLOCK
+@pytest.mark.parametrize("name", ["copy of the reference", "recursion bomb", "saboteur", "disk filler"])
+def test_an_attack_through_the_lms_entry_point_earns_nothing_and_still_gets_results(name, template_score, rubric,
+                                                                                      public_folder, tmp_path):
+    (public_folder / "backprop.py").write_bytes(REFERENCE.read_bytes())
+    (public_folder / "backprop.py").chmod(0o644)
+    code = {"copy of the reference": EXEC_ANY_SOLUTION.replace("TOPS", repr([str(public_folder), "/tmp"])),
+            "recursion bomb": RECURSION_BOMB, "saboteur": SABOTEUR,
+            "disk filler": "open('/tmp/filler-lms.bin', 'wb').write(b'0' * (50 << 20))"}[name]
+    (tmp_path / "submission").mkdir()
+    attack(tmp_path / "submission", code)
+    proc = run_cli("autograder", "--root", tmp_path, "--rubric", rubric, timeout=120)
+    results = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    assert proc.returncode == 0 and results["score"] <= template_score, results["output"]
+    assert FOUND not in results["output"] and not Path("/tmp/filler-lms.bin").exists()

@@ -5,7 +5,7 @@ submission, gradable or not, ends in a results.json valid against the LMS's sche
 
 setup.sh skips its package-manager step where /usr/bin/python3 already has venv, as here; its pip
 steps install into ROOT/venv (from pip's cache when it has the wheels). The tests share one
-deployment (xdist group), which is built once."""
+deployment per test process (session fixtures)."""
 import base64
 import io
 import json
@@ -19,8 +19,6 @@ import pytest
 
 from conftest import REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
 from lms import replay
-
-pytestmark = pytest.mark.xdist_group("deployed-bundle")
 
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
@@ -81,14 +79,14 @@ def hand_in(folder, name):
         (folder / file_name).write_bytes(content)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
     subprocess.run([sys.executable, ROOT / "lms" / "build_bundle.py", out], check=True, capture_output=True)
     return out
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def gradescope(dist, tmp_path_factory):
     root = replay.unpack_gradescope(dist / "autograder.zip", tmp_path_factory.mktemp("autograder"))
     setup = replay.setup_gradescope(root)
@@ -96,7 +94,7 @@ def gradescope(dist, tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def prairielearn(dist, gradescope, tmp_path_factory):
     root = replay.install_prairielearn(dist / "prairielearn", tmp_path_factory.mktemp("grade"))
     (root / "data").mkdir()
