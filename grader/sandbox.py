@@ -371,12 +371,21 @@ class Capture:
 @functools.cache
 def readable_roots():
     """What the child may read (grader.confine): the interpreter's prefixes and import paths and the
-    system's libraries, but never a folder holding the grader's tree, whose reference/, rubrics/ and
-    tests/ hold solutions."""
-    grader_tree = Path(GRADER_PARENT)
+    system's libraries, but nothing of the grader's tree, whose reference/, rubrics/ and tests/ hold
+    solutions: no folder holding it, and of the folders inside it only the interpreter's own (a .venv)."""
     candidates = [sys.prefix, sys.base_prefix, sys.exec_prefix, *sys.path, "/usr", "/lib", "/lib64", "/bin"]
     roots = {Path(c).resolve() for c in candidates if c and os.path.isabs(c) and os.path.isdir(c)}
-    return sorted(str(r) for r in roots if r != grader_tree and r not in grader_tree.parents)
+    return sorted(str(root) for root in roots if outside_the_grader(root))
+
+
+def outside_the_grader(root):
+    grader_tree, prefix = Path(GRADER_PARENT), Path(sys.prefix).resolve()
+    if root == grader_tree or root in grader_tree.parents:  # it holds the tree
+        return False
+    return grader_tree not in root.parents or prefix == root or prefix in root.parents
+
+
+SIGNAL_SCOPE_ABI = 6  # the Landlock ABI that scopes signals to the child's domain (Linux 6.12)
 
 
 def confinement_gaps():
@@ -392,8 +401,6 @@ def confinement_gaps():
                 f"{SIGNAL_SCOPE_ABI}): the submission could signal other processes of its user"]
     return []
 
-
-SIGNAL_SCOPE_ABI = 6
 
 
 def kill_user(uid):

@@ -112,9 +112,6 @@ def copied(path, file, scratch):
     if len(content) > MAX_SUBMISSION_BYTES:
         raise SubmissionError(f"{path}: {file.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
     target = scratch / file.name
-    if target.exists():  # a zip copied here, then its member of the same name
-        target = scratch / "unpacked" / file.name
-        target.parent.mkdir()
     target.write_bytes(content)
     return target
 

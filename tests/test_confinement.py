@@ -377,3 +377,21 @@ def test_an_attack_through_the_lms_entry_point_earns_nothing_and_still_gets_resu
     results = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
     assert proc.returncode == 0 and results["score"] <= template_score, results["output"]
     assert FOUND not in results["output"] and not Path("/tmp/filler-lms.bin").exists()
+
+
+def test_the_child_may_read_the_interpreters_folders_but_nothing_of_the_graders_tree(monkeypatch):
+    import numpy
+
+    tree, prefix = Path(sandbox_module.GRADER_PARENT), Path(sys.prefix).resolve()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(tree), str(tree / "tests"), str(tree / "reference"), "/"])
+    sandbox_module.readable_roots.cache_clear()
+    try:
+        roots = [Path(root) for root in sandbox_module.readable_roots()]
+    finally:
+        sandbox_module.readable_roots.cache_clear()
+
+    def in_the_tree(root):
+        return root == tree or (tree in root.parents and prefix != root and prefix not in root.parents)
+
+    assert not [root for root in roots if in_the_tree(root) or root in tree.parents]
+    assert any(root in Path(numpy.__file__).resolve().parents for root in roots)
