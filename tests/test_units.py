@@ -133,6 +133,21 @@ def test_forged_array_data_is_refused(data):
         decode({"t": "array", "shape": [1], "data": data})
 
 
+def test_arrays_cross_the_pipe_packed_with_every_float_as_it_was():
+    values = np.array([[0.1, -0.0, np.nan], [np.inf, -np.inf, 5e-324]])
+    decoded = through_the_pipe(values)
+    assert decoded.shape == (2, 3) and np.array_equal(decoded, values, equal_nan=True)
+    assert np.signbit(decoded[0, 1])
+    assert through_the_pipe(np.float32([0.1, 2.5])).dtype == np.float32
+
+
+@pytest.mark.parametrize("packed", ["not base64!", "AAAA", 12, "AAAAAAAAAAA="],
+                         ids=["not-base64", "not-whole-floats", "not-text", "wrong-size-for-the-shape"])
+def test_forged_packed_arrays_are_refused(packed):
+    with pytest.raises(ValueError):
+        decode({"t": "array", "shape": [2], "packed": packed})
+
+
 def test_recent_runs_are_run_once_and_only_the_last_few_are_kept():
     class Counting:
         runs = 0
