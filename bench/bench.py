@@ -27,6 +27,7 @@ BASELINE = [sys.executable, "-c", "import numpy"]
 # behaviour everywhere (issue 10: state found wherever it lives, loops watched per model)
 EARLIER = {"sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a",
            "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f",
+           "before the LMS bundles": "efe810e47dd93bbe92a0a81568217c738bb42d50",
            "before the allow-list confinement": "4895f5634c6b211ed12ee63155cbeaf5be46166d"}
 REFERENCE_SOURCE = SUBMISSIONS["reference"].read_text()
 HANGING = {
