@@ -5,8 +5,8 @@ submission's first line runs: from then on nothing can lift a hard limit or rega
 
 What the child may touch is an allow-list, enforced by the kernel (Landlock): it reads the
 interpreter and its libraries, reads and writes its workdir, and nothing else exists for it (not
-the grader's tree, the batch folder, /tmp or other processes' /proc); it opens no TCP connection, and signals no
-process outside its own descendants. As root it also gets namespaces of its own: its workdir is
+the grader's tree, the batch folder, /tmp or other processes' /proc); it opens no TCP connection,
+and signals no process outside its own descendants. As root it also gets namespaces of its own: its workdir is
 a tmpfs of the rubric's size (what it writes vanishes with it) and it has no network interface.
 """
 import ctypes
@@ -57,7 +57,8 @@ def restrict_filesystem(workdir, readable):
     import landlockpy
     from landlockpy import AccessFS, Ruleset, Scope
 
-    if landlockpy.abi_version() == 0:
+    abi = landlockpy.abi_version()
+    if abi == 0:
         return
     read = AccessFS.READ_FILE | AccessFS.READ_DIR | AccessFS.EXECUTE
     with Ruleset(scoped=Scope.SIGNAL | Scope.ABSTRACT_UNIX_SOCKET) as rules:  # every fs and net right handled
@@ -65,7 +66,7 @@ def restrict_filesystem(workdir, readable):
             rules.allow_path(path, read)
         for device in DEVICES:
             rules.allow_path(device, AccessFS.READ_FILE | AccessFS.WRITE_FILE)
-        rules.allow_path(workdir, landlockpy.fs_for_abi(landlockpy.abi_version()))
+        rules.allow_path(workdir, landlockpy.fs_for_abi(abi))
         rules.allow_path(f"/proc/{os.getpid()}", read)  # its own entries only, not its parent's or classmates'
         rules.restrict()
 

@@ -15,6 +15,7 @@ from pathlib import Path
 SOURCES = (".py", ".ipynb")
 IGNORED = ("__MACOSX", ".ipynb_checkpoints", "__pycache__")  # what exports and editors add
 MAX_SUBMISSION_BYTES = 50 * 1024 * 1024  # a notebook with its outputs; the zip's member too
+A_LINK = "a symbolic link; hand in the file itself"
 
 
 class SubmissionError(Exception):
@@ -52,7 +53,7 @@ def open_submission(path):
         raise SubmissionError(f"{path}: no such file or folder")
     with tempfile.TemporaryDirectory(prefix="submission-") as scratch:
         if given.is_symlink():
-            raise SubmissionError(f"{path}: a symbolic link; hand in the file itself")
+            raise SubmissionError(f"{path}: {A_LINK}")
         if given.is_dir():
             file = folder_candidate(path, given, Path(scratch))
         elif given.suffix == ".zip":
@@ -103,17 +104,21 @@ def copied(path, file, scratch):
     try:
         handle = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as error:
-        reason = "a symbolic link; hand in the file itself" if error.errno == errno.ELOOP else error.strerror
+        reason = A_LINK if error.errno == errno.ELOOP else error.strerror
         raise SubmissionError(f"{path}: cannot read {file.name} ({reason})") from None
     with os.fdopen(handle, "rb") as source:
         if not stat.S_ISREG(os.fstat(handle).st_mode):
             raise SubmissionError(f"{path}: {file.name} is not a regular file")
         content = source.read(MAX_SUBMISSION_BYTES + 1)
-    if len(content) > MAX_SUBMISSION_BYTES:
-        raise SubmissionError(f"{path}: {file.name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
+    refuse_larger(path, file.name, len(content))
     target = scratch / file.name
     target.write_bytes(content)
     return target
+
+
+def refuse_larger(path, name, size):
+    if size > MAX_SUBMISSION_BYTES:
+        raise SubmissionError(f"{path}: {name} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
 
 
 def unzip_candidate(path, archive, scratch):
@@ -121,8 +126,7 @@ def unzip_candidate(path, archive, scratch):
         with zipfile.ZipFile(archive) as zipped:
             members = [m for m in zipped.infolist() if not m.is_dir() and is_candidate(Path(m.filename))]
             member = only_candidate(path, members, name=lambda m: m.filename)
-            if member.file_size > MAX_SUBMISSION_BYTES:
-                raise SubmissionError(f"{path}: {member.filename} is larger than {MAX_SUBMISSION_BYTES >> 20} MB")
+            refuse_larger(path, member.filename, member.file_size)
             target = scratch / Path(member.filename).name
             target.write_bytes(zipped.read(member))
             return target

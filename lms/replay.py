@@ -44,6 +44,15 @@ def run_gradescope(root):
     return run_and_read(root / "run_autograder", root, lms_environment("AUTOGRADER_ROOT", root))
 
 
+def hand_in(folder, files):
+    """The student's upload, as the LMS leaves it: `folder` holding exactly these (name, bytes) files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    for name, content in files:
+        (folder / name).write_bytes(content)
+
+
 def grading_options(course):
     """externalGradingOptions of the example question in the course folder `make bundle` wrote."""
     info = json.loads((course / "questions" / "backprop" / "info.json").read_text(encoding="utf-8"))

@@ -71,14 +71,6 @@ SUBMISSIONS_HANDED_IN = {
 UNGRADABLE = {"empty-folder": "no .py or .ipynb file", "two-candidates": "several files to grade"}
 
 
-def hand_in(folder, name):
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.iterdir():
-        old.unlink()
-    for file_name, content in SUBMISSIONS_HANDED_IN[name]():
-        (folder / file_name).write_bytes(content)
-
-
 @pytest.fixture(scope="session")
 def dist(tmp_path_factory):
     out = tmp_path_factory.mktemp("dist")
@@ -112,7 +104,7 @@ def test_the_zip_holds_the_scripts_at_its_root_and_no_tests(dist):
 
 @pytest.mark.parametrize("name", sorted(SUBMISSIONS_HANDED_IN))
 def test_gradescope_grades_every_submission_into_a_valid_results_json(gradescope, name):
-    hand_in(gradescope / "submission", name)
+    replay.hand_in(gradescope / "submission", SUBMISSIONS_HANDED_IN[name]())
     proc, text = replay.run_gradescope(gradescope)
     assert proc.returncode == 0 and text is not None, proc.stderr[-3000:]
     results = json.loads(text)
@@ -139,7 +131,7 @@ def test_gradescope_without_its_environment_still_gets_a_results_json(dist, tmp_
 
 @pytest.mark.parametrize("name", sorted(SUBMISSIONS_HANDED_IN))
 def test_prairielearn_grades_every_submission_into_a_valid_results_json(dist, gradescope, prairielearn, name):
-    hand_in(prairielearn / "student", name)
+    replay.hand_in(prairielearn / "student", SUBMISSIONS_HANDED_IN[name]())
     proc, text = replay.run_prairielearn(dist / "prairielearn", prairielearn, gradescope / "venv" / "bin")
     assert proc.returncode == 0 and text is not None, proc.stderr[-3000:]
     results = json.loads(text)
