@@ -29,7 +29,7 @@ class Lms:
 
 
 GRADESCOPE = Lms(Path("/autograder"), "submission", "gradescope_report")
-PRAIRIELEARN = Lms(Path("/grade"), "student", "prairielearn_report")  # imports matplotlib: only when used
+PRAIRIELEARN = Lms(Path("/grade"), "student", "prairielearn_report")
 
 
 def run(lms=GRADESCOPE, root=None, rubric_path=None):

@@ -16,7 +16,7 @@ from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner, RecentRuns
-from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps
+from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -52,6 +52,7 @@ class Grader:
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         self.reference_records = {}  # scenario -> the reference's records of it
+        self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
     @functools.cached_property
@@ -81,6 +82,13 @@ class Grader:
         if plan.spec.id not in self.observed_mutants:
             self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, self.mutants)
         return self.observed_mutants[plan.spec.id]
+
+    def request(self, plan, order):
+        """The line asking the child for a plan's records (the same for every submission)."""
+        key = (plan.spec.id, order)
+        if key not in self.requests:
+            self.requests[key] = request(plan.ops, order)
+        return self.requests[key]
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
@@ -163,7 +171,7 @@ class Grading:
         order = order if any("roles" in op or op["op"] == "train" for op in plan.ops) else None
         key = (plan.spec.id, order)
         if key not in self.answers:
-            self.answers[key] = sandbox.run(plan.ops, loss_order=order)
+            self.answers[key] = sandbox.ask(self.grader.request(plan, order))
         return self.answers[key]
 
     def loss_order(self, sandbox):

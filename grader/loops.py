@@ -12,6 +12,7 @@ import types
 import numpy as np
 
 from grader import state, wire
+from grader.state import as_float
 
 HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
 HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
@@ -38,6 +39,7 @@ class ModelLog:
         self.sample = None  # what forward was given before the last backward: what the gradients are of
         self.parameter_paths = None  # per layer: where the first step that moved anything moved a number
         self.readers = []  # (layer index, path, the steps to it) of the numbers that step moved
+        self.read_after_step = []  # (layer, a function reading one of those numbers from it)
         self.steps = []  # per step: [sample, learning rate, each reader's number after it]
         self.first_before = None  # the layers' numbers before the first step
         self.initial = [state.leaves(layer) for layer in self.layers]
@@ -53,15 +55,13 @@ class ModelLog:
             self.layers = layers
             self.initial = [state.leaves(layer) for layer in layers]
 
-    def called(self, name, inner, args, kwargs, cell):
-        """One call of the loop on the model: logged, and each step traced."""
-        kind = CALLS[name]
-        if kind == "F":
-            self.last_input = first_argument(args, kwargs)
-            self.last_output = out = inner(*args, **kwargs)
-            self.calls.append("F")
-            return out
+    def called(self, kind, inner, args, kwargs, cell):
+        """One call of the loop on the model (its kind: a letter of CALLS): logged, and each step traced."""
         self.calls.append(kind)
+        if kind == "F":
+            self.last_input = args[0] if args else first_argument(args, kwargs)
+            self.last_output = out = inner(*args, **kwargs)
+            return out
         if kind == "B":
             self.sample = self.last_input
         if kind != "S":
@@ -72,8 +72,9 @@ class ModelLog:
         if before is not None:
             self.first_before = self.first_before or before
             self.find_parameters(before)
-        rate = first_argument(args, kwargs)
-        self.steps.append([state.as_float(self.sample), state.as_float(rate)] + self.read_parameters())
+        rate = args[0] if args else first_argument(args, kwargs)
+        self.steps.append([as_float(self.sample), as_float(rate), *[as_float(read(layer)) for layer, read in
+                                                                    self.read_after_step]])
         return returned
 
     def find_parameters(self, before):
@@ -84,12 +85,10 @@ class ModelLog:
             self.parameter_paths = moved
             self.readers = [(index, path, state.paths(self.layers[index])[path])
                             for index in self.parameter_layers().values() for path in moved[index]]
+            self.read_after_step = [(self.layers[index], state.reader(steps)) for index, _, steps in self.readers]
             unmoved = [state.as_float(before[index].get(path)) for index, path, _ in self.readers]
             for step in self.steps:
                 step[2:] = unmoved
-
-    def read_parameters(self):
-        return [state.as_float(state.read(self.layers[index], steps)) for index, _, steps in self.readers]
 
     def parameter_layers(self):
         """{"w": index, "b": index} of the first layer of each class with a parameter."""
@@ -146,22 +145,23 @@ class LoopWatch:
 
     def recording(self, composition):
         """A subclass of the student's composition whose instances log into this watch."""
-        watch, loss_arguments = self, binder(getattr(composition, "compute_loss", None))
+        watch, models, loss_arguments = self, self.models, binder(getattr(composition, "compute_loss", None))
 
         def watched(name):
             plain = inspect.getattr_static(composition, name, None)
             plain = plain if isinstance(plain, types.FunctionType) else None  # else: looked up at each call
+            kind, is_loss = CALLS[name], name == "compute_loss"
 
             def method(self, *args, **kwargs):
-                log = watch.log_of(self)
+                log = models.get(id(self)) or watch.log_of(self)
                 inner = plain.__get__(self) if plain else getattr(super(Recorded, self), name)
                 if log.busy:  # the student's method calling itself (recursion): inside the loop's one call
                     return inner(*args, **kwargs)
                 log.busy = True
                 try:
-                    if name == "compute_loss":
+                    if is_loss:
                         log.loss_called(loss_arguments(self, args, kwargs))
-                    return log.called(name, inner, args, kwargs, watch.cell)
+                    return log.called(kind, inner, args, kwargs, watch.cell)
                 finally:
                     log.busy = False
 

@@ -159,11 +159,15 @@ class Sandbox:
     def run(self, ops, seconds=None, loss_order=None):
         """Runs one scenario in the child; returns its records, or a Failure. `loss_order`: see
         grader.scenario.run."""
+        return self.ask(request(ops, loss_order), seconds)
+
+    def ask(self, line, seconds=None):
+        """Sends the child one request (see `request`); returns its records, or a Failure."""
         failure = self.ready()
         if failure:
             return failure
         try:
-            os.write(self.to_child, (json.dumps({"ops": ops, "loss_order": loss_order}) + "\n").encode())
+            os.write(self.to_child, line)
         except BrokenPipeError:
             return self.fail(self.death())
         answer = self.receive(seconds or self.limits.check_seconds)
@@ -252,6 +256,11 @@ class Sandbox:
 
     def close(self):
         self.stop()
+
+
+def request(ops, loss_order=None):
+    """The line that asks the child to run a scenario."""
+    return (json.dumps({"ops": ops, "loss_order": loss_order}) + "\n").encode()
 
 
 class Zygote:

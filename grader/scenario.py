@@ -115,19 +115,20 @@ class Interpreter:
                 holders = [[p for p in holders[0] if p in state.leaves(weight)],
                            [p for p in holders[1] if p in state.leaves(bias)]]
             layers = (weight, bias)
-            order = self.loss_order or loss_order(loops.parameters(type(fit).compute_loss))
+            estimate_first = tuple(self.loss_order or loss_order(loops.parameters(type(fit).compute_loss)))[0] \
+                == "estimate"
             for j, learning_rate in training_steps(op, len(x)):
                 y_est = fit.forward(x[j])
-                roles = {"estimate": y_est, "target": y[j]}
-                losses.append(state.as_float(fit.compute_loss(*(roles[role] for role in order))))
+                loss = fit.compute_loss(y_est, y[j]) if estimate_first else fit.compute_loss(y[j], y_est)
+                losses.append(state.as_float(loss))
                 fit.backward()
                 before = None if ws else [state.leaves(layer) for layer in layers]
                 fit.step(learning_rate)
                 if before:  # the parameters: of the numbers set from the constructor, those step moves
-                    at = [state.paths(layer).get(parameter(layer, paths, leaves))
-                          for layer, paths, leaves in zip(layers, holders, before)]
-                ws.append(state.read_float(weight, at[0]))
-                bs.append(state.read_float(bias, at[1]))
+                    read_w, read_b = (parameter_reader(layer, paths, leaves)
+                                      for layer, paths, leaves in zip(layers, holders, before))
+                ws.append(state.as_float(read_w(weight)))
+                bs.append(state.as_float(read_b(bias)))
         except CAUGHT as error:
             return train_record(losses, ws, bs, self.raised(error, None))
         return train_record(losses, ws, bs, None)
@@ -231,10 +232,12 @@ def train_record(losses, ws, bs, raised):
             "bs": wire.encode(np.array(bs)), "raised": raised}
 
 
-def parameter(layer, paths, before):
-    """Of the paths holding the constructor's value, the one the first step moved (the first, if none did)."""
+def parameter_reader(layer, paths, before):
+    """A function reading, of the paths holding the constructor's value, the one the first step moved
+    (the first, if none did); nothing (None) when there is none."""
     moved = state.moved(before, state.leaves(layer), paths)
-    return (moved or paths or [None])[0]
+    steps = state.paths(layer).get((moved or paths or [None])[0])
+    return state.reader(steps) if steps else lambda _: None
 
 
 def snapshot(obj):

@@ -6,6 +6,7 @@ Shared by the child (which reads the student's objects) and the parent (which re
 """
 import decimal
 import numbers
+import operator
 import types
 
 import numpy as np
@@ -111,6 +112,23 @@ def is_number(value):
     return isinstance(value, np.ndarray) and value.dtype.kind in "iuf"
 
 
+def reader(steps):
+    """A function of an object giving the value at the end of `steps`, as `read` does; a path of
+    attributes alone is read by one attrgetter (the loop's parameters, read after each of its steps)."""
+    names = [key for kind, key in steps if kind == "attr"]
+    if not names or len(names) != len(steps) or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        return lambda obj: read(obj, steps)
+    get = operator.attrgetter(".".join(names))
+
+    def read_attributes(obj):
+        try:
+            return get(obj)
+        except Exception:  # noqa: BLE001  (student code)
+            return None
+
+    return read_attributes
+
+
 def read(obj, steps):
     """The value at the end of `steps` (from `paths`), or None when it is no longer there."""
     try:
@@ -159,16 +177,16 @@ def shared(a, b, path):
     return read(a, steps_a[:-1]) is read(b, steps_b[:-1])
 
 
-def read_float(obj, steps):
-    """The number at `steps` as a float; nan when there is none."""
-    return as_float(read(obj, steps)) if steps else float("nan")
-
-
 def as_float(value):
     """A number as a float; a one-element array as its element; nan for anything else."""
+    if type(value) in PLAIN_FLOATS:  # the usual case, at each of a loop's steps: quick
+        return float(value)
     try:
         if isinstance(value, np.ndarray) and value.size == 1:
             return float(np.asarray(value).reshape(()))
         return float(value)
     except Exception:  # noqa: BLE001  (a student's __float__ may raise anything)
         return float("nan")
+
+
+PLAIN_FLOATS = (float, np.float64)

@@ -12,6 +12,7 @@ import json
 import math
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 import zipfile
 
 import jsonschema
@@ -146,8 +147,10 @@ def test_prairielearn_grades_every_submission_into_a_valid_results_json(dist, gr
     else:
         assert results["score"] == 1
     assert math.isclose(sum(t["points"] for t in results["tests"]), results["score"] * rubric_data()["total"])
-    for image in results["images"]:  # the student's run and the reference's, as PNG data URLs
-        assert base64.b64decode(image["url"].removeprefix("data:image/png;base64,")).startswith(b"\x89PNG")
+    assert [image["label"] for image in results["images"]] == ["Your classes", "The reference solution"]
+    for image in results["images"]:  # the runs, as SVG data URLs
+        svg = base64.b64decode(image["url"].removeprefix("data:image/svg+xml;base64,"))
+        assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
 
 
 def test_the_prairielearn_timeout_covers_the_longest_grading_the_limits_allow(dist):

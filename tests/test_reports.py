@@ -7,7 +7,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
 
+import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
     write_submission
@@ -52,6 +54,9 @@ def script_submission(directory):
     return write_submission(directory, source)
 
 
+ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
+
+
 # What a student reads first
 
 STUDENT_VIEWS = {"text": lambda report: report, "markdown": lambda report: text_of(markdown_html(report)),
@@ -88,6 +93,24 @@ def test_markdown_has_score_and_every_diagnosis():
         assert f"`{d.where}`" in report
     for check in result.checks:
         assert f"`{check.id}`" in report
+
+
+# JSON
+
+@pytest.mark.parametrize("path", [REFERENCE, TEMPLATE, TWO_BUGS], ids=lambda p: p.stem)
+def test_the_json_report_is_what_json_dumps_writes(path):
+    result = graded(path)
+    assert render(result, "json") == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(ANY_FLOAT, max_size=30), st.text(max_size=30))
+def test_the_json_report_of_any_losses_is_what_json_dumps_writes(losses, message):
+    """Whatever the losses and the messages hold (a message naming "losses", say)."""
+    result = graded(TWO_BUGS)
+    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses),
+                                 notes=[f'"losses": [] {message}'])
+    assert render(result, "json") == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 # JUnit
@@ -139,10 +162,9 @@ def test_html_is_self_contained_with_plots():
     page = Elements(render(result, "html"))
     links = [attrs.get(key) for _, attrs in page.tags for key in ("src", "href") if attrs.get(key)]
     assert not [link for link in links if re.match(r"\s*(https?:)?//", link)], links
-    images = page.named("img")
-    assert len(images) >= 2
-    assert all(img["src"].startswith("data:image/png;base64,") and img.get("alt") for img in images)
-    assert not page.named("script")
+    figures = page.named("svg")
+    assert len(figures) == 2 and all(f["role"] == "img" and f["aria-label"] for f in figures)
+    assert not page.named("img") and not page.named("script")
     text = "".join(page.text)
     assert f"{result.score:g} / {result.max_score:g}" in text
     for d in result.diagnoses:
@@ -163,10 +185,10 @@ def test_html_says_in_words_when_a_run_has_nothing_to_plot():
     result = graded(TEMPLATE)
     assert result.training is not None and not result.training.losses
     page = Elements(render(result, "html"))
-    assert len(page.named("img")) == 1  # the reference's run only
+    assert len(page.named("svg")) == 1  # the reference's run only
     assert "stopped before its first step" in "".join(page.text)
     no_runs = Elements(render(dataclasses.replace(result, training=None, reference_training=None), "html"))
-    assert not no_runs.named("img")
+    assert not no_runs.named("svg")
 
 
 def test_html_is_deterministic():
@@ -175,27 +197,65 @@ def test_html_is_deterministic():
 
 
 @pytest.mark.filterwarnings("error")  # an overflow warning would mean an axis gave up on the values
-def test_plots_of_a_diverged_run():
-    diverged = Training(w=math.inf, b=math.nan, losses=[1.0, 1e300, math.inf, math.nan],
-                        ws=[1.0, 1e300, math.inf, math.nan], bs=[1.0, -1e300, math.nan, math.nan])
-    assert plots.training_png(diverged, "diverged").startswith(b"\x89PNG")
-    assert plots.training_png(Training(w=1.0, b=1.0, losses=[0.0, 0.0]), "no trajectory").startswith(b"\x89PNG")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=1, max_size=50), st.lists(ANY_FLOAT, max_size=50), st.lists(ANY_FLOAT, max_size=50))
+def test_a_run_of_any_numbers_is_drawn_as_well_formed_svg_with_finite_coordinates(losses, ws, bs):
+    svg = plots.training_svg(Training(w=1.0, b=1.0, losses=losses, ws=ws, bs=bs), "a run")
+    drawing = ET.fromstring(svg)
+    for element in drawing.iter():
+        numbers = [v for key, v in element.attrib.items() if key in ("x", "y", "x1", "x2", "y1", "y2", "d")]
+        assert not re.search(r"nan|inf", " ".join(numbers)), element.attrib
 
 
-def test_a_run_drawn_after_others_looks_as_if_drawn_first():
-    """The figure is reused from one report to the next: nothing of a run may stay in the next one's
-    picture (limits, a missing-trajectory note, titles)."""
-    converging = graded(REFERENCE).training
-    diverged = Training(w=math.inf, b=1.0, losses=[1.0, 1e300, math.inf, math.nan], ws=[1.0, 1e300, math.inf, math.nan],
-                        bs=[1.0, 2.0, 3.0, 4.0])
-    not_recorded = Training(w=1.0, b=1.0, losses=[0.0, 0.0])
-    runs = {"converging": converging, "diverged": diverged, "not recorded": not_recorded}
-    for name, run in runs.items():
-        first = plots.TrainingFigure().png(run, "a run")
-        for other in runs.values():
-            reused = plots.TrainingFigure()
-            reused.png(other, "another run")
-            assert reused.png(run, "a run") == first, f"the {name} run's picture depends on the run drawn before"
+def drawn_points(svg, panel):
+    """(x, y) pixels of the lines of one panel (0: loss, 1: w, 2: b) of a run's SVG, per line."""
+    paths = [p.get("d") for p in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}path")]
+    per_panel = {0: paths[:2], 1: paths[2:3], 2: paths[3:4]}[panel]
+    return [[tuple(map(float, point.split())) for point in re.split(r"[ML]", d) if point.strip()] for d in per_panel]
+
+
+def test_the_figure_shows_the_runs_values_at_every_pixel_column():
+    """The drawn w line: every point is a step's value where the axes put it (to the SVG's tenth of a
+    pixel), in every pixel column, from the lowest w to the highest (which steps each column keeps:
+    the envelope's test)."""
+    ws = np.asarray(graded(REFERENCE).training.ws)
+    svg = plots.training_svg(Training(w=ws[-1], b=1.0, losses=[1.0] * len(ws), ws=list(ws), bs=[1.0] * len(ws)), "w")
+    x_axis = plots.Axis(0, len(ws) - 1, plots.LEFT, plots.WIDTH - plots.RIGHT, integers=True)
+    top = plots.TOP + plots.PANEL_HEIGHT + plots.PANEL_GAP
+    y_axis = plots.Axis(*plots.value_limits(np.append(ws, plots.TARGETS["w"])), top + plots.PANEL_HEIGHT, top)
+    points = np.array(drawn_points(svg, 1)[0])
+    step_at = (points[:, 0] - x_axis.start) / (x_axis.end - x_axis.start) * (len(ws) - 1)
+    for step, y in zip(step_at, points[:, 1]):
+        near = np.arange(max(int(step) - 1, 0), min(int(step) + 3, len(ws)))
+        assert np.min(np.abs(y_axis.pixel(ws[near]) - y)) <= 0.051, (step, y)
+    assert len(set(np.round(points[:, 0]))) >= x_axis.end - x_axis.start  # every pixel column
+    assert points[:, 1].min() == pytest.approx(y_axis.pixel(ws.max()), abs=0.051)  # up to the highest w
+    assert points[:, 1].max() == pytest.approx(y_axis.pixel(ws.min()), abs=0.051)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ANY_FLOAT, min_size=1, max_size=400), st.integers(1, 60))
+def test_the_envelope_keeps_each_columns_ends_and_its_lowest_and_highest_finite_values(values, columns):
+    values = np.asarray(values)
+    kept = plots.envelope(values, columns)
+    assert list(kept) == sorted(set(kept)) and set(kept) <= set(range(len(values)))
+    if len(values) <= 4 * columns:
+        assert len(kept) == len(values)
+        return
+    column = np.arange(len(values)) * columns // len(values)
+    for c in range(columns):
+        steps = np.flatnonzero(column == c)
+        finite = steps[np.isfinite(values[steps])]
+        assert {steps[0], steps[-1]} <= set(kept)
+        if len(finite):
+            assert values[finite].min() in values[kept] and values[finite].max() in values[kept]
+
+
+def test_a_line_breaks_where_its_values_are_not_finite():
+    values = np.array([1.0, 2.0, np.nan, 3.0, 4.0, np.inf, 5.0])
+    axis = plots.Axis(0, 6, 0, 600)
+    assert plots.line_path(values, axis, plots.Axis(0, 5, 100, 0)).split(" ")[0::2] == ["M0.0", "L100.0", "M300.0",
+                                                                                        "L400.0", "M600.0"]
 
 
 def test_a_check_scored_by_aspect_shows_the_points_it_kept_in_every_format():

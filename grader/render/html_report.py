@@ -1,12 +1,11 @@
 """The report as one self-contained HTML page: the score and each bug with where and how to fix it first,
 then the checks, the notes, the inputs that showed each failure, and plots of the training runs.
 
-Everything is inline (CSS, plots as data: URIs), so the file can be mailed, uploaded to an LMS or
+Everything is inline (CSS, plots as SVG), so the file can be mailed, uploaded to an LMS or
 opened offline on its own. Messages, notes, locations and output carry the student's values and
 prints, so every string taken from the result is escaped; the page's Content-Security-Policy forbids
 scripts and any network access besides, so a string that slipped through could still do nothing.
 """
-import base64
 from html import escape
 
 from grader.render import plots
@@ -36,7 +35,7 @@ tr.failed, tr.error { background: #fff5f5; }
 .where { font-family: ui-monospace, "DejaVu Sans Mono", monospace; color: #444; margin: 0; }
 .runs { display: flex; flex-wrap: wrap; gap: 1.5rem; }
 figure { margin: 0; flex: 1 1 22rem; max-width: 30rem; }
-figure img { width: 100%; height: auto; border: 1px solid #eee; }
+figure svg { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption, .no-plot { color: #444; font-size: .95em; }
 """
 
@@ -137,7 +136,7 @@ def failed_check(check):
 def training(result):
     if result.training is None and result.reference_training is None:
         return ""
-    runs = [run_figure(label, run, shared) for label, run, shared in plots.runs(result)]
+    runs = [run_figure(label, run) for label, run in plots.runs(result)]
     return section("Training", '<div class="runs">\n' + "\n".join(runs) + "\n</div>")
 
 
@@ -145,18 +144,13 @@ def run_summary(training):
     return "there was none." if training is None else training_summary(training)
 
 
-def run_figure(label, training, shared=False):
+def run_figure(label, training):
     """One run's plots above its summary, or the summary alone when there is nothing to plot."""
     caption = f"{escape(label)}: {escape(run_summary(training))}"
-    png = plots.training_png(training, label, shared)
-    if png is None:
+    svg = plots.training_svg(training, label)
+    if svg is None:
         return f'<figure>\n<p class="no-plot">{caption} Nothing to plot.</p>\n</figure>'
-    alt = escape(f"{label}: loss, w and b over {len(training.losses)} steps")
-    return f'<figure>\n<img src="{data_uri(png)}" alt="{alt}">\n<figcaption>{caption}</figcaption>\n</figure>'
-
-
-def data_uri(png):
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return f"<figure>\n{svg}\n<figcaption>{caption}</figcaption>\n</figure>"
 
 
 def printed_output(result):

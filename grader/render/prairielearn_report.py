@@ -2,7 +2,8 @@
 
 PrairieLearn has no per-test visibility: a check the rubric does not make visible keeps its name
 and points here, and its feedback is withheld (see lms_text.shown_now). The plots of the student's
-run and the reference's go in `images`, as PNG data URLs.
+run and the reference's go in `images`, as SVG data URLs (an image format every browser shows
+in the `<img>` PrairieLearn puts them in).
 """
 import base64
 import json
@@ -20,7 +21,7 @@ def render(result):
         "score": fraction(result.score, result.max_score),
         "message": f"Score: {result.score:g} / {result.max_score:g}",
         "output": as_text(summary(result)),
-        "images": [image(label, png) for label, png in plots.run_pngs(result)],
+        "images": [image(label, svg) for label, svg in plots.run_svgs(result)],
         "tests": [test(result, check) for check in result.checks],
     })
 
@@ -38,8 +39,8 @@ def dump(data):
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
-def image(label, png):
-    return {"label": label, "url": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
+def image(label, svg):
+    return {"label": label, "url": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")}
 
 
 def fraction(score, max_score):
