@@ -12,6 +12,7 @@ import itertools
 import json
 import multiprocessing
 import signal
+from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,13 +33,16 @@ class Student:
 
 
 def find_students(folder, out=None):
-    """One student per entry of the folder: a submission file, or a folder holding one."""
-    students = []
-    for entry in Path(folder).iterdir():
-        if entry.name.startswith(".") or entry.name in IGNORED or out and entry.resolve() == Path(out).resolve():
-            continue
-        if entry.is_dir() or entry.suffix in SUFFIXES:
-            students.append(Student(entry.stem if entry.is_file() else entry.name, entry))
+    """One student per entry of the folder: a submission file, or a folder holding one. A student's id
+    is the file's name without its suffix, or the folder's name; the whole name when that is not
+    unique (ana.py and ana.ipynb), since each id names the student's reports."""
+    entries = [entry for entry in Path(folder).iterdir()
+               if not (entry.name.startswith(".") or entry.name in IGNORED
+                       or out and entry.resolve() == Path(out).resolve())
+               and (entry.is_dir() or entry.suffix in SUFFIXES)]
+    stems = Counter(entry.stem if entry.is_file() else entry.name for entry in entries)
+    students = [Student(entry.stem if entry.is_file() and stems[entry.stem] == 1 else entry.name, entry)
+                for entry in entries]
     return sorted(students, key=lambda student: student.id)
 
 

@@ -12,13 +12,14 @@ import types
 import numpy as np
 
 from grader import state, wire
-from grader.state import as_float
+from grader.state import PLAIN_FLOATS, as_float
 
 HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
 HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
 PARAMETERS = {"multiplication_weight": "w", "add_bias": "b"}  # the layers whose parameter the loop trains
 CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
 WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
+FIRST_READER = 3  # in a step's row, after its sample, learning rate and loss: the parameters read
 CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)  # all a student's code may raise at us
 
 
@@ -40,7 +41,9 @@ class ModelLog:
         self.parameter_paths = None  # per layer: where the first step that moved anything moved a number
         self.readers = []  # (layer index, path, the steps to it) of the numbers that step moved
         self.read_after_step = []  # (layer, a function reading one of those numbers from it)
-        self.steps = []  # per step: [sample, learning rate, each reader's number after it]
+        self.steps = []  # per step: [sample, learning rate, loss, each reader's number after it]
+        self.loss = float("nan")  # what compute_loss returned last, as a float
+        self.plain_numbers = True  # every sample and loss a float, not an array of one
         self.first_before = None  # the layers' numbers before the first step
         self.initial = [state.leaves(layer) for layer in self.layers]
         self.busy = False  # inside one of the loop's calls
@@ -62,8 +65,14 @@ class ModelLog:
             self.last_input = args[0] if args else first_argument(args, kwargs)
             self.last_output = out = inner(*args, **kwargs)
             return out
+        if kind == "L":
+            loss = inner(*args, **kwargs)
+            self.loss = as_float(loss)
+            self.plain_numbers = self.plain_numbers and type(loss) in PLAIN_FLOATS
+            return loss
         if kind == "B":
             self.sample = self.last_input
+            self.plain_numbers = self.plain_numbers and type(self.sample) in PLAIN_FLOATS
         if kind != "S":
             return inner(*args, **kwargs)
         self.trained_in = self.trained_in or cell
@@ -73,8 +82,8 @@ class ModelLog:
             self.first_before = self.first_before or before
             self.find_parameters(before)
         rate = args[0] if args else first_argument(args, kwargs)
-        self.steps.append([as_float(self.sample), as_float(rate), *[as_float(read(layer)) for layer, read in
-                                                                    self.read_after_step]])
+        self.steps.append([as_float(self.sample), as_float(rate), self.loss,
+                           *[as_float(read(layer)) for layer, read in self.read_after_step]])
         return returned
 
     def find_parameters(self, before):
@@ -88,7 +97,7 @@ class ModelLog:
             self.read_after_step = [(self.layers[index], state.reader(steps)) for index, _, steps in self.readers]
             unmoved = [state.as_float(before[index].get(path)) for index, path, _ in self.readers]
             for step in self.steps:
-                step[2:] = unmoved
+                step[FIRST_READER:] = unmoved
 
     def parameter_layers(self):
         """{"w": index, "b": index} of the first layer of each class with a parameter."""
@@ -105,9 +114,10 @@ class ModelLog:
 
     def trace(self):
         """The loop's steps as numbers: the sample forward was given before each step's backward (nan
-        when it is not one number), the learning rate, w and b after each step (nan where they were
-        not found), and w and b before the first step."""
-        trace = {"x": [step[0] for step in self.steps], "lr": [step[1] for step in self.steps]}
+        when it is not one number), the learning rate, the loss compute_loss returned last, w and b
+        after each step (nan where they were not found), and w and b before the first step."""
+        trace = {"x": [step[0] for step in self.steps], "lr": [step[1] for step in self.steps],
+                 "loss": [step[2] for step in self.steps]}
         (trace["w"], w), (trace["b"], b) = self.parameter_trace("w"), self.parameter_trace("b")
         trace["start"] = [w, b]
         return {key: wire.encode(np.array(values, dtype=float)) for key, values in trace.items()}
@@ -121,7 +131,7 @@ class ModelLog:
         if column is None:
             return [float("nan")] * len(self.steps), float("nan")
         before = (self.first_before or self.initial)[index]
-        return [step[2 + column] for step in self.steps], state.as_float(before.get(path))
+        return [step[FIRST_READER + column] for step in self.steps], state.as_float(before.get(path))
 
     def parameter_path(self, index, layer):
         """Where the layer keeps its parameter: the number its watched step moved; of several, or of
@@ -232,6 +242,7 @@ def record(model, composition, raised, asked=None, returned=None):
             "loss_params": parameters(getattr(composition, "compute_loss", None)),
             "asked": asked, "returns_model": returned,
             "trace": (model or ModelLog(None, [], None)).trace(),
+            "plain_numbers": bool(model and model.plain_numbers),
             "raised": raised}
 
 
@@ -268,7 +279,6 @@ def role(value, estimate):
     return "estimate" if same else "target"
 
 
-PLAIN_FLOATS = (float, np.float64)
 
 
 def binder(method):

@@ -223,8 +223,13 @@ def training_steps(op, n):
     rate it was given (`rates`)."""
     if "seed" not in op:
         return enumerate(float(rate) for rate in decode_arg(op["rates"], {}))
-    rng = np.random.RandomState(op["seed"])
-    return ((rng.randint(1, n), op["learning_rate"]) for _ in range(op["n_steps"]))
+    return ((j, op["learning_rate"]) for j in samples(op["seed"], n, op["n_steps"]))
+
+
+def samples(seed, n, n_steps):
+    """The index of each step's sample, as the hand-out's loop draws them after np.random.seed(seed):
+    np.random.randint(1, n) at every step (one call for all of them draws the same numbers)."""
+    return np.random.RandomState(seed).randint(1, n, size=n_steps).tolist()
 
 
 def train_record(losses, ws, bs, raised):

@@ -28,6 +28,7 @@ import pytest
 import notebooks as nbs
 from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
     marked_processes, reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
+from grader.batch import find_students
 from reference.mutants import MUTANTS
 
 HOSTILE = TESTS / "hostile"
@@ -190,6 +191,14 @@ def test_the_gradebook_has_one_row_per_student_with_the_rubrics_columns(cohort, 
     assert len(ids) == len(set(ids)), "a student has several rows"
     assert set(ids) == set(cohort.students), (f"missing: {set(cohort.students) - set(ids)}; "
                                               f"not students: {set(ids) - set(cohort.students)}")
+
+
+def test_two_submissions_of_one_name_are_two_students_with_reports_of_their_own(tmp_path):
+    """ana.py and ana.ipynb, graded at the same time by two workers, once wrote the same report."""
+    for name in ("ana.py", "ana.ipynb", "ana", "bo.py"):
+        (tmp_path / name).mkdir() if "." not in name else (tmp_path / name).write_text("")
+    assert [(s.id, s.path.name) for s in find_students(tmp_path)] == [
+        ("ana", "ana"), ("ana.ipynb", "ana.ipynb"), ("ana.py", "ana.py"), ("bo", "bo.py")]
 
 
 def test_the_gradebook_rows_are_sorted_by_student_id(cohort, book):

@@ -4,6 +4,7 @@ import numpy as np
 from grader import wire
 from grader.checks.base import Check, Finding, Verdict, arg, compare, is_numeric, show
 from grader.conventions import loss_order
+from grader.scenario import samples
 from grader.results import Training
 from grader.wire import Raised
 
@@ -28,6 +29,7 @@ class Convergence(Check):
     subject = "my_composition.backward"
     calls_loss = True
     uses_mutants = False  # a run of thousands of steps per mutant: the layer checks name the cause
+    stand_in = "training.own_run"  # the check whose records may be this one's (see from_own_run)
 
     def scenario(self, ctx):
         xx, yy = data(ctx)
@@ -51,6 +53,27 @@ class Convergence(Check):
             return Verdict(False, f"the run left the reference's path on the same samples: {left} "
                                   f"(is step plain SGD, w ← w − lr·∂L/∂w?)")
         return Verdict(True)
+
+    def from_own_run(self, records, ctx):
+        """This run's records, read from the student's own loop (the records of OwnRun) when that loop
+        did what this run does: from the hand-out's start, on the same samples in the same order at
+        the rate asked, each step forward, compute_loss (passed the estimate where this run passes
+        it), backward and step, once each, on numbers (not arrays of one), landing where the
+        reference's replay of it does after every step. The same calls on the same classes with the
+        same arguments are then not made a second time. None when the loop did anything else."""
+        record, t = records["own"], ctx.training
+        if record["raised"] or record["plain_numbers"] is not True or record["events"] != "FLBS" * t["n_steps"]:
+            return None
+        order = list(ctx.loss_order or loss_order(record["loss_params"]))
+        steps = loop_steps(record)
+        xx, _ = data(ctx)
+        same_run = (record["loss_roles"] == [order] and list(steps["start"]) == [t["w0"], t["b0"]]
+                    and np.array_equal(steps["x"], xx[samples(ctx.seed, len(xx), t["n_steps"])])
+                    and np.all(steps["lr"] == t["learning_rate"]))
+        if not same_run or not replayed(steps, ctx).ok:
+            return None
+        return {"train": {"losses": wire.encode(steps["loss"]), "ws": wire.encode(steps["w"]),
+                          "bs": wire.encode(steps["b"]), "raised": None}}
 
     @staticmethod
     def details(records):
@@ -151,14 +174,16 @@ class OwnRun(Check):
 
 
 REPLAYED = "your loop's steps, replayed by the reference on the same samples"
+STEP_COLUMNS = ("x", "lr", "loss", "w", "b")
 
 
 def loop_steps(record):
     """The steps of the student's own loop as its record gives them: {"x": the samples forward was
-    given, "lr": the learning rates, "w", "b": after each step, "start": (w, b) before the first}."""
+    given, "lr": the learning rates, "loss": what compute_loss returned last, "w", "b": after each
+    step, "start": (w, b) before the first}."""
     trace = record["trace"]
-    steps = {key: np.asarray(wire.decode(trace[key]), dtype=float).ravel() for key in ("x", "lr", "w", "b", "start")}
-    if len({len(steps[key]) for key in ("x", "lr", "w", "b")}) != 1 or len(steps["start"]) != 2:
+    steps = {key: np.asarray(wire.decode(trace[key]), dtype=float).ravel() for key in STEP_COLUMNS + ("start",)}
+    if len({len(steps[key]) for key in STEP_COLUMNS}) != 1 or len(steps["start"]) != 2:
         raise ValueError("a loop's trace whose columns do not match")
     return steps
 
