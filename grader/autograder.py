@@ -16,9 +16,6 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader import api
-from grader.rubric import RubricError
-from grader.submission import SubmissionError
 
 
 @dataclass(frozen=True)
@@ -44,6 +41,10 @@ def run(lms=GRADESCOPE, root=None, rubric_path=None):
 
 
 def results_json(report, submission, rubric_path):
+    from grader import api
+    from grader.rubric import RubricError
+    from grader.submission import SubmissionError
+
     try:
         return report.render(api.grade(submission, rubric_path))
     except SubmissionError as error:

@@ -4,10 +4,8 @@ import os
 import sys
 from pathlib import Path
 
-from grader import __version__, api, autograder
+from grader import __version__, autograder
 from grader.render import FORMATS, render
-from grader.rubric import RubricError
-from grader.submission import SubmissionError
 
 USAGE_ERROR = 2
 INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
@@ -53,7 +51,19 @@ def main(argv=None):
     return COMMANDS[args.command](args)
 
 
+def start_fork_server():
+    """Started before the grader's own imports, so that its Python and numpy load beside them."""
+    from grader.zygote import Zygote
+
+    Zygote.shared()
+
+
 def grade_command(args):
+    start_fork_server()
+    from grader import api
+    from grader.rubric import RubricError
+    from grader.submission import SubmissionError
+
     try:
         result = api.grade(args.path, args.rubric, args.seed)
     except (RubricError, SubmissionError) as error:
@@ -74,6 +84,7 @@ def grade_command(args):
 
 def lms_command(args):
     """0 once results.json is written, whatever it says (an ungradable submission included)."""
+    start_fork_server()
     try:
         written = autograder.run(args.lms, args.root, args.rubric)
     except OSError as error:
@@ -85,6 +96,7 @@ def lms_command(args):
 
 def batch_command(args):
     from grader import batch
+    from grader.rubric import RubricError
 
     if not os.path.isdir(args.folder):
         print(f"grader: {args.folder}: not a folder", file=sys.stderr)

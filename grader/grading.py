@@ -121,9 +121,9 @@ class Grading:
 
     def run(self):
         started = time.monotonic()
-        # the reference runs while the zygote starts (the first time): they overlap on two cores
-        plans, reference_training = self.grader.plans, self.grader.reference_training
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
+            # the reference runs (the first time) while the child loads the submission: two cores
+            plans, reference_training = self.grader.plans, self.grader.reference_training
             sandbox.ready()
             results = [self.grade(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)

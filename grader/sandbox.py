@@ -4,7 +4,6 @@ Everything that decides how student code is confined lives here and in `grader.c
 half inside the child): how the child is started, what it may use, how long each request may
 take, what it may print, and what happens when it hangs or dies.
 """
-import atexit
 import fcntl
 import functools
 import json
@@ -12,7 +11,6 @@ import os
 import selectors
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -23,11 +21,9 @@ import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from grader import confine, wire, zygote
-from grader.zygote import TOKEN_PLACEHOLDER, TOKEN_VARIABLE
+from grader import confine, wire
+from grader.zygote import GRADER_PARENT, TOKEN_VARIABLE, Zygote, child_environment
 
-GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
-BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.zygote import main; main(sys.argv[2:])"
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 
 # Users for the children of each grader process running at the same time on the machine (the
@@ -263,92 +259,6 @@ def request(ops, loss_order=None):
     return (json.dumps({"ops": ops, "loss_order": loss_order}) + "\n").encode()
 
 
-class Zygote:
-    """The grader process's fork server (grader.zygote), one per process, started by the first
-    Grader or sandbox: each child is forked from it with numpy already imported, instead of
-    starting Python anew."""
-
-    _shared = None
-
-    @classmethod
-    def shared(cls):
-        if cls._shared is None or cls._shared.process.poll() is not None:  # a submission may kill it
-            cls._shared = cls()
-        return cls._shared
-
-    def __init__(self):
-        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        # where matplotlib keeps its font cache, built once for every child
-        self.configdir = tempfile.mkdtemp(prefix="grader-zygote-")
-        os.chmod(self.configdir, 0o755)
-        self.process = subprocess.Popen(
-            [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, str(there.fileno())],
-            pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, cwd=self.configdir,
-            env=child_environment(TOKEN_PLACEHOLDER, self.configdir), start_new_session=True)
-        there.close()
-        self.socket = here
-        self.replies = selectors.DefaultSelector()
-        self.replies.register(here, selectors.EVENT_READ)
-        self.exits = {}  # pid -> exit code, of children that ended before anyone waited for them
-        atexit.register(self.close)
-
-    def spawn(self, request, fds):
-        socket.send_fds(self.socket, [json.dumps({"spawn": request}).encode()], list(fds))
-        reply = self.receive(None)
-        while "exited" in reply:  # an earlier child's end, told before this answer
-            reply = self.receive(None)
-        if "pid" not in reply:
-            raise OSError(f"the sandbox's child could not be started: {reply.get('error')}")
-        return Forked(self, reply["pid"])
-
-    def wait(self, pid, timeout=None):
-        """The exit code of a child (as Popen.returncode), None if the zygote died before telling
-        it; subprocess.TimeoutExpired past timeout."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while pid not in self.exits:
-            remaining = None if deadline is None else deadline - time.monotonic()
-            if remaining is not None and remaining <= 0:
-                raise subprocess.TimeoutExpired(f"child {pid}", timeout)
-            try:
-                self.receive(remaining)
-            except OSError:  # the orphaned child is the grader's now, reaped with the other orphans
-                return None
-        return self.exits.pop(pid)
-
-    def receive(self, timeout):
-        """The zygote's next reply ({} at the timeout); a child's exit code is kept for wait."""
-        if not self.replies.select(timeout):
-            return {}
-        message = self.socket.recv(zygote.MAX_MESSAGE_BYTES)
-        if not message:
-            raise OSError("the sandbox's fork server died")
-        reply = json.loads(message)
-        if "exited" in reply:
-            self.exits[reply["exited"]] = reply["code"]
-        return reply
-
-    def close(self):
-        self.replies.close()
-        self.socket.close()
-        self.process.wait()
-        shutil.rmtree(self.configdir, ignore_errors=True)
-
-
-class Forked:
-    """A child forked by the zygote, waited for through it (as subprocess.Popen would be)."""
-
-    def __init__(self, zygote, pid):
-        self.zygote, self.pid = zygote, pid
-        self.returncode = None
-        self.ended = False
-
-    def wait(self, timeout=None):
-        if not self.ended:
-            self.returncode = self.zygote.wait(self.pid, timeout)
-            self.ended = True
-        return self.returncode
-
-
 class Capture:
     """Keeps the first `cap` bytes of a stream and discards the rest as fast as it comes."""
 
@@ -510,14 +420,6 @@ def lock_file(folder, name):
         os.close(claim)
         return None
     return claim
-
-
-def child_environment(token, workdir):
-    keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
-    env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0", HOME=workdir,
-               MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"), **{TOKEN_VARIABLE: token})
-    return env
 
 
 def become_subreaper():

@@ -1,7 +1,7 @@
 """The fork server: a clean process that has imported numpy once, and forks the sandboxed child of
 each submission from that state (a fork costs milliseconds; starting Python and numpy, 70 ms).
 
-Started by `grader.sandbox.Zygote`, it runs as the grader's user but holds nothing of the grader's
+Started by `Zygote` (below, the grader's side of it), it runs as the grader's user but holds nothing of the grader's
 secrets: it imports only what the child imports (no reference, no rubric), and each fork becomes
 a child exactly as `grader.child` describes (own session, own workdir, own environment, its own
 sandbox token) before the submission's first line runs.
@@ -10,20 +10,28 @@ Requests and replies are JSON datagrams on a Unix socket: {"spawn": {...}} with 
 pipe ends attached, answered {"pid": N}; when a child ends, {"exited": N, "code": C}, C as
 subprocess.Popen.returncode gives it (negative: killed by that signal).
 """
+import atexit
 import ctypes
 import gc
 import importlib
 import json
 import os
 import selectors
+import shutil
 import signal
 import socket
+import subprocess
 import sys
+import tempfile
+import time
 import traceback
+from pathlib import Path
 
 from grader import child
 
 MAX_MESSAGE_BYTES = 1 << 16
+GRADER_PARENT = str(Path(__file__).resolve().parent.parent)
+BOOTSTRAP = "import sys; sys.path.insert(0, sys.argv[1]); from grader.zygote import main; main(sys.argv[2:])"
 TOKEN_VARIABLE = "BACKPROP_GRADER_SANDBOX"  # marks every process a child starts, to find them all
 TOKEN_PLACEHOLDER = "0" * 32  # the zygote's value, as long as a token (uuid4().hex) that replaces it
 # imported before the fork of the first submission that names matplotlib, once, for all the forks
@@ -184,3 +192,99 @@ def die_with_parent():
     """The zygote ends with the grader process that started it, even when that one is killed."""
     PR_SET_PDEATHSIG = 1
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+# the grader's side: imports neither numpy nor anything of the grader's, so a grading starts it first
+
+class Zygote:
+    """The grader process's fork server (grader.zygote), one per process, started by the first
+    Grader or sandbox: each child is forked from it with numpy already imported, instead of
+    starting Python anew."""
+
+    _shared = None
+
+    @classmethod
+    def shared(cls):
+        if cls._shared is None or cls._shared.process.poll() is not None:  # a submission may kill it
+            cls._shared = cls()
+        return cls._shared
+
+    def __init__(self):
+        here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # where matplotlib keeps its font cache, built once for every child
+        self.configdir = tempfile.mkdtemp(prefix="grader-zygote-")
+        os.chmod(self.configdir, 0o755)
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, str(there.fileno())],
+            pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, cwd=self.configdir,
+            env=child_environment(TOKEN_PLACEHOLDER, self.configdir), start_new_session=True)
+        there.close()
+        self.socket = here
+        self.replies = selectors.DefaultSelector()
+        self.replies.register(here, selectors.EVENT_READ)
+        self.exits = {}  # pid -> exit code, of children that ended before anyone waited for them
+        atexit.register(self.close)
+
+    def spawn(self, request, fds):
+        socket.send_fds(self.socket, [json.dumps({"spawn": request}).encode()], list(fds))
+        reply = self.receive(None)
+        while "exited" in reply:  # an earlier child's end, told before this answer
+            reply = self.receive(None)
+        if "pid" not in reply:
+            raise OSError(f"the sandbox's child could not be started: {reply.get('error')}")
+        return Forked(self, reply["pid"])
+
+    def wait(self, pid, timeout=None):
+        """The exit code of a child (as Popen.returncode), None if the zygote died before telling
+        it; subprocess.TimeoutExpired past timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while pid not in self.exits:
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                raise subprocess.TimeoutExpired(f"child {pid}", timeout)
+            try:
+                self.receive(remaining)
+            except OSError:  # the orphaned child is the grader's now, reaped with the other orphans
+                return None
+        return self.exits.pop(pid)
+
+    def receive(self, timeout):
+        """The zygote's next reply ({} at the timeout); a child's exit code is kept for wait."""
+        if not self.replies.select(timeout):
+            return {}
+        message = self.socket.recv(MAX_MESSAGE_BYTES)
+        if not message:
+            raise OSError("the sandbox's fork server died")
+        reply = json.loads(message)
+        if "exited" in reply:
+            self.exits[reply["exited"]] = reply["code"]
+        return reply
+
+    def close(self):
+        self.replies.close()
+        self.socket.close()
+        self.process.wait()
+        shutil.rmtree(self.configdir, ignore_errors=True)
+
+
+class Forked:
+    """A child forked by the zygote, waited for through it (as subprocess.Popen would be)."""
+
+    def __init__(self, zygote, pid):
+        self.zygote, self.pid = zygote, pid
+        self.returncode = None
+        self.ended = False
+
+    def wait(self, timeout=None):
+        if not self.ended:
+            self.returncode = self.zygote.wait(self.pid, timeout)
+            self.ended = True
+        return self.returncode
+
+
+def child_environment(token, workdir):
+    keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    env = {k: os.environ[k] for k in keep if k in os.environ}
+    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0", HOME=workdir,
+               MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"), **{TOKEN_VARIABLE: token})
+    return env
