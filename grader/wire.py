@@ -77,7 +77,10 @@ def encode(value):
 def decode(obj):
     kind = obj.get("t") if isinstance(obj, dict) else None
     if kind == "num":
-        return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(obj["v"]))
+        number = obj["v"]
+        if type(number) is float and "dtype" not in obj:  # most values of every answer: quick
+            return np.float64(number)
+        return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(number))
     if kind == "array":
         data = _unpacked(obj["packed"]) if "packed" in obj else _floats(obj["data"])
         array = data.reshape([int(n) for n in obj["shape"]])
