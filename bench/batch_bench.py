@@ -1,24 +1,29 @@
 """`make bench`, batch part: how fast `python -m grader batch` grades a class, against one
 `python -m grader grade` process per submission, measured in the same run.
 
-    .venv/bin/python bench/batch_bench.py [--count 200] [--jobs 2] [--baseline-sample 40] [--runs 3]
+    .venv/bin/python bench/batch_bench.py [--count 200] [--notebooks 60] [--jobs 2] [--baseline-sample 40] [--runs 3]
 
-It builds a batch of --count submissions in a temporary folder (the reference, the correct
-styles, every mutant and the forum files, cycled; every fifth one as a notebook), then measures,
-in --runs interleaved rounds (medians reported):
-(a) `python -m grader batch DIR -o OUT --jobs 2 --quiet`: wall time, submissions per second;
+It builds, in a temporary folder, a batch of --count .py submissions (the reference, the correct
+styles, every mutant and the forum files, cycled), a batch of --notebooks notebooks of the same,
+and 20 notebooks of the reference of which one has a cell `while True: pass` before its training
+cell (and the same 19 without it). Then, in --runs interleaved rounds (medians reported):
+(a) `python -m grader batch DIR -o OUT --jobs 2 --quiet` over each batch: wall time, submissions
+    per second, and CPU seconds per submission of the whole process tree (workers, zygotes and
+    sandboxed children: the batch's resource usage once it has waited for them all);
 (b) the baseline: `python -m grader grade FILE --format json`, one process per submission, one
-    after the other, over a random sample (fixed seed) of the same batch, its rate extrapolated to
+    after the other, over a random sample (fixed seed) of the .py batch, its rate extrapolated to
     the batch; --baseline-sample 0 runs it over the whole batch;
+(c) the .py batch graded by an earlier commit (--before);
 and, in one more batch run of its own (so that sampling /proc costs the timed runs nothing), the
-peak memory of the batch's whole process tree (workers, zygotes and sandboxed children included):
-summed PSS, the memory the batch takes (the target), and summed RSS, which counts the pages a
-zygote shares with its forks once per process (see bench.py's Memory).
+peak memory of the .py batch's whole process tree: summed PSS, the memory the batch takes (the
+target), and summed RSS, which counts the pages a zygote shares with its forks once per process
+(see bench.py's Memory).
 """
 import argparse
 import csv
 import importlib.util
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,12 +38,14 @@ if str(ROOT) not in sys.path:
 from reference.mutants import MUTANTS  # noqa: E402
 
 SUBMISSIONS = ROOT / "tests" / "submissions"
-NOTEBOOK_EVERY = 5  # every fifth submission is a notebook
 SAMPLE_SEED = 0
-TARGET_RATE = 10.0  # submissions per second
-TARGET_SPEEDUP = 3.0  # × the one-process-per-submission baseline
-TARGET_PEAK_MB = 500.0
-BEFORE_CONFINEMENT = "4895f5634c6b211ed12ee63155cbeaf5be46166d"  # the grader before the Landlock allow-list
+TARGET_RATE = 20.0  # .py submissions per second
+TARGET_CPU = 0.1  # CPU seconds per .py submission, the whole process tree
+TARGET_NOTEBOOK_RATE = 10.0  # notebooks per second
+TARGET_PEAK_MB = 400.0
+TARGET_HANG_SECONDS = 10.0  # 20 notebooks, one of which hangs in a cell
+HANGING_CELL = "while True:\n    pass"
+BEFORE_SPEED = "184ca4af5c9e4ed7cea9df443d9671ebe72f3599"  # the grader before issue 13's speed work
 SAMPLE_SECONDS = 0.01  # between two samples of RSS: often enough for the sandboxed children, cheap on 2 CPUs
 PSS_SECONDS = 0.05  # between two samples of PSS: 1 ms of the kernel's time per process, a few % of a CPU
 
@@ -63,15 +70,16 @@ def sources():
     return found
 
 
-def build_batch(folder, count, scratch):
-    """count submissions in folder, each with a line of its own (no two files alike); returns their paths."""
+def build_batch(folder, count, notebook=False, scratch=None):
+    """count submissions in folder, each with a line of its own (no two files alike): .py files, or
+    notebooks (built from .py files in scratch); returns their paths."""
     folder.mkdir(parents=True)
     distinct = sources()
     paths = []
     for n in range(count):
         label, source = distinct[n % len(distinct)]
         student = f"s{n:04d}_{label}"
-        if n % NOTEBOOK_EVERY == NOTEBOOK_EVERY - 1:
+        if notebook:
             py = scratch / f"{label}.py"
             py.write_text(source, encoding="utf-8")
             nb = notebooks.filled(py, extra_cells=[notebooks.markdown(f"student {n}")])
@@ -83,30 +91,49 @@ def build_batch(folder, count, scratch):
     return paths
 
 
-def measure(command, memory=None, tree=ROOT):
-    """(wall seconds, returncode, stderr tail) of one run; its process tree's memory sampled into
-    `memory` (a bench.Memory) if given, else nothing done while it runs (no sampling in the times)."""
-    with tempfile.TemporaryFile() as stderr:
-        start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=stderr)
-        if memory:
-            single.follow(process, memory, every=SAMPLE_SECONDS)
-        else:
-            process.wait()
-        elapsed = time.perf_counter() - start
-        stderr.seek(0)
-        tail = stderr.read()[-2000:].decode(errors="replace")
-    if process.returncode != 0:
-        sys.exit(f"batch_bench: {' '.join(map(str, command[2:]))} exited with {process.returncode}\n{tail}")
-    return elapsed
+def build_hanging_batch(folder, with_hang):
+    """20 notebooks of the reference (19 without the hang), the eighth hanging in a cell of its own."""
+    folder.mkdir(parents=True)
+    for n in range(20):
+        nb = notebooks.filled(ROOT / "reference" / "backprop.py", extra_cells=[notebooks.markdown(f"student {n}")])
+        if n == 7:
+            if not with_hang:
+                continue
+            notebooks.insert_before(nb, notebooks.TRAINING_CELL, notebooks.code(HANGING_CELL))
+        notebooks.write(nb, folder / f"s{n:02d}.ipynb")
+    return folder
 
 
-def check_gradebook(out, paths):
+class Run:
+    """One timed run of a command: wall seconds and CPU seconds of its whole process tree."""
+
+    def __init__(self, command, tree=ROOT, memory=None):
+        """`memory`: a bench.Memory the tree's memory is sampled into while it runs (else nothing
+        is done while it runs, so that the times carry no sampling)."""
+        with tempfile.TemporaryFile() as stderr:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            process = subprocess.Popen(command, cwd=tree, stdout=subprocess.DEVNULL, stderr=stderr)
+            if memory:
+                single.follow(process, memory, every=SAMPLE_SECONDS)
+            else:
+                process.wait()
+            self.seconds = time.perf_counter() - start
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            stderr.seek(0)
+            tail = stderr.read()[-2000:].decode(errors="replace")
+        # every process of the tree was waited for by its parent, up to this one's child
+        self.cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        if process.returncode != 0:
+            sys.exit(f"batch_bench: {' '.join(map(str, command[2:]))} exited with {process.returncode}\n{tail}")
+
+
+def check_gradebook(out, count):
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     problems = [r["student"] for r in rows if r["problem"]]
-    if len(rows) != len(paths) or problems:
-        sys.exit(f"batch_bench: {len(rows)} gradebook rows for {len(paths)} submissions, ungradable: {problems[:5]}")
+    if len(rows) != count or problems:
+        sys.exit(f"batch_bench: {len(rows)} gradebook rows for {count} submissions, ungradable: {problems[:5]}")
 
 
 def grader(*args):
@@ -117,69 +144,87 @@ def verdict(ok):
     return "ok" if ok else "MISSED"
 
 
+class Batches:
+    """The batches of one bench, graded by `python -m grader batch` into numbered output folders."""
+
+    def __init__(self, scratch, jobs):
+        self.scratch, self.jobs, self.outputs = scratch, jobs, 0
+
+    def grade(self, folder, tree=ROOT, memory=None, expect=None):
+        self.outputs += 1
+        out = self.scratch / f"out-{self.outputs}"
+        run = Run(grader("batch", folder, "-o", out, "--jobs", self.jobs, "--quiet"), tree, memory)
+        if expect is not None:
+            check_gradebook(out, expect)
+        return run
+
+
+def median(runs, field="seconds"):
+    return statistics.median(getattr(run, field) for run in runs)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200, help="submissions in the batch (default: 200)")
+    parser.add_argument("--count", type=int, default=200, help=".py submissions in the batch (default: 200)")
+    parser.add_argument("--notebooks", type=int, default=60, help="notebooks in the notebook batch (default: 60)")
     parser.add_argument("--jobs", type=int, default=2, help="the batch's --jobs (default: 2)")
     parser.add_argument("--baseline-sample", type=int, default=40,
                         help="submissions graded one process each (default: 40; 0: the whole batch)")
-    parser.add_argument("--runs", type=int, default=3, help="rounds of batch and baseline, interleaved (default: 3)")
-    parser.add_argument("--before", default=BEFORE_CONFINEMENT,
-                        help="an earlier commit whose batch runs in the same rounds (default: the one before the "
-                             "allow-list confinement; '' for none)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds, interleaved (default: 3)")
+    parser.add_argument("--before", default=BEFORE_SPEED,
+                        help="an earlier commit whose .py batch runs in the same rounds (default: the one before "
+                             "issue 13's speed work; '' for none)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as scratch:
         scratch = Path(scratch)
         (scratch / "py").mkdir()
-        paths = build_batch(scratch / "students", args.count, scratch / "py")
-        notebooks_in = sum(p.suffix == ".ipynb" for p in paths)
-        print(f"python {sys.version.split()[0]}; batch of {len(paths)} submissions "
-              f"({len(paths) - notebooks_in} .py, {notebooks_in} .ipynb) from {len(sources())} distinct ones\n")
+        paths = build_batch(scratch / "students", args.count)
+        build_batch(scratch / "notebooks", args.notebooks, notebook=True, scratch=scratch / "py")
+        hanging, calm = (build_hanging_batch(scratch / name, name == "hanging") for name in ("hanging", "calm"))
+        print(f"python {sys.version.split()[0]}; a batch of {len(paths)} .py submissions and one of {args.notebooks} "
+              f"notebooks, from {len(sources())} distinct ones; 20 notebooks, one hanging in a cell\n")
 
         sampled = args.baseline_sample and args.baseline_sample < len(paths)
         chosen = random.Random(SAMPLE_SEED).sample(paths, args.baseline_sample) if sampled else paths
-
-        def batch(out, memory=None):
-            return measure(grader("batch", scratch / "students", "-o", out, "--jobs", args.jobs, "--quiet"), memory)
-
         before = single.checkout(args.before, scratch) if args.before else None
-        # rounds of (a) the batch, (b) one process per submission, sequentially, (c) the earlier batch, interleaved
-        batch_seconds, baseline_seconds, before_seconds = [], [], []
-        for round_ in range(args.runs):
-            out = scratch / f"out-{round_}"
-            batch_seconds.append(batch(out))
-            check_gradebook(out, paths)
-            baseline_seconds.append(sum(measure(grader("grade", path, "--format", "json")) for path in chosen))
+        batches = Batches(scratch, args.jobs)
+        py, nb, hang, calm_runs, baseline, earlier = [], [], [], [], [], []
+        for _ in range(args.runs):
+            py.append(batches.grade(scratch / "students", expect=len(paths)))
+            nb.append(batches.grade(scratch / "notebooks", expect=args.notebooks))
+            hang.append(batches.grade(hanging, expect=20))
+            calm_runs.append(batches.grade(calm, expect=19))
+            baseline.append(sum(Run(grader("grade", path, "--format", "json")).seconds for path in chosen))
             if before:
-                before_seconds.append(measure(grader("batch", scratch / "students", "-o", scratch / f"before-{round_}",
-                                                     "--jobs", args.jobs, "--quiet"), tree=before))
+                earlier.append(batches.grade(scratch / "students", tree=before))
         memory = single.Memory(pss_every=PSS_SECONDS)
-        batch(scratch / "out-memory", memory)
+        batches.grade(scratch / "students", memory=memory)
 
-        rate = len(paths) / statistics.median(batch_seconds)
-        print(f"batch --jobs {args.jobs}, {args.runs} runs: median {statistics.median(batch_seconds):.2f} s "
-              f"(min {min(batch_seconds):.2f}, max {max(batch_seconds):.2f}): {rate:6.2f} submissions/s")
-        print(f"  memory, in a run of its own: peak PSS {memory.pss:6.1f} MiB (summed RSS {memory.rss:6.1f} MiB) "
-              "of the process tree")
-        base_rate = len(chosen) / statistics.median(baseline_seconds)
-        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}, {sum(p.suffix == '.ipynb' for p in chosen)} "
-               f"notebooks), extrapolated: {len(paths) / base_rate:.1f} s for the batch"
+        rate, cpu = len(paths) / median(py), median(py, "cpu") / len(paths)
+        nb_rate = args.notebooks / median(nb)
+        base_rate = len(chosen) / statistics.median(baseline)
+        print(f".py batch, --jobs {args.jobs}: median {median(py):.2f} s: {rate:6.2f} submissions/s, "
+              f"{cpu * 1000:.0f} ms of CPU per submission (whole tree)")
+        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: {len(paths) / base_rate:.1f} s"
                if sampled else "the whole batch")
-        print(f"baseline, one `grade` process per submission, sequential, over {how}")
-        print(f"  median of {args.runs} passes: {base_rate:6.2f} submissions/s")
-
+        print(f"  baseline, one `grade` process per submission, sequential, over {how}: {base_rate:6.2f} submissions/s; "
+              f"batch / baseline: {rate / base_rate:.2f}×")
         if before:
-            ratio = statistics.median(batch_seconds) / statistics.median(before_seconds)
-            print(f"the same batch at {args.before[:12]}: median {statistics.median(before_seconds):.2f} s; "
-                  f"now / then: {ratio:.2f}× the time")
-        speedup = rate / base_rate
-        print(f"\nbatch / baseline: {speedup:.2f}×")
-        checks = [(f"batch rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
-                  (f"speed-up {speedup:.2f}× >= {TARGET_SPEEDUP:g}×", speedup >= TARGET_SPEEDUP),
-                  (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB)]
-        print("targets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
+            print(f"  the same batch at {args.before[:12]}: median {median(earlier):.2f} s "
+                  f"({len(paths) / median(earlier):.2f}/s, {median(earlier, 'cpu') / len(paths) * 1000:.0f} ms of CPU "
+                  f"per submission); now / then: {median(py) / median(earlier):.2f}× the time")
+        print(f"  memory, in a run of its own: peak PSS {memory.pss:6.1f} MiB (summed RSS {memory.rss:6.1f} MiB)")
+        print(f"notebook batch: median {median(nb):.2f} s: {nb_rate:6.2f} notebooks/s, "
+              f"{median(nb, 'cpu') / args.notebooks * 1000:.0f} ms of CPU per notebook")
+        print(f"20 notebooks, one hanging: median {median(hang):.2f} s; the 19 others alone: {median(calm_runs):.2f} s")
+        checks = [(f".py rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
+                  (f"CPU {cpu * 1000:.0f} ms <= {TARGET_CPU * 1000:g} ms per .py", cpu <= TARGET_CPU),
+                  (f"notebook rate {nb_rate:.2f}/s >= {TARGET_NOTEBOOK_RATE:g}/s", nb_rate >= TARGET_NOTEBOOK_RATE),
+                  (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB),
+                  (f"hanging batch {median(hang):.1f} s < {TARGET_HANG_SECONDS:g} s", median(hang) < TARGET_HANG_SECONDS)]
+        print("\ntargets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
         if args.strict and not all(ok for _, ok in checks):
             sys.exit(1)
 

@@ -78,22 +78,10 @@ class Panel:
         self.title, self.lines, self.levels, self.note, self.exponents = title, lines, levels, note, exponents
 
     def draw(self, x_axis, top, last):
-        bottom = top + PANEL_HEIGHT
         finite = [values[np.isfinite(values)] for values, _ in self.lines] + [np.array(self.levels, dtype=float)]
-        y_axis = Axis(*value_limits(np.concatenate(finite)), bottom, top, integers=self.exponents)
+        y_axis = Axis(*value_limits(np.concatenate(finite)), top + PANEL_HEIGHT, top, integers=self.exponents)
         parts = [f'<text x="{LEFT}" y="{top - 12}">{escape(self.title)}</text>',
-                 f'<rect x="{LEFT}" y="{top}" width="{WIDTH - LEFT - RIGHT}" height="{PANEL_HEIGHT}" '
-                 'fill="none" stroke="#999"/>']
-        for tick in x_axis.ticks():
-            x = x_axis.pixel(tick)
-            parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID_COLOUR}"/>')
-            if last:
-                parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{tick_label(tick)}</text>')
-        for tick in y_axis.ticks():
-            y = y_axis.pixel(tick)
-            label = power_of_ten(tick) if self.exponents else tick_label(tick)
-            parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{GRID_COLOUR}"/>')
-            parts.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+                 *frame(x_axis, y_axis, "step" if last else None, power_of_ten if self.exponents else tick_label)]
         for level in self.levels:
             y = y_axis.pixel(level)
             parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{TARGET_COLOUR}" '
@@ -105,9 +93,46 @@ class Panel:
         if self.note and not any(np.isfinite(values).any() for values, _ in self.lines):
             parts.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:g}" y="{top + PANEL_HEIGHT / 2:g}" '
                          f'text-anchor="middle">{escape(self.note)}</text>')
-        if last:
-            parts.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:g}" y="{bottom + 34}" text-anchor="middle">step</text>')
         return parts
+
+
+def frame(x_axis, y_axis, x_title=None, y_label=None):
+    """A plotting area's box and its grid at round values with their labels: the x ones (and the
+    title below them) only when `x_title` is given; `y_label` writes a y value (default tick_label)."""
+    left, right, bottom, top = x_axis.start, x_axis.end, y_axis.start, y_axis.end
+    parts = [f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="#999"/>']
+    for tick in x_axis.ticks():
+        x = x_axis.pixel(tick)
+        parts.append(f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{bottom}" stroke="{GRID_COLOUR}"/>')
+        if x_title:
+            parts.append(f'<text x="{x:.1f}" y="{bottom + 16}" text-anchor="middle">{tick_label(tick)}</text>')
+    for tick in y_axis.ticks():
+        y = y_axis.pixel(tick)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{right}" y2="{y:.1f}" stroke="{GRID_COLOUR}"/>')
+        label = (y_label or tick_label)(tick)
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
+    if x_title:
+        parts.append(f'<text x="{(left + right) / 2:g}" y="{bottom + 34}" text-anchor="middle">'
+                     f'{escape(x_title)}</text>')
+    return parts
+
+
+def histogram_svg(bins, total):
+    """Bars of [(low, high, count)] over the scores 0..total, as an SVG document."""
+    width, height = 600, 260
+    x_axis = Axis(0, total, LEFT, width - RIGHT)
+    most = max([count for _, _, count in bins] + [1])
+    y_axis = Axis(0, most * 1.05, height - BOTTOM, RIGHT, integers=True)
+    bars = [f'<rect x="{x_axis.pixel(low) + 0.5:.1f}" y="{y_axis.pixel(count):.1f}" '
+            f'width="{x_axis.pixel(high) - x_axis.pixel(low) - 1:.1f}" '
+            f'height="{y_axis.start - y_axis.pixel(count):.1f}" fill="{RUN_COLOUR}"/>'
+            for low, high, count in bins if count]
+    label = "histogram of the scores"
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+            f'role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
+            + "\n".join(frame(x_axis, y_axis, "score") + bars
+                         + [f'<text x="14" y="{height / 2 - 20:g}" transform="rotate(-90 14 {height / 2 - 20:g})" '
+                            'text-anchor="middle">students</text>']) + "\n</svg>")
 
 
 def loss_panel(losses):

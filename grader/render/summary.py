@@ -5,14 +5,13 @@ self-contained HTML page.
 Student ids are file names, so anything a file name may hold: escaped as text (HTML, or Markdown's
 specials) and percent-encoded in the links, which are relative to the summary's folder.
 """
-import base64
-import io
 from collections import Counter
 from dataclasses import dataclass
 from html import escape
 from typing import Callable
 from urllib.parse import quote
 
+from grader.render import plots
 from grader.render.markdown_report import prose
 
 LIMITS = ("timeout", "memory-limit", "crash")
@@ -159,7 +158,7 @@ def html(cohort):
 table {{ border-collapse: collapse; }} td, th {{ padding: .2rem .6rem; border-bottom: 1px solid #eee; text-align: left; }}</style>
 </head><body>
 <h1>{escape(heading(cohort))}</h1>
-<h2>Scores</h2><img alt="histogram of the scores" src="data:image/png;base64,{histogram_png(cohort)}">
+<h2>Scores</h2>{plots.histogram_svg(cohort.histogram(), cohort.total)}
 {body}
 </body></html>
 """
@@ -176,21 +175,3 @@ def html_student(sid, path):
 
 
 HTML = Cells(text=escape, untrusted=escape, code=lambda text: f"<code>{escape(text)}</code>", student=html_student)
-
-
-def histogram_png(cohort):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(6, 2.8), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.subplots()
-    bins = cohort.histogram()
-    axes.bar([low for low, _, _ in bins], [n for _, _, n in bins], width=cohort.total / BINS, align="edge",
-             color="#1f5fa8", edgecolor="white")
-    axes.set_xlabel("score")
-    axes.set_ylabel("students")
-    axes.set_xlim(0, cohort.total)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return base64.b64encode(buffer.getvalue()).decode()
