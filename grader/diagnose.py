@@ -1,5 +1,7 @@
 """Naming the bug behind a failed check: from the error the code raised, or from the mutant
 of the catalogue that behaves the same way on the same inputs (principle 4)."""
+import ast
+
 from grader.checks.base import raised_in
 from grader.diagnoses import ERROR_TYPES
 from grader.results import Diagnosis
@@ -19,6 +21,39 @@ def observe_mutants(check, ops, ctx, mutants):
         except Exception:  # a mutant that cannot be observed on this check says nothing about it
             continue
     return observed
+
+
+def changed_names(source, changed):
+    """The top-level names (classes, functions) whose definitions differ between two versions of a
+    module; None when a statement that defines no name differs (an import, a global assignment)."""
+    (named, rest), (named_after, rest_after) = definitions(source), definitions(changed)
+    if rest != rest_after:
+        return None
+    return {name for name in named.keys() | named_after.keys() if named.get(name) != named_after.get(name)}
+
+
+def definitions(source):
+    named, rest = {}, []
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            named[node.name] = ast.dump(node)
+        else:
+            rest.append(ast.dump(node))
+    return named, rest
+
+
+def reached(source, names):
+    """The top-level definitions the named ones use, directly or through each other, themselves
+    included (every name their code mentions: more than they use, never less)."""
+    nodes = {node.name: node for node in ast.parse(source).body
+             if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+    found, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in found:
+            found.add(name)
+            pending += [n.id for n in ast.walk(nodes[name]) if isinstance(n, ast.Name)] if name in nodes else []
+    return found
 
 
 def from_mutants(check, student, reference, ctx, observed_mutants):

@@ -3,6 +3,7 @@ import functools
 import json
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import NamedTuple
 
 import reference.backprop
@@ -11,12 +12,13 @@ from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.checks.training import loop_loss_order
 from grader.conventions import named_order
-from grader.diagnose import collect, from_errors, from_mutants, observe_mutants
+from grader.diagnose import changed_names, collect, from_errors, from_mutants, observe_mutants, reached
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner, RecentRuns
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
+from grader.scenario import classes_built
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -78,13 +80,25 @@ class Grader:
 
     @functools.cached_property
     def mutants(self):
-        """(mutant, runner) of the catalogue, built at the first failed check: none for a clean run."""
-        return [(mutant, LocalRunner(namespace, mutant.filename)) for mutant, namespace in namespaces()]
+        """(mutant, runner, the names its edits change) of the catalogue, built at the first failed
+        check: none for a clean run."""
+        return [(mutant, LocalRunner(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
+                for mutant, namespace in namespaces()]
+
+    @functools.cached_property
+    def reference_source(self):
+        return Path(reference.backprop.__file__).read_text(encoding="utf-8")
 
     def mutants_on(self, plan):
-        """The mutants' observations on a plan's scenario, made once for every submission."""
+        """The mutants' observations on a plan's scenario, made once for every submission: of the
+        mutants whose edits can change what the scenario records (the others record there what the
+        reference does, so they share no departure from it with anyone)."""
         if plan.spec.id not in self.observed_mutants:
-            self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, self.mutants)
+            built = classes_built(plan.ops)
+            used = None if built is None else reached(self.reference_source, built)
+            showing = [(mutant, runner) for mutant, runner, changed in self.mutants
+                       if used is None or changed is None or changed & used]
+            self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, showing)
         return self.observed_mutants[plan.spec.id]
 
     def request(self, plan, order):

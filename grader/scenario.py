@@ -18,6 +18,17 @@ GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")  # th
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
 
 
+CLASS_OPS = {"new", "call", "bind", "read", "state", "log"}  # the ops that use no code but the classes built
+
+
+def classes_built(ops):
+    """The submission's classes a scenario builds, when it uses nothing else of it (no training
+    loop): what decides its records, with the inputs; None otherwise."""
+    if any(op["op"] not in CLASS_OPS for op in ops):
+        return None
+    return {op["cls"] for op in ops if op["op"] == "new" and not op["cls"].startswith("standin.")}
+
+
 def run(namespace, ops, source_path=None, loss_order=None):
     """`loss_order`: the order in which the submission's compute_loss takes ("estimate", "target"),
     as the parent decided it from the student's own loop; None: read from its parameter names."""

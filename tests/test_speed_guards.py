@@ -1,9 +1,13 @@
 """Optimisations change how a report is made, never what it says: each is compared here with the
 slower way it replaced, on submissions where it applies and where it does not."""
+from dataclasses import replace
+
 import pytest
 
 from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
+from grader.checks.base import Tolerance, compare
 from grader.checks.training import Convergence
+from grader.diagnose import changed_names, reached
 
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 ARRAYS_OF_ONE = TESTS / "offcatalogue" / "correct" / "slice_samples.py"  # samples as xx[j:j + 1]
@@ -40,3 +44,43 @@ def test_a_report_is_the_same_whether_the_rubrics_run_is_made_or_read_from_the_s
     monkeypatch.setattr(Convergence, "from_own_run", lambda self, records, ctx: None)
     made = grade(path).to_dict()
     assert read == made
+
+
+@pytest.fixture(scope="module")
+def grader():
+    from grader import grading, rubric
+
+    return grading.Grader(rubric.load(None))
+
+
+def test_a_mutant_left_out_of_a_scenario_records_there_what_the_reference_records(grader):
+    """Mutants are observed only on the scenarios their edits can reach: the others, run anyway,
+    must observe exactly what the reference does (and then show nobody's bug: the next test)."""
+    left_out = 0
+    for plan in (p for p in grader.plans if p.check.uses_mutants):
+        observed = {mutant.name for mutant, _ in grader.mutants_on(plan)}
+        for mutant, runner, _ in grader.mutants:
+            if mutant.name not in observed:
+                left_out += 1
+                try:
+                    observation = plan.check.observe(runner.run(plan.ops), plan.ctx)
+                except Exception:  # a mutant that cannot be observed there is left out anyway
+                    continue
+                exact = replace(plan.ctx, tolerance=Tolerance(0.0, 0.0))
+                assert compare(observation, plan.expected, exact.tolerance).passed, (plan.spec.id, mutant.name)
+    assert left_out > 300  # most pairs: a layer's checks build that layer alone
+
+
+def test_a_mutant_that_records_what_the_reference_records_shows_no_bug(grader):
+    for plan in (p for p in grader.plans if p.check.uses_mutants):
+        students = [observation for _, observation in grader.mutants_on(plan)] + [plan.expected]
+        for student in students:
+            assert not plan.check.same_bug(student, plan.expected, plan.expected, plan.ctx), plan.spec.id
+
+
+def test_an_edit_reaches_the_definitions_that_use_what_it_changed():
+    source = ("import numpy as np\ndef h(x):\n    return x\n"
+              "class A:\n    def f(self, x):\n        return h(x)\nclass B:\n    pass\n")
+    assert changed_names(source, source.replace("return x", "return 2 * x")) == {"h"}
+    assert changed_names(source, source.replace("import numpy as np", "import math")) is None  # not a definition
+    assert "h" in reached(source, {"A"}) and "B" not in reached(source, {"A"})
