@@ -207,8 +207,8 @@ def main():
         base_rate = len(chosen) / statistics.median(baseline)
         print(f".py batch, --jobs {args.jobs}: median {median(py):.2f} s: {rate:6.2f} submissions/s, "
               f"{cpu * 1000:.0f} ms of CPU per submission (whole tree)")
-        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: {len(paths) / base_rate:.1f} s"
-               if sampled else "the whole batch")
+        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: "
+               f"{len(paths) / base_rate:.1f} s" if sampled else "the whole batch")
         print(f"  baseline, one `grade` process per submission, sequential, over {how}: {base_rate:6.2f} submissions/s; "
               f"batch / baseline: {rate / base_rate:.2f}×")
         if before:
