@@ -3,11 +3,13 @@ slower way it replaced, on submissions where it applies and where it does not.""
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, strategies as st
 
 from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
 from grader.checks.base import Tolerance, compare
 from grader.checks.training import Convergence
 from grader.diagnose import changed_names, reached
+from grader.results import finite, finite_list
 
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 ARRAYS_OF_ONE = TESTS / "offcatalogue" / "correct" / "slice_samples.py"  # samples as xx[j:j + 1]
@@ -84,3 +86,8 @@ def test_an_edit_reaches_the_definitions_that_use_what_it_changed():
     assert changed_names(source, source.replace("return x", "return 2 * x")) == {"h"}
     assert changed_names(source, source.replace("import numpy as np", "import math")) is None  # not a definition
     assert "h" in reached(source, {"A"}) and "B" not in reached(source, {"A"})
+
+
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6), max_size=40))
+def test_a_runs_losses_are_made_json_safe_at_once_as_one_by_one(values):
+    assert finite_list(values) == [finite(value) for value in values]

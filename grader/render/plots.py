@@ -1,7 +1,7 @@
 """Pictures of a training run: loss, w and b over the steps, stacked, as an SVG document.
 
 Drawn as SVG from the numbers rather than through matplotlib: a figure of a 5000-step run costs
-about a millisecond instead of the tenth of a second matplotlib spent on its axes, ticks and PNG
+a few milliseconds instead of the tenth of a second matplotlib spent on its axes, ticks and PNG
 (most of a batch's time, for a picture the TA may never open), stays sharp at any zoom, and is
 pure markup: no script, nothing fetched. Each line keeps, per pixel column, the lowest and highest
 of its points there, so it looks as the full line would at that resolution.
@@ -207,12 +207,16 @@ def envelope(values, columns):
     n = len(values)
     if n <= 2 * columns:
         return np.arange(n)
-    column = np.arange(n) * columns // n
-    bounds = np.searchsorted(column, np.arange(columns + 1))  # where each column's values begin
+    first = np.searchsorted(np.arange(n) * columns // n, np.arange(columns))  # where each column begins
     finite = np.isfinite(values)
-    lowest_first = np.lexsort((np.where(finite, values, np.inf), column))  # per column; non-finite last
-    highest_last = np.lexsort((np.where(finite, values, -np.inf), column))
-    return np.unique(np.concatenate([[0, n - 1], lowest_first[bounds[:-1]], highest_last[bounds[1:] - 1]]))
+    steps = np.arange(n)
+    lowest = np.where(finite, values, np.inf)
+    at_lowest = lowest == np.repeat(np.minimum.reduceat(lowest, first), np.diff(np.append(first, n)))
+    highest = np.where(finite, values, -np.inf)
+    at_highest = highest == np.repeat(np.maximum.reduceat(highest, first), np.diff(np.append(first, n)))
+    kept = [[0, n - 1], np.minimum.reduceat(np.where(at_lowest, steps, n), first),
+            np.maximum.reduceat(np.where(at_highest, steps, -1), first)]
+    return np.unique(np.concatenate(kept))
 
 
 def tick_label(value):
