@@ -2,6 +2,7 @@
 slower way it replaced, on submissions where it applies and where it does not."""
 from dataclasses import replace
 
+import notebooks as nbs
 import pytest
 from hypothesis import given, strategies as st
 
@@ -91,3 +92,11 @@ def test_an_edit_reaches_the_definitions_that_use_what_it_changed():
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6), max_size=40))
 def test_a_runs_losses_are_made_json_safe_at_once_as_one_by_one(values):
     assert finite_list(values) == [finite(value) for value in values]
+
+
+def test_a_notebook_finds_pyplot_as_a_fresh_process_would_though_its_zygote_plotted_once(tmp_path):
+    nb = nbs.filled(REFERENCE)
+    nb.cells.insert(0, nbs.code("import matplotlib.pyplot as plt\n"
+                                "print('figures', plt.get_fignums(), plt.figure().number, len(plt.gca().lines))"))
+    result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
+    assert "figures [] 1 0\n" in result.output, result.output
