@@ -1,7 +1,7 @@
 """`make bench`, batch part: how fast `python -m grader batch` grades a class, against one
 `python -m grader grade` process per submission, measured in the same run.
 
-    .venv/bin/python bench/batch_bench.py [--count 200] [--notebooks 60] [--jobs 2] [--baseline-sample 40] [--runs 3]
+    .venv/bin/python bench/batch_bench.py [--count 200] [--notebooks 200] [--jobs 2] [--baseline-sample 40] [--runs 3]
 
 It builds, in a temporary folder, a batch of --count .py submissions (the reference, the correct
 styles, every mutant and the forum files, cycled), a batch of --notebooks notebooks of the same,
@@ -166,7 +166,7 @@ def median(runs, field="seconds"):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help=".py submissions in the batch (default: 200)")
-    parser.add_argument("--notebooks", type=int, default=60, help="notebooks in the notebook batch (default: 60)")
+    parser.add_argument("--notebooks", type=int, default=200, help="notebooks in the notebook batch (default: 200)")
     parser.add_argument("--jobs", type=int, default=2, help="the batch's --jobs (default: 2)")
     parser.add_argument("--baseline-sample", type=int, default=40,
                         help="submissions graded one process each (default: 40; 0: the whole batch)")
