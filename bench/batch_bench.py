@@ -209,7 +209,8 @@ def main():
               f"{cpu * 1000:.0f} ms of CPU per submission (whole tree)")
         how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: "
                f"{len(paths) / base_rate:.1f} s" if sampled else "the whole batch")
-        print(f"  baseline, one `grade` process per submission, sequential, over {how}: {base_rate:6.2f} submissions/s; "
+        print(f"  baseline, one `grade` process per submission, sequential, over {how}: "
+              f"{base_rate:6.2f} submissions/s; "
               f"batch / baseline: {rate / base_rate:.2f}×")
         if before:
             print(f"  the same batch at {args.before[:12]}: median {median(earlier):.2f} s "
@@ -223,7 +224,8 @@ def main():
                   (f"CPU {cpu * 1000:.0f} ms <= {TARGET_CPU * 1000:g} ms per .py", cpu <= TARGET_CPU),
                   (f"notebook rate {nb_rate:.2f}/s >= {TARGET_NOTEBOOK_RATE:g}/s", nb_rate >= TARGET_NOTEBOOK_RATE),
                   (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB),
-                  (f"hanging batch {median(hang):.1f} s < {TARGET_HANG_SECONDS:g} s", median(hang) < TARGET_HANG_SECONDS)]
+                  (f"hanging batch {median(hang):.1f} s < {TARGET_HANG_SECONDS:g} s",
+                   median(hang) < TARGET_HANG_SECONDS)]
         print("\ntargets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
         if args.strict and not all(ok for _, ok in checks):
             sys.exit(1)

@@ -56,7 +56,8 @@ def notebook_without_matplotlib(folder):
     spec.loader.exec_module(notebooks)
     nb = notebooks.filled(SUBMISSIONS["reference"])
     for cell in nb.cells:
-        cell.source = "\n".join(line for line in cell.source.splitlines() if "plt" not in line and "matplotlib" not in line)
+        kept = [line for line in cell.source.splitlines() if "plt" not in line and "matplotlib" not in line]
+        cell.source = "\n".join(kept)
     return notebooks.write(nb, Path(folder) / "no_matplotlib.ipynb")
 
 

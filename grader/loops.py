@@ -62,7 +62,7 @@ class ModelLog:
         """One call of the loop on the model (its kind: a letter of CALLS): logged, and each step traced."""
         self.calls.append(kind)
         if kind == "F":
-            self.last_input = args[0] if args else first_argument(args, kwargs)
+            self.last_input = first_argument(args, kwargs)
             self.last_output = out = inner(*args, **kwargs)
             return out
         if kind == "L":
@@ -81,7 +81,7 @@ class ModelLog:
         if before is not None:
             self.first_before = self.first_before or before
             self.find_parameters(before)
-        rate = args[0] if args else first_argument(args, kwargs)
+        rate = first_argument(args, kwargs)
         self.steps.append([as_float(self.sample), as_float(rate), self.loss,
                            *[as_float(read(layer)) for layer, read in self.read_after_step]])
         return returned
