@@ -243,6 +243,7 @@ def record(model, composition, raised, asked=None, returned=None):
             "asked": asked, "returns_model": returned,
             "trace": (model or ModelLog(None, [], None)).trace(),
             "plain_numbers": bool(model and model.plain_numbers),
+            "handout_model": bool(model and model.layer_names == HANDOUT_LAYERS),
             "raised": raised}
 
 

@@ -11,10 +11,12 @@ from grader.checks.base import Tolerance, compare
 from grader.checks.training import Convergence
 from grader.diagnose import changed_names, reached
 from grader.results import finite, finite_list
+from reference.mutants import MUTANTS
 
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 ARRAYS_OF_ONE = TESTS / "offcatalogue" / "correct" / "slice_samples.py"  # samples as xx[j:j + 1]
 LOOP_BUG = SUBMISSIONS / "loop_order.py"
+OTHER_MODEL = TESTS / "offcatalogue" / "bugs" / "factory_wrong_order.ipynb"  # trains exp(w(x + b)), another model
 
 
 def other_rate(directory):
@@ -33,20 +35,32 @@ def test_the_rubrics_run_is_read_from_the_students_loop_only_when_that_loop_made
         return answer
 
     monkeypatch.setattr(Convergence, "from_own_run", spy)
-    expected = {REFERENCE: True, ARRAYS_OF_ONE: False, LOOP_BUG: False, other_rate(tmp_path): False}
+    (tmp_path / "mutant").mkdir()
+    mutant = write_submission(tmp_path / "mutant", next(m for m in MUTANTS if m.id == "step-ascent").source())
+    expected = {REFERENCE: True, ARRAYS_OF_ONE: False, LOOP_BUG: False, OTHER_MODEL: False, mutant: True,
+                other_rate(tmp_path): False}
     for path, stands_in in expected.items():
         stood_in.clear()
         grade(path)
         assert stood_in == [stands_in], path.name
 
 
-@pytest.mark.parametrize("path", [REFERENCE, *CORRECT_STYLES, NOTEBOOK, ARRAYS_OF_ONE, LOOP_BUG],
-                         ids=lambda path: path.name)
-def test_a_report_is_the_same_whether_the_rubrics_run_is_made_or_read_from_the_students_loop(path, monkeypatch):
+def same_report_made_or_read(path, monkeypatch):
     read = grade(path).to_dict()
     monkeypatch.setattr(Convergence, "from_own_run", lambda self, records, ctx: None)
-    made = grade(path).to_dict()
-    assert read == made
+    assert read == grade(path).to_dict()
+
+
+@pytest.mark.parametrize("path", [REFERENCE, *CORRECT_STYLES, NOTEBOOK, ARRAYS_OF_ONE, LOOP_BUG, OTHER_MODEL],
+                         ids=lambda path: path.name)
+def test_a_report_is_the_same_whether_the_rubrics_run_is_made_or_read_from_the_students_loop(path, monkeypatch):
+    same_report_made_or_read(path, monkeypatch)
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.name)
+def test_a_mutants_report_is_the_same_whether_the_rubrics_run_is_made_or_read(mutant, monkeypatch, tmp_path):
+    """Wrong classes in the hand-out's loop: the loop's run is the rubric's run, wrong the same way."""
+    same_report_made_or_read(write_submission(tmp_path, mutant.source()), monkeypatch)
 
 
 @pytest.fixture(scope="module")
