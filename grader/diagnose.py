@@ -23,36 +23,41 @@ def observe_mutants(check, ops, ctx, mutants):
     return observed
 
 
-def changed_names(source, changed):
-    """The top-level names (classes, functions) whose definitions differ between two versions of a
-    module; None when a statement that defines no name differs (an import, a global assignment)."""
-    (named, rest), (named_after, rest_after) = definitions(source), definitions(changed)
-    if rest != rest_after:
-        return None
-    return {name for name in named.keys() | named_after.keys() if named.get(name) != named_after.get(name)}
+DEFINITIONS = (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
-def definitions(source):
+def top_level(source):
+    """({name: node} of a module's top-level classes and functions, its other top-level statements)."""
     named, rest = {}, []
     for node in ast.parse(source).body:
-        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            named[node.name] = ast.dump(node)
+        if isinstance(node, DEFINITIONS):
+            named[node.name] = node
         else:
-            rest.append(ast.dump(node))
+            rest.append(node)
     return named, rest
 
 
-def reached(source, names):
-    """The top-level definitions the named ones use, directly or through each other, themselves
-    included (every name their code mentions: more than they use, never less)."""
-    nodes = {node.name: node for node in ast.parse(source).body
-             if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))}
+def changed_names(source, changed):
+    """The top-level names (classes, functions) whose definitions differ between two versions of a
+    module; None when a statement that defines no name differs (an import, a global assignment)."""
+    (named, rest), (named_after, rest_after) = top_level(source), top_level(changed)
+    if list(map(ast.dump, rest)) != list(map(ast.dump, rest_after)):
+        return None
+    dumped, dumped_after = ({name: ast.dump(node) for name, node in found.items()} for found in (named, named_after))
+    return {name for name in dumped.keys() | dumped_after.keys() if dumped.get(name) != dumped_after.get(name)}
+
+
+def reached(definitions, names):
+    """Of a module's top-level `definitions` ({name: node}), the names the named ones use, directly or
+    through each other, themselves included (every name their code mentions: more than they use,
+    never less)."""
     found, pending = set(), list(names)
     while pending:
         name = pending.pop()
         if name not in found:
             found.add(name)
-            pending += [n.id for n in ast.walk(nodes[name]) if isinstance(n, ast.Name)] if name in nodes else []
+            pending += [n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)] \
+                if name in definitions else []
     return found
 
 

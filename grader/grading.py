@@ -12,7 +12,8 @@ from grader.checks import all_checks
 from grader.checks.base import Context, raised_in, show
 from grader.checks.training import loop_loss_order
 from grader.conventions import named_order
-from grader.diagnose import changed_names, collect, from_errors, from_mutants, observe_mutants, reached
+from grader.diagnose import changed_names, collect, from_errors, from_mutants, observe_mutants, reached, \
+    top_level
 from grader.diagnoses import ERROR_TYPES
 from grader.inputs import make_inputs
 from grader.results import CheckResult, Diagnosis, GradeResult
@@ -89,13 +90,17 @@ class Grader:
     def reference_source(self):
         return Path(reference.backprop.__file__).read_text(encoding="utf-8")
 
+    @functools.cached_property
+    def reference_definitions(self):
+        return top_level(self.reference_source)[0]
+
     def mutants_on(self, plan):
         """The mutants' observations on a plan's scenario, made once for every submission: of the
         mutants whose edits can change what the scenario records (the others record there what the
         reference does, so they share no departure from it with anyone)."""
         if plan.spec.id not in self.observed_mutants:
             built = classes_built(plan.ops)
-            used = None if built is None else reached(self.reference_source, built)
+            used = None if built is None else reached(self.reference_definitions, built)
             showing = [(mutant, runner) for mutant, runner, changed in self.mutants
                        if used is None or changed is None or changed & used]
             self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, showing)
@@ -196,7 +201,7 @@ class Grading:
     def stand_in_answer(self, plan, sandbox, order):
         """The records of a check's scenario read from those of its stand-in (a run the student's own loop
         already made; see Convergence.from_own_run), or None: then the scenario runs."""
-        stand_in = self.grader.by_id.get(getattr(plan.check, "stand_in", None))
+        stand_in = self.grader.by_id.get(plan.check.stand_in)
         if stand_in is None or sandbox.loaded.unparsed:
             return None
         records = self.answer(stand_in, sandbox, None)

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
 from grader.checks.base import Tolerance, compare
 from grader.checks.training import Convergence
-from grader.diagnose import changed_names, reached
+from grader.diagnose import changed_names, reached, top_level
 from grader.results import finite, finite_list
 from reference.mutants import MUTANTS
 
@@ -100,7 +100,8 @@ def test_an_edit_reaches_the_definitions_that_use_what_it_changed():
               "class A:\n    def f(self, x):\n        return h(x)\nclass B:\n    pass\n")
     assert changed_names(source, source.replace("return x", "return 2 * x")) == {"h"}
     assert changed_names(source, source.replace("import numpy as np", "import math")) is None  # not a definition
-    assert "h" in reached(source, {"A"}) and "B" not in reached(source, {"A"})
+    definitions, _ = top_level(source)
+    assert "h" in reached(definitions, {"A"}) and "B" not in reached(definitions, {"A"})
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6), max_size=40))

@@ -64,9 +64,14 @@ def drawing(training, title):
     for index, panel in enumerate(panels):
         top = TOP + index * (PANEL_HEIGHT + PANEL_GAP)
         parts += panel.draw(x_axis, top, last=index == len(panels) - 1)
-    label = escape(f"{title}: loss, w and b over {steps} steps")
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="{WIDTH}" '
-            f'height="{HEIGHT}" role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
+    return document(WIDTH, HEIGHT, f"{title}: loss, w and b over {steps} steps", parts)
+
+
+def document(width, height, label, parts):
+    """An SVG document of the given parts, named `label` for screen readers and as its title."""
+    label = escape(label)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+            f'height="{height}" role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
             + "\n".join(parts) + "\n</svg>")
 
 
@@ -127,12 +132,9 @@ def histogram_svg(bins, total):
             f'width="{x_axis.pixel(high) - x_axis.pixel(low) - 1:.1f}" '
             f'height="{y_axis.start - y_axis.pixel(count):.1f}" fill="{RUN_COLOUR}"/>'
             for low, high, count in bins if count]
-    label = "histogram of the scores"
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-            f'role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
-            + "\n".join(frame(x_axis, y_axis, "score") + bars
-                         + [f'<text x="14" y="{height / 2 - 20:g}" transform="rotate(-90 14 {height / 2 - 20:g})" '
-                            'text-anchor="middle">students</text>']) + "\n</svg>")
+    y_title = (f'<text x="14" y="{height / 2 - 20:g}" transform="rotate(-90 14 {height / 2 - 20:g})" '
+               'text-anchor="middle">students</text>')
+    return document(width, height, "histogram of the scores", frame(x_axis, y_axis, "score") + bars + [y_title])
 
 
 def loss_panel(losses):
@@ -210,10 +212,11 @@ def envelope(values, columns):
     first = np.searchsorted(np.arange(n) * columns // n, np.arange(columns))  # where each column begins
     finite = np.isfinite(values)
     steps = np.arange(n)
+    lengths = np.diff(np.append(first, n))
     lowest = np.where(finite, values, np.inf)
-    at_lowest = lowest == np.repeat(np.minimum.reduceat(lowest, first), np.diff(np.append(first, n)))
+    at_lowest = lowest == np.repeat(np.minimum.reduceat(lowest, first), lengths)
     highest = np.where(finite, values, -np.inf)
-    at_highest = highest == np.repeat(np.maximum.reduceat(highest, first), np.diff(np.append(first, n)))
+    at_highest = highest == np.repeat(np.maximum.reduceat(highest, first), lengths)
     kept = [[0, n - 1], np.minimum.reduceat(np.where(at_lowest, steps, n), first),
             np.maximum.reduceat(np.where(at_highest, steps, -1), first)]
     return np.unique(np.concatenate(kept))
