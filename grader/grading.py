@@ -70,7 +70,7 @@ class Grader:
     def reference_training(self):
         """The reference's run of the rubric's training, on the same samples: what plots compare with."""
         convergence = self.checks["training.convergence"]
-        return convergence.training(self.reference_run(convergence.scenario(self.ctx)))
+        return convergence.training(self.reference_run(convergence.scenario(self.ctx)), self.ctx)
 
     def reference_run(self, ops):
         """The reference's records of a scenario, run once per process (its training runs 5000 steps)."""
@@ -232,7 +232,7 @@ class Grading:
             return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash",
                                    sandbox)
         if hasattr(check, "training"):
-            self.training = check.training(answer)
+            self.training = check.training(answer, ctx)
         verdict = check.verdict(observed, expected, ctx)
         if verdict.passed:
             return self.result(spec, "passed", "", [], spec.points)

@@ -31,6 +31,7 @@ class Training:
     w: float
     b: float
     losses: list
+    target: dict  # the rubric's {"w": ..., "b": ...}, which the reports show beside the run
     ws: list = field(default_factory=list, repr=False)
     bs: list = field(default_factory=list, repr=False)
 

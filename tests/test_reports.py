@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
-    write_submission
-from grader.render import plots, render
+    rubric_data, write_rubric, write_submission
+from grader.render import FORMATS, plots, render
 from grader.render import lms_text
 from grader.results import Training
 
 TWO_BUGS = SUBMISSIONS / "two_bugs.py"
+TARGET = {"w": 0.5, "b": 2.0}
 SCRIPT = "<script>alert(1)</script>"
 JUNIT_STATUS = {"failure": "failed", "error": "error", "skipped": "skipped"}
 
@@ -108,7 +109,7 @@ def test_the_json_report_is_what_json_dumps_writes(path):
 def test_the_json_report_of_any_losses_is_what_json_dumps_writes(losses, message):
     """Whatever the losses and the messages hold (a message naming "losses", say)."""
     result = graded(TWO_BUGS)
-    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses),
+    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses, target={"w": 0.5, "b": 2.0}),
                                  notes=[f'"losses": [] {message}'])
     assert render(result, "json") == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
@@ -200,7 +201,7 @@ def test_html_is_deterministic():
 @settings(max_examples=200, deadline=None)
 @given(st.lists(ANY_FLOAT, min_size=1, max_size=50), st.lists(ANY_FLOAT, max_size=50), st.lists(ANY_FLOAT, max_size=50))
 def test_a_run_of_any_numbers_is_drawn_as_well_formed_svg_with_finite_coordinates(losses, ws, bs):
-    svg = plots.training_svg(Training(w=1.0, b=1.0, losses=losses, ws=ws, bs=bs), "a run")
+    svg = plots.training_svg(Training(w=1.0, b=1.0, losses=losses, target=TARGET, ws=ws, bs=bs), "a run")
     drawing = ET.fromstring(svg)
     for element in drawing.iter():
         numbers = [v for key, v in element.attrib.items() if key in ("x", "y", "x1", "x2", "y1", "y2", "d")]
@@ -219,10 +220,10 @@ def test_the_figure_shows_the_runs_values_at_every_pixel_column():
     pixel), from end to end with no pixel column left out, from the lowest w to the highest (which
     steps each column keeps: the envelope's test)."""
     ws = np.asarray(graded(REFERENCE).training.ws)
-    svg = plots.training_svg(Training(w=ws[-1], b=1.0, losses=[1.0] * len(ws), ws=list(ws), bs=[1.0] * len(ws)), "w")
+    svg = plots.training_svg(Training(w=ws[-1], b=1.0, losses=[1.0] * len(ws), target=TARGET, ws=list(ws), bs=[1.0] * len(ws)), "w")
     x_axis = plots.Axis(0, len(ws) - 1, plots.LEFT, plots.WIDTH - plots.RIGHT, integers=True)
     top = plots.TOP + plots.PANEL_HEIGHT + plots.PANEL_GAP
-    y_axis = plots.Axis(*plots.value_limits(np.append(ws, plots.TARGETS["w"])), top + plots.PANEL_HEIGHT, top)
+    y_axis = plots.Axis(*plots.value_limits(np.append(ws, TARGET["w"])), top + plots.PANEL_HEIGHT, top)
     points = np.array(drawn_points(svg, 1)[0])
     step_at = (points[:, 0] - x_axis.start) / (x_axis.end - x_axis.start) * (len(ws) - 1)
     for step, y in zip(step_at, points[:, 1]):
@@ -267,3 +268,21 @@ def test_a_check_scored_by_aspect_shows_the_points_it_kept_in_every_format():
     for report_format in ("text", "markdown", "html"):
         assert kept in render(result, report_format), report_format
     assert f"(failed, {kept})" in render(result, "text")
+
+
+def test_every_format_shows_the_rubrics_target_not_the_hand_outs(tmp_path):
+    data = rubric_data()
+    data["training"]["target"] = {"w": 0.7, "b": 1.5}
+    for spec in data["checks"].values():  # the rubric's own words, which a course edits with its target
+        for key in ("name", "feedback"):
+            spec[key] = spec[key].replace("0.5", "0.7").replace("b ≈ 2", "b ≈ 1.5").replace("b = 2", "b = 1.5")
+    result = grade(REFERENCE, write_rubric(tmp_path, data))
+    assert result.training.target == {"w": 0.7, "b": 1.5}
+    reports = {fmt: render(result, fmt) for fmt in FORMATS}
+    for fmt in ("text", "markdown", "html"):
+        assert "target w = 0.7, b = 1.5" in reports[fmt], fmt
+    assert "w: ends at" in reports["html"] and "target 0.7 (dashed)" in reports["html"]
+    assert "target 1.5 (dashed)" in reports["html"]
+    for fmt, report in reports.items():  # the convergence check fails here: its message names the target too
+        assert "the target is w = 0.7, b = 1.5" in report, fmt
+        assert not re.search(r"target[^\n]{0,12}\b0\.5\b|\bb ≈ 2\b|target 2\b", report), fmt

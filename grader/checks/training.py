@@ -83,11 +83,11 @@ class Convergence(Check):
                 "losses": wire.decode(record["losses"]),
                 "raised": record["raised"] and wire.decode(record["raised"])}
 
-    def training(self, records):
-        """The run's trajectory, for the report."""
+    def training(self, records, ctx):
+        """The run's trajectory and the rubric's target, for the report."""
         run = self.details(records)
         return Training(float(final(run["ws"])), float(final(run["bs"])), run["losses"].tolist(),
-                        run["ws"].tolist(), run["bs"].tolist())
+                        ctx.training["target"], run["ws"].tolist(), run["bs"].tolist())
 
 
 def near_target(observation, ctx):

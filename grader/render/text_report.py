@@ -40,7 +40,9 @@ def render(result):
 def training_summary(training):
     if not training.losses:
         return "it stopped before its first step."
-    return f"w = {training.w:.4f}, b = {training.b:.4f} after {len(training.losses)} steps (target w = 0.5, b = 2)"
+    target = training.target
+    return (f"w = {training.w:.4f}, b = {training.b:.4f} after {len(training.losses)} steps "
+            f"(target w = {target['w']:g}, b = {target['b']:g})")
 
 
 def checks_table(result):
