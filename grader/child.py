@@ -9,6 +9,9 @@ code prints (on stdout and stderr) never mixes with them.
 import json
 import os
 import sys
+import warnings
+
+GRADER_FOLDER = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 def main(config, request_fd, answer_fd):
@@ -23,6 +26,7 @@ def main(config, request_fd, answer_fd):
     confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"], config["uid"],
                     config["workdir"], config["readable"])
     cap_output(limits["output_kb"] * 1024)
+    warnings.showwarning = shown_at_the_students_line(warnings.showwarning, path)
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
     if isinstance(source, OSError):
         loaded = unparsed(wire.Raised("OSError", f"cannot read the submission: {source.strerror}"))
@@ -68,6 +72,38 @@ class CappedStream:
 
 def cap_output(cap):
     sys.stdout, sys.stderr = CappedStream(sys.stdout, cap), CappedStream(sys.stderr, cap)
+
+
+def shown_at_the_students_line(show, path):
+    """A warning the student's method raises for its caller (stacklevel=2) would name the grader's
+    line that called it (the loop watch sits between the student's loop and the method): it is
+    shown at the student's line the call came from, as a run of the student's own file shows it."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if filename.startswith(GRADER_FOLDER):
+            filename, lineno = students_caller(filename, lineno, path)
+            line = None
+        return show(message, category, filename, lineno, file, line)
+
+    return showwarning
+
+
+def students_caller(filename, lineno, path):
+    """(file, line) of the nearest frame of the submission (its file, or a notebook cell) beyond the
+    grader's frame at filename:lineno; the submission's frame that warned, when only the grader
+    called it (the parent's scenarios)."""
+    frames, frame = [], sys._getframe(1)
+    while frame:
+        frames.append(frame)
+        frame = frame.f_back
+    at = next((i for i, frame in enumerate(frames) if (frame.f_code.co_filename, frame.f_lineno) == (filename, lineno)),
+              None)
+    if at is None:
+        return filename, lineno
+    students = [i for i, frame in enumerate(frames)
+                if frame.f_code.co_filename == path or frame.f_code.co_filename.startswith("<cell ")]
+    found = next((i for i in students if i > at), None) or next((i for i in reversed(students) if i < at), None)
+    return (frames[found].f_code.co_filename, frames[found].f_lineno) if found is not None else (filename, lineno)
 
 
 MAX_PROBLEMS = 20

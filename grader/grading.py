@@ -1,35 +1,29 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 import functools
+import importlib
 import json
 import time
 from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
-import reference.backprop
-from grader import __version__
-from grader.checks import all_checks
-from grader.checks.base import Context, raised_in, show
-from grader.checks.training import loop_loss_order
+from grader import __version__, homework
+from grader.check import Context, raised_in, show
 from grader.conventions import named_order
-from grader.diagnose import changed_names, collect, from_errors, from_mutants, observe_mutants, reached, \
-    top_level
-from grader.diagnoses import ERROR_TYPES
-from grader.inputs import make_inputs
+from grader.diagnosis import ERROR_TYPES, changed_names, collect, from_errors, from_mutants, observe_mutants, \
+    reached, top_level
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.runners import LocalRunner, RecentRuns
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
 from grader.scenario import classes_built
 from grader.wire import Raised
-from reference.mutants import namespaces
+from grader.homework.checks import all_checks
+from grader.homework.checks.training import loop_loss_order
+from grader.homework.inputs import make_inputs
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
 UNDECIDED = object()
-AMBIGUOUS_LOSS_IDS = ("loss-grad-sign", "loop-loss-args")
-AMBIGUOUS_LOSS_NOTE = (
-    "compute_loss's gradient would be right if your loop passed it the estimate and the target the other "
-    "way round: either the loop swaps them or the gradient has the wrong sign, and the parameter names do "
-    "not say which argument is the estimate. Name them (y_est, y_target, say) and make the two agree.")
+REFERENCE = importlib.import_module(homework.REFERENCE)
 
 
 class Plan(NamedTuple):
@@ -48,7 +42,7 @@ class Grader:
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
         self.uid = claim_uid()  # of the sandboxed children, when the grader is root
-        self.reference = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
+        self.reference = LocalRunner(vars(REFERENCE), REFERENCE.__file__)
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed, reference=RecentRuns(self.reference))
@@ -84,11 +78,11 @@ class Grader:
         """(mutant, runner, the names its edits change) of the catalogue, built at the first failed
         check: none for a clean run."""
         return [(mutant, LocalRunner(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
-                for mutant, namespace in namespaces()]
+                for mutant, namespace in importlib.import_module(homework.MUTANTS).namespaces()]
 
     @functools.cached_property
     def reference_source(self):
-        return Path(reference.backprop.__file__).read_text(encoding="utf-8")
+        return Path(REFERENCE.__file__).read_text(encoding="utf-8")
 
     @functools.cached_property
     def reference_definitions(self):
@@ -160,7 +154,7 @@ class Grading:
         gradient (they name the loop's); names that say neither leave the bug unnamed (`withheld`).
         None: no loop called it, so the names decide (in the child)."""
         by_id = self.grader.by_id
-        protocol, gradient = by_id.get("training.protocol"), by_id.get("my_composition.compute_loss.grad")
+        protocol, gradient = (by_id.get(check_id) for check_id in homework.LOSS_ORDER_CHECKS)
         if protocol is None or gradient is None or sandbox.loaded.unparsed:
             return None
         records = self.answer(protocol, sandbox, None)
@@ -176,8 +170,8 @@ class Grading:
             return loop
         if named == other:
             return other  # the loop passes them swapped
-        self.withheld.update(AMBIGUOUS_LOSS_IDS)
-        self.grading_notes.append(AMBIGUOUS_LOSS_NOTE)
+        self.withheld.update(homework.AMBIGUOUS_LOSS_IDS)
+        self.grading_notes.append(homework.AMBIGUOUS_LOSS_NOTE)
         return loop
 
     def gradient_right(self, plan, sandbox, order):
@@ -278,7 +272,7 @@ class Grading:
     def graded_problems(sandbox):
         """What went wrong while loading, but for a notebook's cells after the exercise's training
         cell: those are extensions and experiments, never graded (their problems are noted only)."""
-        training_cell = sandbox.loaded.definitions.get("train", (None, None))[0]
+        training_cell = sandbox.loaded.definitions.get(homework.LOOP, (None, None))[0]
         return [p for p in sandbox.loaded.problems if not (training_cell and p.cell and p.cell > training_cell)]
 
     def notes(self, sandbox):

@@ -2,7 +2,7 @@
 the calls they make on it, how they pass the estimate to compute_loss, and each step's sample,
 learning rate and parameters after it (the parent replays them with the reference's math).
 
-Every my_composition the submission builds is a recording subclass of the student's class, so each
+Every composition the submission builds is a recording subclass of the student's class, so each
 instance has its own log. The exercise's loop is the first that trains a model built like the
 hand-out's; what the submission trains after it (an extension, a challenge) is seen, not graded.
 """
@@ -11,12 +11,9 @@ import types
 
 import numpy as np
 
-from grader import state, wire
+from grader import homework, state, wire
 from grader.state import PLAIN_FLOATS, as_float
 
-HANDOUT_LAYERS = ("multiplication_weight", "add_bias", "my_exp")  # the hand-out's model, in order
-HANDOUT_STEPS = 5000  # the steps the hand-out's training loop takes
-PARAMETERS = {"multiplication_weight": "w", "add_bias": "b"}  # the layers whose parameter the loop trains
 CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
 WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
 FIRST_READER = 3  # in a step's row, after its sample, learning rate and loss: the parameters read
@@ -103,8 +100,8 @@ class ModelLog:
         """{"w": index, "b": index} of the first layer of each class with a parameter."""
         found = {}
         for index, name in enumerate(self.layer_names):
-            if name in PARAMETERS:
-                found.setdefault(PARAMETERS[name], index)
+            if name in homework.PARAMETERS:
+                found.setdefault(homework.PARAMETERS[name], index)
         return found
 
     def loss_called(self, arguments):
@@ -204,18 +201,15 @@ class LoopWatch:
         the first trained one, the first one called at all."""
         logs = list(self.models.values())
         trained = [log for log in logs if log.trained]
-        handout = [log for log in trained if log.layer_names == HANDOUT_LAYERS]
-        complete = [log for log in handout if log.calls.count("S") >= HANDOUT_STEPS]
+        handout = [log for log in trained if log.layer_names == homework.MODEL]
+        complete = [log for log in handout if log.calls.count("S") >= homework.LOOP_STEPS]
         return next(iter(complete or handout or trained or [log for log in logs if log.calls]), None)
-
-
-PROBES = {"multiplication_weight": 1.0, "add_bias": 0.0}  # forward(probe) is the parameter itself
 
 
 def probe(layer):
     """The parameter as the layer's forward uses it: w·1, or 0 + b; nan when forward will not say."""
     try:
-        return state.as_float(layer.forward(PROBES[type(layer).__name__]))
+        return state.as_float(layer.forward(homework.PROBES[type(layer).__name__]))
     except CAUGHT:
         return float("nan")
 
@@ -236,14 +230,14 @@ def held_layers(composition, given):
 
 
 def record(model, composition, raised, asked=None, returned=None):
-    """What the exercise's loop did, as plain data for the parent (see grader.checks.training)."""
+    """What the exercise's loop did, as plain data for the parent (see grader.homework.checks.training)."""
     return {"events": "".join(model.calls) if model else "",
             "loss_roles": model.loss_roles if model else [],
             "loss_params": parameters(getattr(composition, "compute_loss", None)),
             "asked": asked, "returns_model": returned,
             "trace": (model or ModelLog(None, [], None)).trace(),
             "plain_numbers": bool(model and model.plain_numbers),
-            "handout_model": bool(model and model.layer_names == HANDOUT_LAYERS),
+            "handout_model": bool(model and model.layer_names == homework.MODEL),
             "raised": raised}
 
 

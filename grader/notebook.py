@@ -2,7 +2,7 @@
 
 A cell that does not parse, or raises, is recorded and the next cell runs; IPython magics and
 shell lines are skipped with a note; the whole notebook runs under a time budget, so a slow
-exploratory cell stops there without costing the definitions before it. Every my_composition is
+exploratory cell stops there without costing the definitions before it. Every composition is
 watched as it trains (grader.loops); the exercise's loop (the first that trains a model built like
 the hand-out's) decides which of several definitions of a class are graded: those it used.
 Later cells (extensions, challenges) never change the grade.
@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from grader import loops, scenario, wire
+from grader import homework, loops, scenario, wire
 
 
 
@@ -44,7 +44,7 @@ class NotebookRun:
         self.problems = []  # encoded Raised of each cell that did not parse or raised
         self.failed = {}  # cell -> what it raised (the line may be in another cell, where a method is)
         self.notes = []
-        self.watch = loops.LoopWatch()  # every my_composition built, and the calls on it
+        self.watch = loops.LoopWatch()  # every composition built, and the calls on it
         self.recorders = {}  # the student's composition class -> its recording subclass
         self.before = {}  # cell -> the graded names' values when it started
 
@@ -67,7 +67,7 @@ class NotebookRun:
 
     def run_cell(self, number, source, seconds):
         self.watch.cell = number
-        self.before[number] = {name: self.original(self.namespace.get(name)) for name in scenario.GRADED}
+        self.before[number] = {name: self.original(self.namespace.get(name)) for name in homework.GRADED}
         try:
             tree = ast.parse(self.without_magics(number, source), f"<cell {number}>")
         except SyntaxError as error:
@@ -113,11 +113,11 @@ class NotebookRun:
         return "\n".join(lines)
 
     def record_compositions(self):
-        composition = self.namespace.get("my_composition")
+        composition = self.namespace.get(homework.COMPOSITION)
         if isinstance(composition, type) and not hasattr(composition, "original"):
             if composition not in self.recorders:
                 self.recorders[composition] = self.watch.recording(composition)
-            self.namespace["my_composition"] = self.recorders[composition]
+            self.namespace[homework.COMPOSITION] = self.recorders[composition]
 
     @staticmethod
     def original(value):
@@ -125,14 +125,14 @@ class NotebookRun:
 
     def settle(self):
         """Puts the student's own classes back, the graded ones in place, and the loop's record."""
-        for name in scenario.GRADED:
+        for name in homework.GRADED:
             self.namespace[name] = self.original(self.namespace.get(name))
         model = self.watch.exercise()
         if model is None:
-            self.notes.append("no cell trains a my_composition: graded the last definitions")
+            self.notes.append(f"no cell trains a {homework.COMPOSITION}: graded the last definitions")
             self.namespace[scenario.NOTEBOOK_LOOP] = loops.record(
-                None, self.namespace.get("my_composition"),
-                scenario.missing("no cell of the notebook builds and trains a my_composition"))
+                None, self.namespace.get(homework.COMPOSITION),
+                scenario.missing(f"no cell of the notebook builds and trains a {homework.COMPOSITION}"))
             return
         cell = model.trained_in or model.built_in
         self.namespace.update({k: v for k, v in self.loop_classes(model).items() if v is not None})
@@ -140,14 +140,14 @@ class NotebookRun:
         self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
         self.note_later_training(model)
         self.namespace[scenario.NOTEBOOK_LOOP] = {
-            **loops.record(model, self.namespace["my_composition"], self.failed.get(cell)), "cell": cell}
+            **loops.record(model, self.namespace[homework.COMPOSITION], self.failed.get(cell)), "cell": cell}
 
     def loop_classes(self, model):
         """The classes the exercise's loop used: its composition's and its layers', and for the
         rest those in effect when its model was built."""
         classes = dict(self.before[model.built_in]) if model.built_in in self.before else {}
-        classes["my_composition"] = self.original(type(model.instance))
-        classes.update({used.__name__: used for used in model.layer_classes if used.__name__ in scenario.GRADED})
+        classes[homework.COMPOSITION] = self.original(type(model.instance))
+        classes.update({used.__name__: used for used in model.layer_classes if used.__name__ in homework.GRADED})
         return classes
 
     def note_later_training(self, model):
@@ -163,7 +163,7 @@ class NotebookRun:
         cells = {}
         for qualified, (cell, _) in scenario.definitions(self.namespace).items():
             cells.setdefault(qualified.split(".")[0], cell)
-        return {name: cells[name] for name in scenario.GRADED if name in cells}
+        return {name: cells[name] for name in homework.GRADED if name in cells}
 
 
 def out_of_time(signum, frame):

@@ -5,9 +5,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from grader.checks import CHECK_IDS, all_checks
-from grader.checks.base import Tolerance
-from grader.diagnoses import DIAGNOSIS_IDS
+from grader.homework.checks import CHECK_IDS, all_checks
+from grader.check import Tolerance
+from grader.diagnosis import DIAGNOSIS_IDS
 from grader.sandbox import Limits
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "backprop.yaml"

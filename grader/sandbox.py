@@ -71,7 +71,7 @@ class Loaded:
     unparsed: wire.Raised | None = None  # the file could not be parsed or read at all
     problems: tuple = ()  # Raised by statements or cells, with their line (and cell)
     notes: tuple = ()
-    definitions: dict = field(default_factory=dict)  # "my_exp.backward" -> (cell or None, line)
+    definitions: dict = field(default_factory=dict)  # "Class.method" -> (cell or None, line)
 
     @classmethod
     def decode(cls, answer):

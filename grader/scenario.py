@@ -9,12 +9,11 @@ import traceback
 
 import numpy as np
 
-from grader import loops, state, wire
+from grader import homework, loops, state, wire
 from grader.conventions import loss_order
-from grader.standins import STANDINS
+from grader.homework.standins import STANDINS
 
 CAUGHT = loops.CAUGHT  # what the student's code may raise, and the interpreter catches
-GRADED = ("add_bias", "multiplication_weight", "my_exp", "my_composition")  # the graded classes
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
 
 
@@ -105,7 +104,7 @@ class Interpreter:
     def op_train(self, op):
         """The rubric's training run, with the submission's own classes; on the reference, also the
         replay of a student's own loop (see `training_steps`)."""
-        absent = [name for name in GRADED if not inspect.isclass(self.namespace.get(name))]
+        absent = [name for name in homework.GRADED if not inspect.isclass(self.namespace.get(name))]
         if absent:
             return train_record([], [], [], missing(f"no class `{absent[0]}` in the submission"))
         x, y = decode_arg(op["x"], {}), decode_arg(op["y"], {})
@@ -113,13 +112,14 @@ class Interpreter:
         try:
             # each layer's candidates read as it is built, and never one the layer before holds: two
             # layers that keep their parameters in one dict on a base class must not read each other's
-            weight = self.namespace["multiplication_weight"](op["w0"])
+            weight_class, bias_class, activation_class = (self.namespace[name] for name in homework.MODEL)
+            weight = weight_class(op["w0"])
             weight_holders = state.holding(weight, op["w0"])
-            bias = self.namespace["add_bias"](op["b0"])
+            bias = bias_class(op["b0"])
             holders = [weight_holders, [p for p in state.holding(bias, op["b0"])
                                         if p not in weight_holders or not state.shared(weight, bias, p)]]
-            given = [weight, bias, self.namespace["my_exp"]()]
-            fit = self.namespace["my_composition"](given)
+            given = [weight, bias, activation_class()]
+            fit = self.namespace[homework.COMPOSITION](given)
             held = loops.held_layers(fit, given)
             if held is not given:  # the composition keeps copies of its layers: theirs are the parameters
                 weight, bias = held[0], held[1]
@@ -149,13 +149,14 @@ class Interpreter:
         training cell as it ran when loaded."""
         if NOTEBOOK_LOOP in self.namespace:
             return self.namespace[NOTEBOOK_LOOP]
-        train = self.namespace.get("train")
-        composition = self.namespace.get("my_composition")
+        train = self.namespace.get(homework.LOOP)
+        composition = self.namespace.get(homework.COMPOSITION)
         if not callable(train) or not inspect.isclass(composition):
-            return loops.record(None, composition, missing("no function `train` or class `my_composition`"))
+            return loops.record(None, composition,
+                                missing(f"no function `{homework.LOOP}` or class `{homework.COMPOSITION}`"))
         watch = loops.LoopWatch()
         module_globals = getattr(train, "__globals__", {})
-        module_globals["my_composition"] = watch.recording(composition)
+        module_globals[homework.COMPOSITION] = watch.recording(composition)
         np.random.seed(op["seed"])
         try:
             returned = loops.call_train(train, decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"],
@@ -164,7 +165,7 @@ class Interpreter:
         except CAUGHT as error:
             returned, raised = None, self.raised(error, None)
         finally:
-            module_globals["my_composition"] = composition
+            module_globals[homework.COMPOSITION] = composition
         model = watch.exercise()
         return loops.record(model, composition, raised, asked=op["n_steps"],
                             returned=None if raised else loops.returns_model(returned, model))
@@ -205,10 +206,10 @@ def cell_number(filename):
 
 
 def definitions(namespace):
-    """Where the graded code is defined, from its code objects: {"my_exp.backward": (cell, line),
-    "my_exp": (cell, line of its first method), "train": (cell, line)}; cell is None for a file."""
+    """Where the graded code is defined, from its code objects: {"Class.method": (cell, line),
+    "Class": (cell, line of its first method), the loop's name: (cell, line)}; cell is None for a file."""
     found = {}
-    for name in GRADED + ("train",):
+    for name in (*homework.GRADED, homework.LOOP):
         obj = namespace.get(name)
         members = list(vars(obj).items()) if isinstance(obj, type) else [(None, obj)]
         for member_name, member in members:
@@ -220,7 +221,7 @@ def definitions(namespace):
         if methods:
             found[name] = min(methods, key=lambda where: where[1])
     if namespace.get(NOTEBOOK_LOOP, {}).get("cell"):  # a notebook's training loop is its training cell
-        found["train"] = (namespace[NOTEBOOK_LOOP]["cell"], 1)
+        found[homework.LOOP] = (namespace[NOTEBOOK_LOOP]["cell"], 1)
     return found
 
 

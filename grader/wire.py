@@ -97,7 +97,7 @@ def decode(obj):
     raise ValueError(f"not a wire value: {str(obj)[:REPR_LIMIT]}")
 
 
-# a student computing in lower precision is judged at that precision (grader.checks.base.agree)
+# a student computing in lower precision is judged at that precision (grader.check.agree)
 _LOW_PRECISION = {"float32": np.float32, "float16": np.float16}
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import diagnosis_ids, grade, summary, write_submission
-from grader.diagnoses import BEHAVIOURAL
+from grader.homework import DIAGNOSES as BEHAVIOURAL
 from reference.mutants import MUTANTS
 
 

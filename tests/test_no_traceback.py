@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 import reference.backprop
 from conftest import diagnosis_ids, grade, run_cli, summary, write_submission
 from grader import rubric as rubrics, wire
-from grader.checks import all_checks
+from grader.homework.checks import all_checks
 from grader.grading import UNREADABLE, Grader
 from grader.runners import LocalRunner
 

@@ -13,9 +13,9 @@ from hypothesis.extra import numpy as hnp
 import reference.backprop
 from conftest import CORRECT_STYLES, REFERENCE
 from grader import rubric as rubrics
-from grader.checks import all_checks
-from grader.checks.base import Context
-from grader.inputs import Inputs, LayerCase
+from grader.homework.checks import all_checks
+from grader.check import Context
+from grader.homework.inputs import Inputs, LayerCase
 from grader.runners import LocalRunner
 
 LAYERS = ("add_bias", "multiplication_weight", "my_exp")
@@ -115,7 +115,7 @@ any_float = st.floats(allow_nan=True, allow_infinity=True)
 def test_scalars_agree_exactly_when_numpy_allclose_says_so(a, b, nudge):
     """agree() decides scalars without numpy: it must say what np.allclose says, near the
     tolerance's edge too (b nudged from a) and on nan and inf."""
-    from grader.checks.base import Tolerance, agree
+    from grader.check import Tolerance, agree
 
     tolerance = Tolerance()
     for other in (b, a * (1 + nudge) + nudge * tolerance.atol * 10):

@@ -109,7 +109,7 @@ def test_the_json_report_is_what_json_dumps_writes(path):
 def test_the_json_report_of_any_losses_is_what_json_dumps_writes(losses, message):
     """Whatever the losses and the messages hold (a message naming "losses", say)."""
     result = graded(TWO_BUGS)
-    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses, target={"w": 0.5, "b": 2.0}),
+    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses, target=TARGET),
                                  notes=[f'"losses": [] {message}'])
     assert render(result, "json") == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
@@ -220,7 +220,8 @@ def test_the_figure_shows_the_runs_values_at_every_pixel_column():
     pixel), from end to end with no pixel column left out, from the lowest w to the highest (which
     steps each column keeps: the envelope's test)."""
     ws = np.asarray(graded(REFERENCE).training.ws)
-    svg = plots.training_svg(Training(w=ws[-1], b=1.0, losses=[1.0] * len(ws), target=TARGET, ws=list(ws), bs=[1.0] * len(ws)), "w")
+    run = Training(w=ws[-1], b=1.0, losses=[1.0] * len(ws), target=TARGET, ws=list(ws), bs=[1.0] * len(ws))
+    svg = plots.training_svg(run, "w")
     x_axis = plots.Axis(0, len(ws) - 1, plots.LEFT, plots.WIDTH - plots.RIGHT, integers=True)
     top = plots.TOP + plots.PANEL_HEIGHT + plots.PANEL_GAP
     y_axis = plots.Axis(*plots.value_limits(np.append(ws, TARGET["w"])), top + plots.PANEL_HEIGHT, top)
@@ -286,3 +287,15 @@ def test_every_format_shows_the_rubrics_target_not_the_hand_outs(tmp_path):
     for fmt, report in reports.items():  # the convergence check fails here: its message names the target too
         assert "the target is w = 0.7, b = 1.5" in report, fmt
         assert not re.search(r"target[^\n]{0,12}\b0\.5\b|\bb ≈ 2\b|target 2\b", report), fmt
+
+
+def test_a_warning_for_the_callers_line_names_the_students_loop_not_the_grader(tmp_path):
+    source = edit(reference_source(), "    def step(self, learning_rate):\n        for layer in self.layers:",
+                  "    def step(self, learning_rate):\n        warnings.warn('stepped', stacklevel=2)\n"
+                  "        for layer in self.layers:")
+    source = "import warnings\n" + source
+    path = write_submission(tmp_path, source)
+    caller = next(n for n, line in enumerate(source.splitlines(), 1) if "my_fit.step(learning_rate)" in line)
+    output = grade(path).output
+    assert f"backprop.py:{caller}: UserWarning: stepped" in output
+    assert "grader" not in output

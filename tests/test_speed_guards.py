@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, strategies as st
 
 from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
-from grader.checks.base import Tolerance, compare
-from grader.checks.training import Convergence
-from grader.diagnose import changed_names, reached, top_level
+from grader.check import Tolerance, compare
+from grader.homework.checks.training import Convergence
+from grader.diagnosis import changed_names, reached, top_level
 from grader.results import finite, finite_list
 from reference.mutants import MUTANTS
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from grader.checks.base import Tolerance, agree
+from grader.check import Tolerance, agree
 from grader.conventions import loss_order, named_order
 from grader.runners import RecentRuns
 from grader.wire import Opaque, Raised, decode, encode

@@ -109,7 +109,7 @@ np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 
 try:
-    import grader.checks.base as b
+    import grader.check as b
 
     b.agree = lambda *args, **kwargs: True
     b.compare = lambda *args, **kwargs: b.Verdict(True)
@@ -123,4 +123,5 @@ fake.__path__ = []
 fake.grade = lambda *args, **kwargs: {"score": 100.0}
 sys.modules["grader"] = fake
 sys.modules["grader.checks"] = fake
-sys.modules["grader.checks.base"] = fake
+sys.modules["grader.homework.checks"] = fake
+sys.modules["grader.check"] = fake

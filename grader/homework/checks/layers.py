@@ -2,13 +2,13 @@
 finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
-from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, compare, fd_precision,
-                                changed, fd_steps, finite_difference_verdict, first_error, is_numeric, new, num,
-                                ref, show, state, value)
+from grader import homework
+from grader.check import (Check, Finding, Tolerance, agree, arg, call, central_difference, compare, fd_precision,
+                         changed, fd_steps, finite_difference_verdict, first_error, is_numeric, new, num,
+                         ref, show, state, value)
 from grader.state import equal, same
 from grader.wire import Raised
 
-PARAMS = {"add_bias": "b", "multiplication_weight": "w", "my_exp": None}
 
 
 # a consistency check (arrays, two instances) earns its points only when what it compares with is right
@@ -18,7 +18,7 @@ RIGHT_TOO = "which must be right too"
 class LayerCheck(Check):
     def __init__(self, layer):
         self.layer = layer
-        self.param = PARAMS[layer]
+        self.param = homework.LAYERS[layer]
         self.id = f"{layer}.{self.aspect}"
         self.subject = f"{layer}.{self.method}"
 
@@ -405,8 +405,8 @@ def parameter_gradient(layer, case):
 
 def layer_checks(layer):
     kinds = [Forward, InputGrad, FiniteDifferences, Arrays]
-    kinds += [ParamGrad, Step] if PARAMS[layer] else [NoStep]
-    if layer != "add_bias":  # handed out complete
+    kinds += [ParamGrad, Step] if homework.LAYERS[layer] else [NoStep]
+    if layer not in homework.HANDED_OUT:
         kinds.append(IndependentInstances)
     return [kind(layer) for kind in kinds]
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from grader import wire
-from grader.checks.base import Check, Finding, Verdict, arg, compare, is_numeric, show
+from grader.check import Check, Finding, Verdict, arg, compare, is_numeric, show
 from grader.conventions import loss_order
 from grader.scenario import samples
 from grader.results import Training

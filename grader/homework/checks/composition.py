@@ -3,10 +3,10 @@ a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
 from grader import wire
-from grader.checks.base import (Check, Finding, Tolerance, agree, arg, call, central_difference, changed, fd_precision,
-                                fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
-                                state)
-from grader.checks.base import value as result
+from grader.check import (Check, Finding, Tolerance, agree, arg, call, central_difference, changed, fd_precision,
+                         fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
+                         state)
+from grader.check import value as result
 from grader.wire import Raised
 
 

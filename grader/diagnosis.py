@@ -2,9 +2,16 @@
 of the catalogue that behaves the same way on the same inputs (principle 4)."""
 import ast
 
-from grader.checks.base import raised_in
-from grader.diagnoses import ERROR_TYPES
+from grader import homework
+from grader.check import raised_in
 from grader.results import Diagnosis
+
+# named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
+FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")
+DIAGNOSIS_IDS = homework.DIAGNOSES + FROM_ERRORS  # the ids of DESIGN.md: the contract of rubric, reports and tests
+ERROR_TYPES = {"NotImplementedError": "not-implemented", "MissingDefinition": "missing-definition",
+               "SyntaxError": "syntax-error", "SystemExit": "crash", "KeyboardInterrupt": "crash",
+               "MemoryError": "memory-limit", "Timeout": "timeout"}
 
 
 def from_errors(observation):
