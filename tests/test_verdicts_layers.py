@@ -522,3 +522,13 @@ def test_any_interference_while_right_alone_is_shared_state(layer):
     alone = first_key(reference, "backward of the first instance used alone")
     assert not same_bug(check_id, with_values(interferes, {alone: -reference[alone]}), mutant)
     assert not same_bug(check_id, reference, mutant)
+
+
+@pytest.mark.parametrize("layer", ["multiplication_weight", "my_exp"])
+def test_an_instance_used_alone_is_judged_within_the_rubric_s_tolerance(layer):
+    check_id = f"{layer}.independent_instances"
+    reference = expected(check_id)
+    alone = first_key(reference, "backward of the first instance used alone")
+    assert verdict(check_id, with_values(reference, {alone: off_by(reference[alone], TOLERANCE, 0.5)})).passed
+    result = verdict(check_id, with_values(reference, {alone: off_by(reference[alone], TOLERANCE, 2)}))
+    assert not result.passed and result.wrong == (alone,)
