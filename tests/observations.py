@@ -10,9 +10,9 @@ import numpy as np
 import conftest  # noqa: F401  (puts the project root on sys.path)
 import reference.backprop
 from grader import rubric as rubrics
-from grader.checks import all_checks
-from grader.checks.base import Context, agree, is_numeric
-from grader.inputs import make_inputs
+from grader.homework.checks import all_checks
+from grader.check import Context, agree, is_numeric
+from grader.homework.inputs import make_inputs
 from grader.runners import LocalRunner, RecentRuns
 from grader.wire import Raised
 from reference.mutants import namespaces

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from grader.checks.base import Finding
+from grader.check import Finding
 from grader.wire import Opaque
 from observations import (FD_TOLERANCE, TOLERANCE, error, expected, first_key, keys_with, numbers, of_mutant,
                           off_by, same_bug, verdict, with_values)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from grader.checks.base import Finding
-from grader.checks.training import REPLAYED, call_order, loop_steps, replayed
+from grader.check import Finding
+from grader.homework.checks.training import REPLAYED, call_order, loop_steps, replayed
 from grader.grading import partial_score
 from observations import (CHECKS, RUBRIC, base_context, error, expected, of_mutant, reference_runner, same_bug,
                           verdict, with_values)
