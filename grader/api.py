@@ -7,4 +7,4 @@ def grade(path, rubric_path=None, seed=None):
     """Grades one submission file; raises RubricError or SubmissionError when it cannot."""
     rubric = rubrics.load(rubric_path)
     with open_submission(path) as submission:
-        return grading.grade(submission, rubric, seed)
+        return grading.Grader(rubric, seed).grade(submission)

@@ -9,12 +9,11 @@ as a results file saying what went wrong (Gradescope: score 0; PrairieLearn: not
 costs the student no attempt), never as an LMS error page.
 """
 import importlib
-import os
-import shutil
-import tempfile
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+
+from grader.files import write_replacing
 
 
 
@@ -57,20 +56,3 @@ def results_json(report, submission, rubric_path):
         return report.render_failure(
             f"The autograder failed ({type(error).__name__}) before it could grade your submission; "
             "this is not a judgement of your work. Please tell your instructor.")
-
-
-def write_replacing(path, text):
-    """Written beside `path`, then renamed over it: a file, a symlink or a folder the submission put
-    there is replaced, never written through."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    handle, scratch = tempfile.mkstemp(dir=path.parent, prefix=".results-", suffix=".json")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(scratch, 0o644)  # mkstemp's 0600 would hide it from an LMS harness not running as root
-        os.replace(scratch, path)
-    except BaseException:
-        os.unlink(scratch)
-        raise

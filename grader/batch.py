@@ -18,12 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import grading, rubric as rubrics
+from grader.diagnosis import LIMITS
+from grader.files import write_replacing
 from grader.render import render
 from grader.sandbox import confinement_gaps
 from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
 
 SUFFIXES = (*SOURCES, ".zip")
-LIMIT_DIAGNOSES = ("timeout", "memory-limit", "crash")
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,7 @@ def start_worker(rubric_path, seed):
     global _grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _grader = grading.Grader(rubrics.load(rubric_path), seed)
-    _grader.plans, _grader.reference_training  # computed now, not during the first student
+    _grader.prepare()  # now, not during the first student
 
 
 def grade_student(student, out):
@@ -109,7 +110,7 @@ def grade_student(student, out):
         return True
     write_report(out, student, "html", render(result, "html"))
     write_report(out, student, "json", render(result, "json"))  # last: its presence means done
-    return any(d.id in LIMIT_DIAGNOSES for d in result.diagnoses)
+    return any(d.id in LIMITS for d in result.diagnoses)
 
 
 def ungradable(student, error):
@@ -129,10 +130,7 @@ def readable_report(student, report):
 
 
 def write_report(out, student, kind, text):
-    path = report_path(out, student, kind)
-    scratch = path.with_name(path.name + ".part")
-    scratch.write_text(text, encoding="utf-8")
-    scratch.replace(path)  # a report is whole or absent, even when the batch is interrupted
+    write_replacing(report_path(out, student, kind), text)  # whole or absent, even when the batch is interrupted
 
 
 # gradebook and summary, from the reports on disk

@@ -254,7 +254,7 @@ def arg(x):
 
 
 def ref(name):
-    return {"t": "ref", "name": name}
+    return {"kind": "ref", "name": name}
 
 
 def new(key, name, cls, *args, index=None):

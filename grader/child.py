@@ -146,7 +146,7 @@ def load(path, source, namespace, config):
     problems = []
     for statement in tree.body:
         try:
-            exec(compile(ast.Module([statement], type_ignores=[]), path, "exec"), namespace)
+            scenario.run_statement(statement, path, namespace)
         except scenario.CAUGHT as error:
             problems.append(scenario.Interpreter(namespace, path).raised(error, None))
     return {"unparsed": None, "problems": problems[:MAX_PROBLEMS], "notes": []}

@@ -8,6 +8,7 @@ from grader.results import Diagnosis
 
 # named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
 FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")
+LIMITS = ("timeout", "memory-limit", "crash")  # a limit of the sandbox was hit: a TA looks at these first
 DIAGNOSIS_IDS = homework.DIAGNOSES + FROM_ERRORS  # the ids of DESIGN.md: the contract of rubric, reports and tests
 ERROR_TYPES = {"NotImplementedError": "not-implemented", "MissingDefinition": "missing-definition",
                "SyntaxError": "syntax-error", "SystemExit": "crash", "KeyboardInterrupt": "crash",

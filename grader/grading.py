@@ -13,9 +13,8 @@ from grader.conventions import named_order
 from grader.diagnosis import ERROR_TYPES, changed_names, collect, from_errors, from_mutants, observe_mutants, \
     reached, top_level
 from grader.results import CheckResult, Diagnosis, GradeResult
-from grader.runners import LocalRunner, RecentRuns
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
-from grader.scenario import classes_built
+from grader.scenario import InProcess, RecentRuns, classes_built
 from grader.wire import Raised
 from grader.homework.checks import all_checks
 from grader.homework.checks.training import loop_loss_order
@@ -42,7 +41,7 @@ class Grader:
         self.rubric = rubric
         self.seed = rubric.seed if seed is None else seed
         self.uid = claim_uid()  # of the sandboxed children, when the grader is root
-        self.reference = LocalRunner(vars(REFERENCE), REFERENCE.__file__)
+        self.reference = InProcess(vars(REFERENCE), REFERENCE.__file__)
         self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
                            fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
                            training=rubric.training, seed=self.seed, reference=RecentRuns(self.reference))
@@ -51,6 +50,10 @@ class Grader:
         self.reference_records = {}  # scenario -> the reference's records of it
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
+
+    def prepare(self):
+        """Computes what every submission's grading reads (the reference's observations and training run)."""
+        return self.plans, self.reference_training
 
     @functools.cached_property
     def plans(self):
@@ -77,7 +80,8 @@ class Grader:
     def mutants(self):
         """(mutant, runner, the names its edits change) of the catalogue, built at the first failed
         check: none for a clean run."""
-        return [(mutant, LocalRunner(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
+        return [(mutant, InProcess(namespace, mutant.filename),
+                 changed_names(self.reference_source, mutant.source()))
                 for mutant, namespace in importlib.import_module(homework.MUTANTS).namespaces()]
 
     @functools.cached_property
@@ -115,10 +119,10 @@ class Grader:
         return Plan(check, spec, ctx, ops, expected)
 
     def grade(self, submission):
-        return Grading(self, submission).run()
+        return SubmissionGrading(self, submission).run()
 
 
-class Grading:
+class SubmissionGrading:
     """One submission's grading: its sandbox, and what its checks found."""
 
     def __init__(self, grader, submission):
@@ -136,9 +140,9 @@ class Grading:
         started = time.monotonic()
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             # the reference runs (the first time) while the child loads the submission: two cores
-            plans, reference_training = self.grader.plans, self.grader.reference_training
+            plans, reference_training = self.grader.prepare()
             sandbox.ready()
-            results = [self.grade(plan, sandbox) for plan in plans]
+            results = [self.grade_check(plan, sandbox) for plan in plans]
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
@@ -211,7 +215,7 @@ class Grading:
             self.decided_loss_order = self.decide_loss_order(sandbox)
         return self.decided_loss_order
 
-    def grade(self, plan, sandbox):
+    def grade_check(self, plan, sandbox):
         check, spec, _, ops, expected = plan
         if sandbox.loaded.unparsed:
             return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
@@ -302,6 +306,3 @@ def partial_score(check, spec, verdict):
     lost = sum(spec.aspects[aspect] for aspect, key in check.aspects.items() if key in verdict.wrong)
     return float(max(spec.points - lost, 0.0))
 
-
-def grade(submission, rubric, seed=None):
-    return Grader(rubric, seed).grade(submission)

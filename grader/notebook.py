@@ -76,7 +76,7 @@ class NotebookRun:
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             for statement in tree.body:  # one by one, so a composition class defined here is recorded below
-                exec(compile(ast.Module([statement], type_ignores=[]), f"<cell {number}>", "exec"), self.namespace)
+                scenario.run_statement(statement, f"<cell {number}>", self.namespace)
                 self.record_compositions()
         except OutOfTime:
             self.fail(number, wire.encode(wire.Raised("Timeout", self.stopped_because(seconds), cell=number)))

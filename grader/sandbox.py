@@ -35,17 +35,18 @@ OWN_UIDS = range(65520, 65534)
 
 @dataclass(frozen=True)
 class Limits:
-    check_seconds: float = 3.0  # wall time of one check
-    cpu_seconds: float = 3.0  # CPU time of one check
-    load_seconds: float = 10.0  # wall time to load (import) a .py submission
-    notebook_seconds: float = 30.0  # wall time to run a notebook's cells (the rest are skipped)
-    cell_seconds: float = 5.0  # wall time of one cell, within the notebook's
-    total_seconds: float = 45.0  # wall time of all the submission's requests and reloads together
-    disk_mb: int = 64  # all the child may write (its workdir, a tmpfs of this size when the grader is root)
-    memory_mb: int = 1024  # address space
-    file_size_mb: int = 16  # largest file the child may write
-    processes: int = 64  # processes and threads of the unprivileged user (when the grader is root)
-    output_kb: int = 64  # of stdout, and of stderr, kept for the report
+    """The rubric's `limits:` section (rubrics/backprop.yaml holds the values and says what each bounds)."""
+    check_seconds: float
+    cpu_seconds: float
+    load_seconds: float
+    notebook_seconds: float
+    cell_seconds: float
+    total_seconds: float
+    disk_mb: int
+    memory_mb: int
+    file_size_mb: int
+    processes: int
+    output_kb: int
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class Loaded:
 class Sandbox:
     """One child at a time; a failed request kills it and the next request starts a fresh one."""
 
-    def __init__(self, submission, limits=Limits(), seed=0, uid=confine.UNPRIVILEGED_UID):
+    def __init__(self, submission, limits, seed=0, uid=confine.UNPRIVILEGED_UID):
         self.submission = os.path.abspath(submission)
         self.limits = limits
         self.seed = seed

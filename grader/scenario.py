@@ -4,8 +4,11 @@ The same interpreter runs the student's code (inside the sandboxed child) and th
 and its mutants (inside the parent), so all of them are observed on exactly the same inputs.
 Operations and records are plain JSON-able data; values go through `wire`.
 """
+import ast
 import inspect
+import json
 import traceback
+from collections import OrderedDict
 
 import numpy as np
 
@@ -200,6 +203,12 @@ class Interpreter:
         return found
 
 
+def run_statement(statement, filename, namespace):
+    """One top-level statement of a parsed submission, compiled and run on its own: submissions run
+    statement by statement, so that what fails costs only what depends on it."""
+    exec(compile(ast.Module([statement], type_ignores=[]), filename, "exec"), namespace)
+
+
 def cell_number(filename):
     """The notebook cell a code object comes from ("<cell 5>" -> 5), or None for a file."""
     return int(filename[6:-1]) if filename.startswith("<cell ") and filename.endswith(">") else None
@@ -263,7 +272,7 @@ def snapshot(obj):
 
 
 def decode_arg(arg, objects):
-    kind = arg.get("t")
+    kind = arg.get("kind")
     if kind == "ref":
         return objects[arg["name"]]
     if kind == "list":
@@ -271,3 +280,32 @@ def decode_arg(arg, objects):
     if kind == "num":
         return float(wire.decode(arg))  # a plain Python float, as the course's code passes
     return wire.decode(arg)
+
+
+class InProcess:
+    """Runs scenarios on one namespace in this process: trusted code only (the reference, its mutants)."""
+
+    def __init__(self, namespace, source_path=None):
+        self.namespace = namespace
+        self.source_path = source_path  # where its code objects say they come from: its errors' frames
+
+    def run(self, ops):
+        return run(self.namespace, ops, self.source_path)
+
+
+class RecentRuns:
+    """A runner that keeps the records of the last few scenarios it ran: the reference's replays of
+    the students' own loops repeat (most loops draw the samples the hand-out draws)."""
+
+    def __init__(self, runner, size=8):
+        self.runner, self.size = runner, size
+        self.records = OrderedDict()  # scenario -> its records, the most recent last
+
+    def run(self, ops):
+        key = json.dumps(ops, sort_keys=True)
+        if key not in self.records:
+            self.records[key] = self.runner.run(ops)
+            if len(self.records) > self.size:
+                self.records.popitem(last=False)
+        self.records.move_to_end(key)
+        return self.records[key]

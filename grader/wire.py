@@ -1,6 +1,9 @@
 """Values crossing the process boundary: JSON only, so the child can never make the parent run code.
 
-Shared by the child (encodes what the student's code returned) and the parent (decodes it).
+Shared by the child (encodes what the student's code returned) and the parent (decodes it). Each
+value is an object whose "kind" says what it holds: "num" (its "number"), "array" (its "shape" and
+float64 bytes, "packed"), "raised" (an exception, as Raised), "opaque" (anything else: its type and
+repr); the scenarios' arguments add "ref" (an object the scenario built) and "list".
 """
 import base64
 import binascii
@@ -61,23 +64,24 @@ class Raised:
 
 def encode(value):
     if isinstance(value, (bool, np.bool_)):
-        return {"t": "opaque", "type": "bool", "repr": repr(bool(value))}
+        return {"kind": "opaque", "type": "bool", "repr": repr(bool(value))}
     if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)) and not isinstance(value, bool):
-        return {"t": "num", "v": _float(value), **_precision(value)}  # Fraction and Decimal as the floats they are
+        # Fraction and Decimal as the floats they are
+        return {"kind": "num", "number": _float(value), **_precision(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in "iuf" and value.size <= MAX_ARRAY_SIZE:
         # packed as float64 bytes: a 5000-step trace costs microseconds, not a list of numbers in JSON
         packed = base64.b64encode(value.astype("<f8").tobytes()).decode("ascii")
-        return {"t": "array", "shape": list(value.shape), "packed": packed, **_precision(value)}
+        return {"kind": "array", "shape": list(value.shape), "packed": packed, **_precision(value)}
     if isinstance(value, Raised):
-        return {"t": "raised", "type": value.type, "message": value.message, "line": value.line,
+        return {"kind": "raised", "type": value.type, "message": value.message, "line": value.line,
                 "on_self": value.on_self, "cell": value.cell, "missing": value.missing, "function": value.function}
-    return {"t": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
+    return {"kind": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
 
 def decode(obj):
-    kind = obj.get("t") if isinstance(obj, dict) else None
+    kind = obj.get("kind") if isinstance(obj, dict) else None
     if kind == "num":
-        number = obj["v"]
+        number = obj["number"]
         if type(number) is float and "dtype" not in obj:  # most values of every answer: quick
             return np.float64(number)
         return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(number))

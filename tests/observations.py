@@ -13,7 +13,7 @@ from grader import rubric as rubrics
 from grader.homework.checks import all_checks
 from grader.check import Context, agree, is_numeric
 from grader.homework.inputs import make_inputs
-from grader.runners import LocalRunner, RecentRuns
+from grader.scenario import InProcess, RecentRuns
 from grader.wire import Raised
 from reference.mutants import namespaces
 
@@ -25,7 +25,7 @@ FD_TOLERANCE = RUBRIC.fd_tolerance  # a gradient against finite differences
 
 @functools.cache
 def reference_runner():
-    return LocalRunner(vars(reference.backprop), reference.backprop.__file__)
+    return InProcess(vars(reference.backprop), reference.backprop.__file__)
 
 
 @functools.cache
@@ -50,7 +50,7 @@ def _observed(check_id, runner_name):
 
 @functools.cache
 def _mutant_runners():
-    return {mutant.name: LocalRunner(namespace, mutant.filename) for mutant, namespace in namespaces()}
+    return {mutant.name: InProcess(namespace, mutant.filename) for mutant, namespace in namespaces()}
 
 
 def expected(check_id):

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import REFERENCE, TEMPLATE, grade, rubric_data, run_cli, write_rubric
 from grader import sandbox as sandbox_module
+from grader.rubric import load as load_rubric
 from grader.sandbox import OWN_UIDS
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the child drops to an unprivileged user only as root")
@@ -307,7 +308,7 @@ def test_a_recursion_bomb_on_the_answer_channel_is_the_submissions_crash(rubric,
 def test_any_bytes_on_the_answer_channel_are_an_answer_or_a_failure(data):
     read_end, write_end = os.pipe()
     channel = sandbox_module.Sandbox.__new__(sandbox_module.Sandbox)
-    channel.from_child, channel.pending, channel.limits = read_end, b"", sandbox_module.Limits()
+    channel.from_child, channel.pending, channel.limits = read_end, b"", load_rubric().limits
     channel.deadline = time.monotonic() + 5
     try:
         os.write(write_end, data.replace(b"\n", b" ") + b"\n")

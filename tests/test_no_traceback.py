@@ -16,11 +16,11 @@ from conftest import diagnosis_ids, grade, run_cli, summary, write_submission
 from grader import rubric as rubrics, wire
 from grader.homework.checks import all_checks
 from grader.grading import UNREADABLE, Grader
-from grader.runners import LocalRunner
+from grader.scenario import InProcess
 
 GRADER = Grader(rubrics.load())
 PLANS = {plan.spec.id: plan for plan in GRADER.plans}
-REFERENCE = LocalRunner(vars(reference.backprop), reference.backprop.__file__)
+REFERENCE = InProcess(vars(reference.backprop), reference.backprop.__file__)
 
 numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
                     st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324]))
@@ -32,25 +32,25 @@ def arrays(draw):
     shape = draw(shapes)
     size = int(np.prod(shape)) if shape else 1
     data = draw(st.lists(numbers, min_size=size, max_size=size))
-    encoded = {"t": "array", "shape": shape, "data": [wire._float(v) for v in data]}
+    encoded = {"kind": "array", "shape": shape, "data": [wire._float(v) for v in data]}
     if draw(st.booleans()):
         encoded["dtype"] = draw(st.sampled_from(["float32", "float16", "float64", "int8", "nonsense"]))
     return encoded
 
 
 raised = st.builds(lambda kind, name, on_self, function: {
-    "t": "raised", "type": kind, "message": "boom", "line": 3, "on_self": on_self, "cell": None,
+    "kind": "raised", "type": kind, "message": "boom", "line": 3, "on_self": on_self, "cell": None,
     "missing": name, "function": function},
     st.sampled_from(["AttributeError", "TypeError", "ValueError", "NotImplementedError", "MissingDefinition",
                      "Timeout", "SystemExit"]),
     st.one_of(st.none(), st.sampled_from(["x", "output", "grad", "w"])), st.booleans(),
     st.one_of(st.none(), st.sampled_from(["forward", "backward", "step", "compute_loss"])))
 wire_values = st.one_of(
-    numbers.map(lambda v: {"t": "num", "v": wire._float(v)}),
+    numbers.map(lambda v: {"kind": "num", "number": wire._float(v)}),
     arrays(),
     raised,
     st.sampled_from(["list", "tuple", "NoneType", "str", "Liar", "bool"]).map(
-        lambda kind: {"t": "opaque", "type": kind, "repr": f"<a {kind}>"}),
+        lambda kind: {"kind": "opaque", "type": kind, "repr": f"<a {kind}>"}),
 )
 garbage = st.one_of(st.none(), st.text(max_size=5), st.integers(), st.lists(st.integers(), max_size=3),
                     st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
@@ -104,7 +104,7 @@ def test_any_answer_from_the_child_is_judged_or_reported_never_a_traceback(check
             try:
                 observed = check.observe(records, ctx)
             except UNREADABLE:
-                continue  # reported as "the submission's answer was malformed" (grading.Grading.grade)
+                continue  # reported as "the submission's answer was malformed" (grading.SubmissionGrading.grade_check)
             verdict = check.verdict(observed, plan.expected, ctx)
             assert isinstance(verdict.passed, bool) and isinstance(verdict.message, str)
             for _, mutant_observation in mutants:

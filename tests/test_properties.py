@@ -16,7 +16,7 @@ from grader import rubric as rubrics
 from grader.homework.checks import all_checks
 from grader.check import Context
 from grader.homework.inputs import Inputs, LayerCase
-from grader.runners import LocalRunner
+from grader.scenario import InProcess
 
 LAYERS = ("add_bias", "multiplication_weight", "my_exp")
 PARAMETERS = {"add_bias": True, "multiplication_weight": True, "my_exp": False}
@@ -72,7 +72,7 @@ def load(path):
 
 RUBRIC = rubrics.load()
 CHECKS = {cid: check for cid, check in all_checks().items() if not cid.startswith("training.")}
-REFERENCE_RUNNER = LocalRunner(vars(reference.backprop))
+REFERENCE_RUNNER = InProcess(vars(reference.backprop))
 CANDIDATES = [REFERENCE] + CORRECT_STYLES
 
 
@@ -83,7 +83,7 @@ def test_every_layer_and_composition_check_is_covered():
 
 @pytest.mark.parametrize("path", CANDIDATES, ids=lambda p: p.name if p != REFERENCE else "reference")
 def test_correct_implementations_pass_every_check(path):
-    runner = LocalRunner(load(path))
+    runner = InProcess(load(path))
 
     @settings(max_examples=25, deadline=None, database=None)
     @given(inputs())

@@ -8,7 +8,7 @@ import pytest
 
 from grader.check import Tolerance, agree
 from grader.conventions import loss_order, named_order
-from grader.runners import RecentRuns
+from grader.scenario import RecentRuns
 from grader.wire import Opaque, Raised, decode, encode
 
 
@@ -118,9 +118,9 @@ def test_raised_round_trips():
 
 def test_unknown_wire_value_is_refused():
     with pytest.raises(ValueError):
-        decode({"t": "pickle", "data": "..."})
+        decode({"kind": "pickle", "data": "..."})
     with pytest.raises(ValueError):
-        decode({"t": "num", "v": "1e5"})
+        decode({"kind": "num", "number": "1e5"})
 
 
 @pytest.mark.parametrize("data", [["1.5"], [True, 1.0], [[1.0]], [None], [10 ** 400], [1.0, "1e5"], "1.0"],
@@ -130,7 +130,7 @@ def test_forged_array_data_is_refused(data):
     """A submission can write on the answer channel itself: only numbers (nan and inf spelled as
     the encoder spells them) make an array, and whatever else is a ValueError the grading handles."""
     with pytest.raises(ValueError):
-        decode({"t": "array", "shape": [1], "data": data})
+        decode({"kind": "array", "shape": [1], "data": data})
 
 
 def test_arrays_cross_the_pipe_packed_with_every_float_as_it_was():
@@ -145,7 +145,7 @@ def test_arrays_cross_the_pipe_packed_with_every_float_as_it_was():
                          ids=["not-base64", "not-whole-floats", "not-text", "wrong-size-for-the-shape"])
 def test_forged_packed_arrays_are_refused(packed):
     with pytest.raises(ValueError):
-        decode({"t": "array", "shape": [2], "packed": packed})
+        decode({"kind": "array", "shape": [2], "packed": packed})
 
 
 def test_recent_runs_are_run_once_and_only_the_last_few_are_kept():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
-from grader import sandbox as sandbox_module
+from grader import rubric, sandbox as sandbox_module
 from grader.zygote import TOKEN_PLACEHOLDER
 
 PROBE = '''
@@ -44,7 +44,7 @@ def test_the_child_leads_its_own_session_in_its_workdir_run_as_its_file(probed):
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
 def test_the_child_carries_its_sandbox_token_not_the_zygotes():
-    with sandbox_module.Sandbox(str(REFERENCE)) as sandbox:
+    with sandbox_module.Sandbox(str(REFERENCE), rubric.load(None).limits) as sandbox:
         assert sandbox.ready() is None
         assert sandbox_token(sandbox.process.pid) == sandbox.token != TOKEN_PLACEHOLDER
 

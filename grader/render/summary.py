@@ -11,10 +11,10 @@ from html import escape
 from typing import Callable
 from urllib.parse import quote
 
+from grader.diagnosis import LIMITS
 from grader.render import plots
 from grader.render.markdown_report import prose
 
-LIMITS = ("timeout", "memory-limit", "crash")
 BINS = 10
 MOST_FAILED = 10
 

@@ -17,7 +17,7 @@ def build(prefix, indices, ctx, linear=False):
     curves = [(w, 0.0) if linear else (w, c) for w, c in ctx.inputs.curves]
     ops = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
            for n, k in enumerate(indices)]
-    layers = {"t": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
+    layers = {"kind": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
     return ops + [new(f"{prefix}new", prefix, "my_composition", layers)]
 
 
@@ -176,7 +176,7 @@ def identities(prefix, case):
     """A my_composition of stand-in layers that pass values and gradients through unchanged."""
     indices = [case * 10 + k for k in range(IDENTITIES)]
     ops = [new(f"{prefix}snew{k}", f"{prefix}s{k}", "standin.Identity", index=k) for k in indices]
-    layers = {"t": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
+    layers = {"kind": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
     return ops + [new(f"{prefix}new{case}", f"{prefix}c{case}", "my_composition", layers)], indices
 
 
