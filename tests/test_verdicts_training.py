@@ -224,7 +224,8 @@ def test_a_loop_that_stepped_before_backward_is_loop_order_whatever_step_showed_
 @pytest.mark.parametrize("events, answer", [
     (["FLB"] * 3, "yes"),
     (["FLB", "FFLB"], "yes"),  # a forward after the last step (to log a prediction) is no wrong order
-    (["FLB", "FLBF"], Finding(False, "", kind="calls in another order")),  # but one between backward and step is
+    (["FLB", "FLBF"], "yes"),  # nor one between backward and step: the gradients are saved by then
+    (["FLB", "FLFB"], Finding(False, "", kind="calls in another order")),  # but one between the loss and backward is
     (["FLB", "FL"], Finding(False, "", kind="steps before backward")),
     ([""], Finding(False, "", kind="steps before backward")),
     (["LFB"], Finding(False, "", kind="calls in another order")),

@@ -298,7 +298,8 @@ def step_count(steps, asked):
 
 def call_order(steps):
     """"yes", or what is wrong, in one of two kinds that compare apart: a step taken with no backward
-    since its compute_loss (the loop-order bug), or any other order of the calls."""
+    since its compute_loss (the loop-order bug), or any other order of the calls. What a step's calls
+    do after its last backward (a forward to watch the fit) changes no gradient that step uses."""
     if not steps:
         return Finding(False, "the loop never calls step")
     if set(steps) == {"FLB"}:  # the usual loop, every step alike: no need to read 5000 of them one by one
@@ -307,7 +308,8 @@ def call_order(steps):
         ran = f"step {number} ran {' → '.join(NAMES[c] for c in calls + 'S')}"
         if not has_order(calls, "LB"):
             return Finding(False, ran, kind="steps before backward")
-        if not has_order(calls, "FL") or calls.rfind("F") > calls.rfind("L"):
+        to_backward = calls[:calls.rfind("B")]
+        if not has_order(to_backward, "FL") or to_backward.rfind("F") > to_backward.rfind("L"):
             return Finding(False, ran, kind="calls in another order")
     return "yes"
 
