@@ -125,9 +125,13 @@ def test_markdown_notes_that_look_like_list_items_show_as_written(result):
 
 
 def shown_inert(page):
-    """The text of an HTML page, after checking that no student text made an element or an attribute of it."""
+    """The text of an HTML page, after checking that no student text made an element or an attribute of it,
+    and that the page forbids scripts all the same."""
     elements = Elements(page)
     assert not elements.named("script") and not [attrs for _, attrs in elements.tags if "onclick" in attrs]
+    [policy] = [meta["content"] for meta in elements.named("meta")
+                if meta.get("http-equiv") == "Content-Security-Policy"]
+    assert policy.startswith("default-src 'none';") and "script-src" not in policy
     return "".join(elements.text)
 
 
