@@ -5,7 +5,8 @@ code spans, blocks or elements.
 
 The student text reaches the reports by the ways a submission has: what it printed, an exception in a
 check (the check's message), an exception at import (a note), and the file's name, which holds markup
-too (a diagnosis' `where`).
+too (a diagnosis' `where`). The two HTML pages, the report and the cohort summary, are rendered from Jinja2
+templates: student text that holds template syntax is shown as written too, never run.
 """
 import dataclasses
 import json
@@ -14,12 +15,15 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import edit, grade, markdown_html, reference_source, write_submission
-from grader.render import FORMATS, render
+from grader.render import FORMATS, render, summary
 from grader.render.gradescope_report import render_failure
-from test_reports import text_of
+from test_reports import Elements, text_of
 
 STUDENT_TEXT = "<b>bold</b> &amp; `tick` ``` [red]rich[/red] </pre></section></td><script>alert(1)</script>"
 FILE_NAME = "hw <i>&amp;`x`.py"
+# markup, a quote that would end an attribute, and Jinja2's syntax, which would not show as written if run
+TEMPLATE_TEXT = "<script>alert(1)</script> \" onclick=\"alert(2)\" ' {{ 7 * 7 }} {% if true %}evaluated{% endif %}"
+STUDENT_ID = TEMPLATE_TEXT.replace("/", "")  # a file name
 PRINTED, AT_IMPORT = f"printed {STUDENT_TEXT}", f"at import {STUDENT_TEXT}"
 IN_FORWARD, IN_STEP = f"in forward {STUDENT_TEXT}", f"in step {STUDENT_TEXT}"
 WAYS = ("printed", "message", "note", "where")
@@ -118,3 +122,38 @@ def test_markdown_notes_that_look_like_list_items_show_as_written(result):
     shown = text_of(markdown_html(render(dataclasses.replace(result, notes=notes), "markdown")))
     for note in notes:
         assert note in shown, note
+
+
+def shown_inert(page):
+    """The text of an HTML page, after checking that no student text made an element or an attribute of it,
+    and that the page forbids scripts all the same."""
+    elements = Elements(page)
+    assert not elements.named("script") and not [attrs for _, attrs in elements.tags if "onclick" in attrs]
+    [policy] = [meta["content"] for meta in elements.named("meta")
+                if meta.get("http-equiv") == "Content-Security-Policy"]
+    assert policy.startswith("default-src 'none';") and "script-src" not in policy
+    return "".join(elements.text)
+
+
+def test_student_text_with_template_syntax_shows_as_written_in_the_html_report(result):
+    failed = dataclasses.replace(result.failed[0], message=TEMPLATE_TEXT)
+    result = dataclasses.replace(result, submission=TEMPLATE_TEXT, output=TEMPLATE_TEXT, notes=[TEMPLATE_TEXT],
+                                 checks=[failed if check.id == failed.id else check for check in result.checks])
+    shown = shown_inert(render(result, "html"))
+    assert shown.count(TEMPLATE_TEXT) == 4  # the submission, the check's message, the note, the output
+
+
+def test_student_ids_and_problems_with_template_syntax_show_as_written_in_the_html_summary():
+    ungradable = f"{STUDENT_ID} 2"
+    cohort = summary.Cohort(
+        total=100.0, scores={STUDENT_ID: 50.0}, problems={ungradable: TEMPLATE_TEXT},
+        diagnoses=[("timeout", "A check ran past its time limit", [STUDENT_ID])], failed_checks=[],
+        diagnosed={STUDENT_ID: ["timeout"]}, confinement_gaps=(TEMPLATE_TEXT,),
+        links={STUDENT_ID: f"reports/{STUDENT_ID}.html", ungradable: f"reports/{ungradable}.json"})
+    page = summary.html(cohort)
+    shown = shown_inert(page)
+    # the tables of diagnoses and of students, the lists of the limits hit and of what could not be graded
+    assert shown.count(STUDENT_ID) == 4 and f"{ungradable}: {TEMPLATE_TEXT}" in shown
+    assert f"Confinement{TEMPLATE_TEXT}" in shown
+    links = {attrs["href"] for tag, attrs in Elements(page).tags if tag == "a"}
+    assert links == {summary.quote(path) for path in cohort.links.values()}

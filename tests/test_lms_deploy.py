@@ -18,7 +18,7 @@ import zipfile
 import jsonschema
 import pytest
 
-from conftest import REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
+from conftest import CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
 from lms import replay
 
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
@@ -101,6 +101,15 @@ def test_the_zip_holds_the_scripts_at_its_root_and_no_tests(dist):
             "reference/backprop.py", "rubrics/backprop.yaml"} <= names
     assert not [n for n in names if n.startswith(("tests/", ".git", "source/")) or "__pycache__" in n]
     assert (dist / "autograder.zip").stat().st_mode & 0o077 == 0, "the zip holds the solution: owner only"
+
+
+def test_the_zip_holds_the_html_templates_and_the_deployed_grader_renders_the_html_report(dist, gradescope, tmp_path):
+    templates = {path.relative_to(ROOT).as_posix() for path in (ROOT / "grader" / "render" / "templates").iterdir()}
+    assert templates and templates <= set(zipfile.ZipFile(dist / "autograder.zip").namelist())
+    proc = subprocess.run([gradescope / "venv" / "bin" / "python", "-m", "grader", "grade", BUGGY, "--format", "html"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.startswith("<!DOCTYPE html>") and "[mul-returns-grad-w]" in proc.stdout
 
 
 @pytest.mark.parametrize("name", sorted(SUBMISSIONS_HANDED_IN))

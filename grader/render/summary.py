@@ -2,17 +2,16 @@
 and whose grading hit a limit; every student named is a link to their report. Markdown and one
 self-contained HTML page.
 
-Student ids are file names, so anything a file name may hold: escaped as text (HTML, or Markdown's
-specials) and percent-encoded in the links, which are relative to the summary's folder.
+Student ids are file names, so anything a file name may hold: escaped as text (HTML, by the template
+templates/summary.html.j2, or Markdown's specials) and percent-encoded in the links, which are relative
+to the summary's folder.
 """
 from collections import Counter
 from dataclasses import dataclass
-from html import escape
-from typing import Callable
 from urllib.parse import quote
 
 from grader.diagnosis import LIMITS
-from grader.render import plots
+from grader.render import pages, plots
 from grader.render.markdown_report import prose
 
 BINS = 10
@@ -72,56 +71,75 @@ def heading(cohort):
 
 
 @dataclass(frozen=True)
-class Cells:
-    """How a format writes what goes into the summary's tables and lists."""
-    text: Callable  # the grader's and the rubric's words
-    untrusted: Callable  # text from a submission (why it could not be graded)
-    code: Callable  # a diagnosis or check id
-    student: Callable  # (student id, its report's path) -> the id as a link to the report
+class Cell:
+    """What a table's cell, or a part of a list's item, shows: values of one kind joined by `sep`. Each format
+    writes each kind its own way (markdown_cells here, the macro `show` of templates/summary.html.j2):
+    "text", the grader's and the rubric's words; "untrusted", text from a submission (why it could not be
+    graded); "code", diagnosis and check ids; "student", student ids, each linked to its report."""
+    kind: str
+    values: tuple
+    sep: str = ""
 
-    def linked(self, cohort, sid):
-        return self.student(sid, cohort.links[sid])
+
+def text(value):
+    return Cell("text", (value,))
 
 
-def tables(cohort, cells):
-    """(heading, columns, the columns aligned right, rows) of each table after the histogram."""
+def tables(cohort):
+    """(heading, columns, the columns aligned right, rows of Cells) of each table after the histogram."""
     return [
-        ("Diagnoses", ["diagnosis", "what", "students", "who"], {2},
-         [[cells.code(d), cells.text(title), len(who), ", ".join(cells.linked(cohort, sid) for sid in who)]
-          for d, title, who in cohort.diagnoses]),
-        ("Checks failed most often", ["check", "", "students"], {2},
-         [[cells.code(c), cells.text(name), n] for c, name, n in cohort.failed_checks]),
-        ("Students", ["student", "score", "diagnoses", "limits hit"], {1},
-         [[cells.linked(cohort, sid), f"{cohort.scores[sid]:g}", " ".join(map(cells.code, ids)),
-           cells.text(", ".join(limits_hit(ids)))] for sid, ids in cohort.diagnosed.items()]),
+        table("Diagnoses", ["diagnosis", "what", "students", "who"], {2},
+              [[Cell("code", (d,)), text(title), text(len(who)), Cell("student", tuple(who), ", ")]
+               for d, title, who in cohort.diagnoses]),
+        table("Checks failed most often", ["check", "", "students"], {2},
+              [[Cell("code", (c,)), text(name), text(n)] for c, name, n in cohort.failed_checks]),
+        table("Students", ["student", "score", "diagnoses", "limits hit"], {1},
+              [[Cell("student", (sid,)), text(f"{cohort.scores[sid]:g}"), Cell("code", tuple(ids), " "),
+                text(", ".join(limits_hit(ids)))] for sid, ids in cohort.diagnosed.items()]),
     ]
 
 
-def lists(cohort, cells):
-    """(heading, items) of each list after the tables; the sandbox's gaps only when there are some."""
-    gaps = [("Confinement", [cells.text(gap) for gap in cohort.confinement_gaps])] if cohort.confinement_gaps else []
+def table(heading, columns, right, rows):
+    """A table with nothing to show has one row saying so."""
+    return heading, columns, right, rows or [[text("none")] + [text("")] * (len(columns) - 1)]
+
+
+def lists(cohort):
+    """(heading, items) of each list after the tables, an item being Cells joined by ": "; the sandbox's gaps
+    only when there are some."""
+    gaps = [("Confinement", [[text(gap)] for gap in cohort.confinement_gaps])] if cohort.confinement_gaps else []
     return gaps + [
         ("Gradings that hit a limit",
-         [f"{cells.linked(cohort, sid)}: {cells.text(', '.join(limits))}" for sid, limits in cohort.limited.items()]),
+         [[Cell("student", (sid,)), text(", ".join(limits))] for sid, limits in cohort.limited.items()]),
         ("Could not be graded",
-         [f"{cells.linked(cohort, sid)}: {cells.untrusted(problem)}" for sid, problem in cohort.problems.items()]),
+         [[Cell("student", (sid,)), Cell("untrusted", (problem,))] for sid, problem in cohort.problems.items()]),
     ]
 
 
-def placeholder(columns):
-    return ["none"] + [""] * (len(columns) - 1)
+def report_hrefs(cohort):
+    """student -> the link to its report, percent-encoded (a student id is a file name: anything)."""
+    return {sid: quote(path) for sid, path in cohort.links.items()}
 
 
 # Markdown
 
 def markdown(cohort):
+    write = markdown_cells(cohort)
     histogram = [[f"{low:g}–{high:g}", n, "█" * n] for low, high, n in cohort.histogram()]
     lines = [f"# {heading(cohort)}", "", "## Scores", "", *md_table(["score", "students", ""], histogram, {1})]
-    for title, columns, right, rows in tables(cohort, MARKDOWN):
-        lines += ["", f"## {title}", "", *md_table(columns, rows or [placeholder(columns)], right)]
-    for title, items in lists(cohort, MARKDOWN):
-        lines += ["", f"## {title}", "", *([f"- {item}" for item in items] or ["none"])]
+    for title, columns, right, rows in tables(cohort):
+        lines += ["", f"## {title}", "", *md_table(columns, [list(map(write, row)) for row in rows], right)]
+    for title, items in lists(cohort):
+        lines += ["", f"## {title}", "", *([f"- {': '.join(map(write, item))}" for item in items] or ["none"])]
     return "\n".join(lines) + "\n"
+
+
+def markdown_cells(cohort):
+    """Cell -> its Markdown. The rubric's words are written for Markdown already (and an id holds no backtick)."""
+    hrefs = report_hrefs(cohort)
+    kinds = {"text": str, "untrusted": prose, "code": lambda text: f"`{text}`",
+             "student": lambda sid: f"[{prose(sid)}]({hrefs[sid]})"}
+    return lambda cell: cell.sep.join(kinds[cell.kind](value) for value in cell.values)
 
 
 def md_table(columns, rows, right):
@@ -134,44 +152,9 @@ def md_row(cells):
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
-def md_student(sid, path):
-    return f"[{prose(sid)}]({quote(path)})"
-
-
-# the rubric's words are written for Markdown already (and an id holds no backtick)
-MARKDOWN = Cells(text=str, untrusted=prose, code=lambda text: f"`{text}`", student=md_student)
-
-
 # HTML
 
 def html(cohort):
-    sections = [f"<h2>{escape(title)}</h2>{html_table(columns, rows or [placeholder(columns)])}"
-                for title, columns, _, rows in tables(cohort, HTML)]
-    sections += [f"<h2>{escape(title)}</h2><ul>{''.join(f'<li>{item}</li>' for item in items or ['none'])}</ul>"
-                 for title, items in lists(cohort, HTML)]
-    body = "\n".join(sections)
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'">
-<title>Cohort summary</title>
-<style>body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
-table {{ border-collapse: collapse; }} td, th {{ padding: .2rem .6rem; border-bottom: 1px solid #eee; text-align: left; }}</style>
-</head><body>
-<h1>{escape(heading(cohort))}</h1>
-<h2>Scores</h2>{plots.histogram_svg(cohort.histogram(), cohort.total)}
-{body}
-</body></html>
-"""
-
-
-def html_table(columns, rows):
-    header = "".join(f"<th>{escape(column)}</th>" for column in columns)
-    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
-    return f"<table><tr>{header}</tr>{body}</table>"
-
-
-def html_student(sid, path):
-    return f'<a href="{escape(quote(path))}">{escape(sid)}</a>'  # quote leaves no & or ": escaped all the same
-
-
-HTML = Cells(text=escape, untrusted=escape, code=lambda text: f"<code>{escape(text)}</code>", student=html_student)
+    histogram = pages.figure(plots.histogram_svg(cohort.histogram(), cohort.total))
+    return pages.render("summary.html.j2", heading=heading(cohort), histogram=histogram, tables=tables(cohort),
+                        lists=lists(cohort), hrefs=report_hrefs(cohort))
