@@ -226,13 +226,14 @@ def value(records, key):
     return wire.decode(records[key]["value"])
 
 
-def state(records, key):
+def state_after(records, key):
+    """The numbers the op's object held after it ran (the record of a new, call or state op)."""
     return {name: wire.decode(v) for name, v in records[key].get("state", {}).items()}
 
 
 def changed(records, before_key, after_key):
     """The numbers of an object that one call set or changed: {path: value after it}."""
-    before, after = state(records, before_key), state(records, after_key)
+    before, after = state_after(records, before_key), state_after(records, after_key)
     return {k: v for k, v in after.items() if k not in before or not same(before[k], v)}
 
 
@@ -246,23 +247,3 @@ def first_error(records, *keys):
 def raised_in(observation):
     return [v for v in observation.values() if isinstance(v, Raised)]
 
-
-# building scenarios
-
-def arg(x):
-    return wire.encode(x)
-
-
-def ref(name):
-    return {"kind": "ref", "name": name}
-
-
-def new(key, name, cls, *args, index=None):
-    op = {"key": key, "op": "new", "name": name, "cls": cls, "args": list(args)}
-    if index is not None:
-        op["index"] = index
-    return op
-
-
-def call(key, name, method, *args):
-    return {"key": key, "op": "call", "name": name, "method": method, "args": list(args)}

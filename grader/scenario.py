@@ -1,4 +1,5 @@
-"""Runs a scenario, a list of operations on the classes of one namespace, and records what happened.
+"""Runs a scenario, a list of operations on the classes of one namespace (the language of
+grader.ops), and records what happened.
 
 The same interpreter runs the student's code (inside the sandboxed child) and the reference
 and its mutants (inside the parent), so all of them are observed on exactly the same inputs.
@@ -15,12 +16,10 @@ import numpy as np
 from grader import homework, loops, state, wire
 from grader.conventions import loss_order
 from grader.homework.standins import STANDINS
+from grader.ops import CLASS_OPS
 
 CAUGHT = loops.CAUGHT  # what the student's code may raise, and the interpreter catches
 NOTEBOOK_LOOP = "__grader_notebook_loop__"  # a notebook's training cell, recorded when it ran
-
-
-CLASS_OPS = {"new", "call", "bind", "read", "state", "log"}  # the ops that use no code but the classes built
 
 
 def classes_built(ops):
@@ -47,7 +46,7 @@ class Interpreter:
         self.log = []
 
     def run(self, ops):
-        return {op["key"]: getattr(self, "op_" + op["op"])(op) for op in ops}
+        return {op["key"]: self.HANDLERS[op["op"]](self, op) for op in ops}
 
     # operations
 
@@ -172,6 +171,9 @@ class Interpreter:
         model = watch.exercise()
         return loops.record(model, composition, raised, asked=op["n_steps"],
                             returned=None if raised else loops.returns_model(returned, model))
+
+    HANDLERS = {"new": op_new, "call": op_call, "bind": op_bind, "read": op_read, "state": op_state, "log": op_log,
+                "train": op_train, "own_train": op_own_train}  # the language of grader.ops, op by op
 
     # helpers
 

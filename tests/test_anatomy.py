@@ -38,3 +38,17 @@ def test_the_child_can_import_the_homework_facts_without_the_solution():
     # the child imports grader.homework before it is confined; it must not load the reference with it
     tree = ast.parse((HOMEWORK / "__init__.py").read_text(encoding="utf-8"))
     assert not [node for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def test_the_interpreter_runs_every_op_of_the_language_and_no_other():
+    from grader import ops, scenario
+
+    assert set(scenario.Interpreter.HANDLERS) == set(ops.NAMES)
+    assert ops.CLASS_OPS < set(ops.NAMES)
+    documented = {line.split("`")[1] for line in ops.__doc__.splitlines() if line.startswith("| `")}
+    assert documented == set(ops.NAMES)
+
+
+def test_checks_build_their_scenarios_with_the_builders_of_the_language_only():
+    raw = {path: named for path, named in mentions(GRADER, ['"op":']).items() if path != "grader/ops.py"}
+    assert raw == {}

@@ -2,11 +2,11 @@
 a wrong my_exp or multiplication_weight never costs these points."""
 import numpy as np
 
-from grader import wire
-from grader.check import (Check, Finding, Tolerance, agree, arg, call, central_difference, changed, fd_precision,
-                         fd_steps, finite_difference_verdict, first_error, is_numeric, new, num, ref, show,
-                         state)
+from grader import homework, wire
+from grader.check import (Check, Finding, Tolerance, agree, central_difference, changed, fd_precision, fd_steps,
+                          finite_difference_verdict, first_error, is_numeric, num, show, state_after)
 from grader.check import value as result
+from grader.ops import arg, call, items, log, new, state
 from grader.wire import Raised
 
 
@@ -15,15 +15,15 @@ def build(prefix, indices, ctx, linear=False):
     whose derivative does not depend on their input, so that what backward hands each one shows
     the order and the chaining of backward alone, whatever forward did."""
     curves = [(w, 0.0) if linear else (w, c) for w, c in ctx.inputs.curves]
-    ops = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
+    built = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
            for n, k in enumerate(indices)]
-    layers = {"kind": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
-    return ops + [new(f"{prefix}new", prefix, "my_composition", layers)]
+    layers = items(f"{prefix}s{k}" for k in indices)
+    return built + [new(f"{prefix}new", prefix, homework.COMPOSITION, layers)]
 
 
 def loss_call(key, name, estimate, target):
     """compute_loss with the estimate and target where the student's parameter names put them."""
-    return {**call(key, name, "compute_loss"), "roles": {"estimate": arg(estimate), "target": arg(target)}}
+    return call(key, name, "compute_loss", roles={"estimate": arg(estimate), "target": arg(target)})
 
 
 def train_once(prefix, indices, ctx, linear=False):
@@ -34,7 +34,7 @@ def train_once(prefix, indices, ctx, linear=False):
         loss_call(f"{prefix}loss", prefix, estimate, target),
         call(f"{prefix}bwd", prefix, "backward"),
         call(f"{prefix}step", prefix, "step", arg(ctx.inputs.learning_rate)),
-        {"key": "log", "op": "log"}]
+        log()]
 
 
 def calls(records, kind, indices):
@@ -76,7 +76,7 @@ class Forward(CompositionCheck):
 
     def scenario(self, ctx):
         return build("c", self.indices, ctx) + [call("cfwd", "c", "forward", arg(ctx.inputs.composition_x)),
-                                                {"key": "log", "op": "log"}]
+                                                log()]
 
     def observe(self, records, ctx):
         x = num(ctx.inputs.composition_x)
@@ -150,7 +150,7 @@ class Step(CompositionCheck):
     subject = "my_composition.step"
 
     def scenario(self, ctx):
-        return super().scenario(ctx) + [{"key": f"layer{k}", "op": "state", "name": f"cs{k}"} for k in self.indices]
+        return super().scenario(ctx) + [state(f"layer{k}", f"cs{k}") for k in self.indices]
 
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cstep")
@@ -163,7 +163,7 @@ class Step(CompositionCheck):
 def layer_numbers(records, indices):
     """The numbers of the stand-in layers, which their own step never changes; the first that is gone
     or not a number instead."""
-    numbers = [state(records, f"layer{k}").get(name) for k in indices for name in ("w", "c")]
+    numbers = [state_after(records, f"layer{k}").get(name) for k in indices for name in ("w", "c")]
     odd = [v for v in numbers if not is_numeric(v)]
     return odd[0] if odd else np.array(numbers, dtype=float)
 
@@ -175,9 +175,9 @@ IDENTITIES = 3  # compute_loss is checked on a composition of the hand-out's len
 def identities(prefix, case):
     """A my_composition of stand-in layers that pass values and gradients through unchanged."""
     indices = [case * 10 + k for k in range(IDENTITIES)]
-    ops = [new(f"{prefix}snew{k}", f"{prefix}s{k}", "standin.Identity", index=k) for k in indices]
-    layers = {"kind": "list", "items": [ref(f"{prefix}s{k}") for k in indices]}
-    return ops + [new(f"{prefix}new{case}", f"{prefix}c{case}", "my_composition", layers)], indices
+    built = [new(f"{prefix}snew{k}", f"{prefix}s{k}", "standin.Identity", index=k) for k in indices]
+    layers = items(f"{prefix}s{k}" for k in indices)
+    return built + [new(f"{prefix}new{case}", f"{prefix}c{case}", homework.COMPOSITION, layers)], indices
 
 
 class LossCheck(Check):
@@ -191,7 +191,7 @@ class LossCheck(Check):
             ops += built + [call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
                             loss_call(f"loss{i}", f"c{i}", estimate, target),
                             call(f"bwd{i}", f"c{i}", "backward")]
-        return ops + [{"key": "log", "op": "log"}]
+        return ops + [log()]
 
     @staticmethod
     def case(estimate, target):

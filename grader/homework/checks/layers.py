@@ -3,9 +3,9 @@ finite differences, arrays, and two instances not sharing state."""
 import numpy as np
 
 from grader import homework
-from grader.check import (Check, Finding, Tolerance, agree, arg, call, central_difference, compare, fd_precision,
-                         changed, fd_steps, finite_difference_verdict, first_error, is_numeric, new, num,
-                         ref, show, state, value)
+from grader.check import (Check, Finding, Tolerance, agree, central_difference, changed, compare, fd_precision,
+                          fd_steps, finite_difference_verdict, first_error, is_numeric, num, show, state_after, value)
+from grader.ops import arg, bind, call, new, read, ref
 from grader.state import equal, same
 from grader.wire import Raised
 
@@ -257,14 +257,14 @@ class Arrays(LayerCheck):
     def scenario(self, ctx):
         ops = []
         for i, c in enumerate(self.cases(ctx)):
-            ops += [{"key": f"bind{i}", "op": "bind", "name": f"x{i}", "value": arg(c.x)},
-                    {"key": f"bindg{i}", "op": "bind", "name": f"g{i}", "value": arg(c.grad)},
+            ops += [bind(f"bind{i}", f"x{i}", arg(c.x)),
+                    bind(f"bindg{i}", f"g{i}", arg(c.grad)),
                     self.construct(f"new{i}", f"l{i}", c.param),
                     call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
-                    {"key": f"input{i}", "op": "read", "name": f"x{i}"},
+                    read(f"input{i}", f"x{i}"),
                     call(f"bwd{i}", f"l{i}", "backward", ref(f"g{i}")),
-                    {"key": f"input.after.bwd{i}", "op": "read", "name": f"x{i}"},
-                    {"key": f"grad.after.bwd{i}", "op": "read", "name": f"g{i}"}]
+                    read(f"input.after.bwd{i}", f"x{i}"),
+                    read(f"grad.after.bwd{i}", f"g{i}")]
             for k, (x, g) in enumerate(zip(c.x.ravel(), c.grad.ravel())):
                 ops += [self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
                         call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
@@ -437,10 +437,10 @@ def saved_gradient(records, i, param, lr, again=""):
     candidates = {k: v for k, v in changed(records, forward, backward).items() if k != attr}
     if not candidates:  # backward may have saved the value the attribute already had (0 at x = 0)
         cached = changed(records, start, forward)
-        candidates = {k: v for k, v in state(records, backward).items() if k != attr and k not in cached}
+        candidates = {k: v for k, v in state_after(records, backward).items() if k != attr and k not in cached}
     if not candidates:
         return None, attr
-    before, after = state(records, backward).get(attr), state(records, step).get(attr)
+    before, after = state_after(records, backward).get(attr), state_after(records, step).get(attr)
     for gradient in candidates.values():
         if after is not None and before is not None and classify(before, after, gradient, lr) in RULES[:3]:
             return gradient, attr
@@ -450,9 +450,9 @@ def saved_gradient(records, i, param, lr, again=""):
 def param_attribute(records, i, param):
     """Where the parameter is kept: of the numbers equal to the constructor's value after __init__,
     the one step moves (the first, if step moves none)."""
-    initial = state(records, f"new{i}")
+    initial = state_after(records, f"new{i}")
     holders = [k for k, v in initial.items() if equal(v, param)]
-    stepped = [state(records, key) for key in (f"step{i}", f"again.step{i}") if key in records]
+    stepped = [state_after(records, key) for key in (f"step{i}", f"again.step{i}") if key in records]
     moved = [k for k in holders if any(k in after and not same(after[k], initial[k]) for after in stepped)]
     return (moved or holders or [None])[0]
 
@@ -476,7 +476,7 @@ def move(records, i, param, lr, again=""):
     if failed:
         return failed
     attr = param_attribute(records, i, param)
-    before, after = state(records, backward).get(attr), state(records, step).get(attr)
+    before, after = state_after(records, backward).get(attr), state_after(records, step).get(attr)
     if before is None or after is None:
         return None
     return after - before
@@ -495,7 +495,7 @@ def update_rule(records, i, param, lr, name, again=""):
         return "no gradient saved by backward to step with"
     if not shows_a_rule(gradient):
         return f"backward saved {show(gradient)} as the gradient of {name}, so no step can show its rule"
-    before, after = state(records, backward).get(attr, param), state(records, step).get(attr)
+    before, after = state_after(records, backward).get(attr, param), state_after(records, step).get(attr)
     rule = classify(before, after, gradient, lr)
     return rule.replace("param", name) if rule else f"{name} went from {show(before)} to {show(after)}"
 

@@ -1,11 +1,11 @@
 """Checks of training: the rubric's run with the student's classes, and the student's own loop."""
 import numpy as np
 
-from grader import wire
-from grader.check import Check, Finding, Verdict, arg, compare, is_numeric, show
+from grader import ops, wire
+from grader.check import Check, Finding, Verdict, compare, is_numeric, show
 from grader.conventions import loss_order
-from grader.scenario import samples
 from grader.results import Training
+from grader.scenario import samples
 from grader.wire import Raised
 
 
@@ -34,8 +34,7 @@ class Convergence(Check):
     def scenario(self, ctx):
         xx, yy = data(ctx)
         t = ctx.training
-        return [{"key": "train", "op": "train", "x": arg(xx), "y": arg(yy), "w0": t["w0"], "b0": t["b0"],
-                 "learning_rate": t["learning_rate"], "n_steps": t["n_steps"], "seed": ctx.seed}]
+        return [ops.train("train", xx, yy, t["w0"], t["b0"], t["learning_rate"], t["n_steps"], ctx.seed)]
 
     def observe(self, records, ctx):
         run = self.details(records)
@@ -141,8 +140,7 @@ def own_loop(ctx, n_steps):
     """The student's own loop, watched: `train(xx, yy, learning_rate, n_steps)`, or a notebook's
     training cell."""
     xx, yy = data(ctx)
-    return [{"key": "own", "op": "own_train", "x": arg(xx), "y": arg(yy),
-             "learning_rate": ctx.training["learning_rate"], "n_steps": n_steps, "seed": ctx.seed}]
+    return [ops.own_train("own", xx, yy, ctx.training["learning_rate"], n_steps, ctx.seed)]
 
 
 class OwnRun(Check):
@@ -230,8 +228,7 @@ def left_replay(steps, ctx):
     """Where the loop's record leaves the reference's replay of its steps, in words; None when it
     never does. A step given no number for a learning rate is replayed at the rate asked."""
     rates = np.where(np.isfinite(steps["lr"]), steps["lr"], ctx.training["learning_rate"])
-    replay = {"key": "train", "op": "train", "x": arg(steps["x"]), "y": arg(truth(steps["x"], ctx)),
-              "rates": arg(rates), "w0": ctx.training["w0"], "b0": ctx.training["b0"]}
+    replay = ops.replay("train", steps["x"], truth(steps["x"], ctx), rates, ctx.training["w0"], ctx.training["b0"])
     with np.errstate(all="ignore"):
         run = Convergence.details(ctx.reference.run([replay]))
     paths = {"w after each step": steps["w"], "b after each step": steps["b"]}
