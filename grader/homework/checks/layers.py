@@ -28,15 +28,14 @@ class LayerCheck(Check):
     def construct(self, key, name, param):
         return new(key, name, self.layer, *([] if self.param is None else [arg(param)]))
 
-    calls = 4  # how much of an instance's life the check needs: new, forward, backward, step
+    life = ("forward", "backward", "step")  # the calls after new that the check needs of an instance
 
     def run_case(self, i, case, lr):
-        """new, forward, backward, step: the life of one instance, as far as the check needs
-        (a hang in backward must not cost the forward check)."""
-        return [self.construct(f"new{i}", f"l{i}", case.param),
-                call(f"fwd{i}", f"l{i}", "forward", arg(case.x)),
-                call(f"bwd{i}", f"l{i}", "backward", arg(case.grad)),
-                call(f"step{i}", f"l{i}", "step", arg(lr))][:self.calls]
+        """The life of one instance, new then the calls of `life`, and no further: a hang in backward
+        must not cost the forward check."""
+        given = {"forward": ("fwd", case.x), "backward": ("bwd", case.grad), "step": ("step", lr)}
+        return [self.construct(f"new{i}", f"l{i}", case.param)] + [
+            call(f"{given[method][0]}{i}", f"l{i}", method, arg(given[method][1])) for method in self.life]
 
     def scenario(self, ctx):
         return [op for i, case in enumerate(self.cases(ctx)) for op in self.run_case(i, case, ctx.inputs.learning_rate)]
@@ -47,7 +46,7 @@ class LayerCheck(Check):
 
 class Forward(LayerCheck):
     aspect = method = "forward"
-    calls = 2
+    life = ("forward",)
 
     def observe(self, records, ctx):
         return {f"forward(x={num(c.x)}){self.holding(c)}": value(records, f"fwd{i}")
@@ -56,7 +55,7 @@ class Forward(LayerCheck):
 
 class InputGrad(LayerCheck):
     aspect, method = "backward.input_grad", "backward"
-    calls = 3
+    life = ("forward", "backward")
 
     def observe(self, records, ctx):
         return {f"gradient returned by backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}":
@@ -442,7 +441,7 @@ def saved_gradient(records, i, param, lr, again=""):
         return None, attr
     before, after = state_after(records, backward).get(attr), state_after(records, step).get(attr)
     for gradient in candidates.values():
-        if after is not None and before is not None and classify(before, after, gradient, lr) in RULES[:3]:
+        if after is not None and before is not None and classify(before, after, gradient, lr) in GRADIENT_RULES:
             return gradient, attr
     return next(iter(candidates.values())), attr
 
@@ -459,7 +458,8 @@ def param_attribute(records, i, param):
 
 # how step may move a parameter; an assignment is one rule whatever its sign (w = lr·grad, or the
 # typo w =- lr·grad)
-RULES = ("param − lr·grad", "param + lr·grad", "param set to ±lr·grad", "unchanged")
+GRADIENT_RULES = ("param − lr·grad", "param + lr·grad", "param set to ±lr·grad")
+RULES = (*GRADIENT_RULES, "unchanged")
 
 
 def use_keys(i, again=""):

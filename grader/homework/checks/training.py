@@ -2,6 +2,7 @@
 import numpy as np
 
 from grader import ops, wire
+from grader.loops import CALLS
 from grader.check import Check, Finding, Verdict, compare, is_numeric, show
 from grader.conventions import loss_order
 from grader.results import Training
@@ -254,7 +255,7 @@ class Protocol(Check):
     def observe(self, records, ctx):
         record = records["own"]
         raised = wire.decode(record["raised"]) if record["raised"] else None
-        steps = record["events"].split("S")[:-1]  # the calls of each step that was taken
+        steps = calls_before_each_step(record["events"])
         expected_order = ctx.loss_order or loss_order(record["loss_params"])
         observation = {
             self.aspects["steps"]: raised or step_count(steps, record["asked"] or ctx.training["n_steps"]),
@@ -293,6 +294,12 @@ def step_count(steps, asked):
     return "yes" if len(steps) == asked else Finding(False, f"the loop took {len(steps)} steps of the {asked} asked")
 
 
+def calls_before_each_step(events):
+    """The calls the loop made before each step it took: its events (the letters of NAMES, in order)
+    cut at each step; what it called after its last step is no step's."""
+    return events.split("S")[:-1]
+
+
 def call_order(steps):
     """"yes", or what is wrong, in one of two kinds that compare apart: a step taken with no backward
     since its compute_loss (the loop-order bug), or any other order of the calls. What a step's calls
@@ -311,7 +318,7 @@ def call_order(steps):
     return "yes"
 
 
-NAMES = {"F": "forward", "L": "compute_loss", "B": "backward", "S": "step"}
+NAMES = {letter: name for name, letter in CALLS.items()}  # the loop's events: one letter per call
 
 
 def has_order(segment, pair):
