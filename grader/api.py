@@ -1,9 +1,12 @@
 """The grader as a library: what the CLI (and the LMS bundle, and batch runs) call."""
+from pathlib import Path
+
 from grader import grading, rubric as rubrics
+from grader.results import GradeResult
 from grader.submission import open_submission
 
 
-def grade(path, rubric_path=None, seed=None):
+def grade(path: str | Path, rubric_path: str | Path | None = None, seed: int | None = None) -> GradeResult:
     """Grades one submission file; raises RubricError or SubmissionError when it cannot."""
     rubric = rubrics.load(rubric_path)
     with open_submission(path) as submission:

@@ -97,16 +97,18 @@ class Check:
     calls_loss = False  # runs or judges compute_loss: needs to know which argument is the estimate
     stand_in = None  # a check whose records may be this one's (its `from_own_run` says when)
 
-    def scenario(self, ctx):
+    def scenario(self, ctx: Context) -> list[dict]:
+        """The ops to run (grader.ops), the same for the student, the reference and the mutants."""
         raise NotImplementedError
 
-    def observe(self, records, ctx):
+    def observe(self, records: dict, ctx: Context) -> dict:
+        """What the records show, in words: {what was looked at: value}."""
         raise NotImplementedError
 
-    def verdict(self, student, reference, ctx):
+    def verdict(self, student: dict, reference: dict | None, ctx: Context) -> Verdict:
         return compare(student, reference, ctx.tolerance)
 
-    def same_bug(self, student, mutant, reference, ctx):
+    def same_bug(self, student: dict, mutant: dict, reference: dict, ctx: Context) -> bool:
         """The student shows the mutant's symptoms: wherever the mutant departs from the reference."""
         symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]
         return bool(symptoms) and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in symptoms)

@@ -85,7 +85,7 @@ class Loaded:
 class Sandbox:
     """One child at a time; a failed request kills it and the next request starts a fresh one."""
 
-    def __init__(self, submission, limits, seed=0, uid=confine.UNPRIVILEGED_UID):
+    def __init__(self, submission: str, limits: Limits, seed: int = 0, uid: int = confine.UNPRIVILEGED_UID):
         self.submission = os.path.abspath(submission)
         self.limits = limits
         self.seed = seed
@@ -129,7 +129,7 @@ class Sandbox:
         self.pending = b""
         self.ready_now = False
 
-    def ready(self):
+    def ready(self) -> Failure | None:
         """Waits for the child to load the submission; returns a Failure or None."""
         if self.load_failure:
             return self.load_failure
@@ -153,12 +153,13 @@ class Sandbox:
             self.ready_now = True
         return None
 
-    def run(self, ops, seconds=None, loss_order=None):
+    def run(self, ops: list[dict], seconds: float | None = None,
+            loss_order: tuple | None = None) -> dict | Failure:
         """Runs one scenario in the child; returns its records, or a Failure. `loss_order`: see
         grader.scenario.run."""
         return self.ask(request(ops, loss_order), seconds)
 
-    def ask(self, line, seconds=None):
+    def ask(self, line: bytes, seconds: float | None = None) -> dict | Failure:
         """Sends the child one request (see `request`); returns its records, or a Failure."""
         failure = self.ready()
         if failure:
@@ -247,7 +248,7 @@ class Sandbox:
         self.process = None
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def captured_output(self):
+    def captured_output(self) -> str:
         """What the submission printed, each stream cut at the limit."""
         return self.stdout.text("stdout") + self.stderr.text("stderr")
 
@@ -255,7 +256,7 @@ class Sandbox:
         self.stop()
 
 
-def request(ops, loss_order=None):
+def request(ops: list[dict], loss_order: tuple | None = None) -> bytes:
     """The line that asks the child to run a scenario."""
     return (json.dumps({"ops": ops, "loss_order": loss_order}) + "\n").encode()
 
