@@ -1,6 +1,7 @@
 """Naming the bug behind a failed check: from the error the code raised, or from the mutant
 of the catalogue that behaves the same way on the same inputs (principle 4)."""
 import ast
+import importlib
 
 from grader import homework
 from grader.check import raised_in
@@ -9,7 +10,8 @@ from grader.results import Diagnosis
 # named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
 FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")
 LIMITS = ("timeout", "memory-limit", "crash")  # a limit of the sandbox was hit: a TA looks at these first
-DIAGNOSIS_IDS = homework.DIAGNOSES + FROM_ERRORS  # the ids of DESIGN.md: the contract of rubric, reports and tests
+BEHAVIOURAL = tuple(dict.fromkeys(mutant.id for mutant in importlib.import_module(homework.MUTANTS).MUTANTS))
+DIAGNOSIS_IDS = BEHAVIOURAL + FROM_ERRORS  # DESIGN.md's ids (and grad-accumulates): the contract of rubric and reports
 ERROR_TYPES = {"NotImplementedError": "not-implemented", "MissingDefinition": "missing-definition",
                "SyntaxError": "syntax-error", "SystemExit": "crash", "KeyboardInterrupt": "crash",
                "MemoryError": "memory-limit", "Timeout": "timeout"}

@@ -2,7 +2,7 @@
 
 This package is the one place that knows the exercise: the classes students write, the parameter
 each layer holds, the model the hand-out builds and trains, the training loop's name and length,
-the bugs the catalogue names, the checks (grader.homework.checks) with their inputs (.inputs) and
+where its catalogue of bugs is, the checks (grader.homework.checks) with their inputs (.inputs) and
 the grader's own stand-in layers (.standins). The solution and its mutants live in
 `reference/` (named here), which no child process can read. The engine in grader/ reads every
 name from here and names none itself (tests/test_anatomy.py).
@@ -22,16 +22,8 @@ LOOP = "train"  # the student's own training function (in a notebook: the cell t
 LOOP_STEPS = 5000  # the steps the hand-out's training loop takes
 
 REFERENCE = "reference.backprop"  # the solution: trusted, run in the grader's process only
-MUTANTS = "reference.mutants"  # the catalogue of bugs, each a small edit of the solution
-
-# the bugs named by behaviour: a mutant of the catalogue behaves the same way on the same inputs
-DIAGNOSES = (
-    "loss-grad-sign", "loss-grad-scale", "loss-value", "mul-grad-w-missing-x", "mul-returns-grad-w",
-    "exp-backward-missing-local-grad", "step-assign", "step-ascent", "composition-forward-order",
-    "composition-backward-order", "composition-backward-no-chain", "composition-fixed-arity",
-    "shared-state", "missing-cache", "scalar-only", "mutates-input", "loop-order", "loop-loss-args",
-    "grad-accumulates",
-)
+MUTANTS = "reference.mutants"  # the catalogue of bugs, each a small edit of the solution: their ids are
+                               # the bugs named by behaviour (the same behaviour on the same inputs)
 
 # compute_loss's argument order is decided from the student's loop (training.protocol) and checked
 # on its gradient (the check below); where neither the loop nor the names settle it, these stay unnamed
