@@ -4,7 +4,7 @@ Observations are ordered dicts {what was looked at, in words: value}, so that th
 object gives the verdict, the report's message and the comparison with the mutants.
 """
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -86,6 +86,16 @@ class Context:
     seed: int = 0
     loss_order: tuple | None = None  # ("estimate", "target") as the student's own loop calls compute_loss
     reference: object = None  # runs scenarios on the reference: the replays of a student's own loop
+
+    @classmethod
+    def of(cls, rubric, inputs, seed, reference=None):
+        """The rubric's context, on the inputs drawn from `seed`."""
+        return cls(inputs=inputs, tolerance=rubric.tolerance, fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
+                   training=rubric.training, seed=seed, reference=reference)
+
+    def for_check(self, spec):
+        """The context one check of the rubric is judged in: with its own tolerance, when it has one."""
+        return replace(self, tolerance=spec.tolerance or self.tolerance)
 
 
 class Check:

@@ -42,9 +42,7 @@ class Grader:
         self.seed = rubric.seed if seed is None else seed
         self.uid = claim_uid()  # of the sandboxed children, when the grader is root
         self.reference = InProcess(vars(REFERENCE), REFERENCE.__file__)
-        self.ctx = Context(inputs=make_inputs(self.seed), tolerance=rubric.tolerance,
-                           fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
-                           training=rubric.training, seed=self.seed, reference=RecentRuns(self.reference))
+        self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed, reference=RecentRuns(self.reference))
         self.checks = all_checks()
         self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
         self.reference_records = {}  # scenario -> the reference's records of it
@@ -113,7 +111,7 @@ class Grader:
 
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
-        ctx = replace(self.ctx, tolerance=spec.tolerance or self.ctx.tolerance)
+        ctx = self.ctx.for_check(spec)
         ops = check.scenario(ctx)
         expected = check.observe(self.reference_run(ops), ctx) if check.uses_reference else None
         return Plan(check, spec, ctx, ops, expected)

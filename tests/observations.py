@@ -3,7 +3,6 @@ mutants show on each check's scenario, made in-process as grading.py makes them 
 no child process, no submission file), and ways to spoil a copy of one by hand."""
 import copy
 import functools
-from dataclasses import replace
 
 import numpy as np
 
@@ -30,15 +29,12 @@ def reference_runner():
 
 @functools.cache
 def base_context():
-    return Context(inputs=make_inputs(RUBRIC.seed), tolerance=RUBRIC.tolerance, fd_tolerance=RUBRIC.fd_tolerance,
-                   fd_step=RUBRIC.fd_step, training=RUBRIC.training, seed=RUBRIC.seed,
-                   reference=RecentRuns(reference_runner()))
+    return Context.of(RUBRIC, make_inputs(RUBRIC.seed), RUBRIC.seed, reference=RecentRuns(reference_runner()))
 
 
 def context(check_id):
     """The context grading.py gives a check: the rubric's, with the check's own tolerance if it has one."""
-    spec = RUBRIC.checks[check_id]
-    return replace(base_context(), tolerance=spec.tolerance or base_context().tolerance)
+    return base_context().for_check(RUBRIC.checks[check_id])
 
 
 @functools.cache

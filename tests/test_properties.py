@@ -88,14 +88,10 @@ def test_correct_implementations_pass_every_check(path):
     @settings(max_examples=25, deadline=None, database=None)
     @given(inputs())
     def passes(generated):
-        base = Context(inputs=generated, tolerance=RUBRIC.tolerance, fd_tolerance=RUBRIC.fd_tolerance,
-                       fd_step=RUBRIC.fd_step, training=RUBRIC.training, seed=RUBRIC.seed)
+        base = Context.of(RUBRIC, generated, RUBRIC.seed)
         failures = []
         for cid, check in CHECKS.items():
-            spec = RUBRIC.checks.get(cid)
-            tolerance = spec.tolerance if spec is not None and spec.tolerance else base.tolerance
-            ctx = Context(inputs=generated, tolerance=tolerance, fd_tolerance=base.fd_tolerance,
-                          fd_step=base.fd_step, training=base.training, seed=base.seed)
+            ctx = base.for_check(RUBRIC.checks[cid])
             ops = check.scenario(ctx)
             expected = check.observe(REFERENCE_RUNNER.run(ops), ctx)
             observed = check.observe(runner.run(ops), ctx)
