@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import pytest
 
 import notebooks as nbs
-from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
+from helpers import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
     marked_processes, reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
 from grader.batch import find_students
 from reference.mutants import MUTANTS

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import REFERENCE, TEMPLATE, grade, rubric_data, run_cli, write_rubric
+from helpers import REFERENCE, TEMPLATE, grade, rubric_data, run_cli, write_rubric
 from grader import sandbox as sandbox_module
 from grader.sandbox import OWN_UIDS
 

@@ -1,9 +1,9 @@
 """The corpus of sample submissions: each gets the report it must get, pointing at the right line."""
 import pytest
 
-from conftest import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
-                      definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
-                      reference_source, rubric_data, summary, write_submission)
+from helpers import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
+                     definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
+                     reference_source, rubric_data, summary, write_submission)
 
 # submission -> {diagnosis id: where it must point: the definition of a method or function that
 # computes a wrong value, or ("raised", text) the line that raised, when the bug shows as an error}

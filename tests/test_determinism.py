@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import diagnosis_ids, grade, grade_cli_json, summary, write_submission
+from helpers import diagnosis_ids, grade, grade_cli_json, summary, write_submission
 from reference.mutants import MUTANTS
 
 BY_NAME = {m.name: m for m in MUTANTS}

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from conftest import (assert_full_points, checks_starting, diagnosis, diagnosis_ids, edit, grade, line_containing,
-                      reference_source, rubric_data, summary, write_rubric, write_submission)
+from helpers import (assert_full_points, checks_starting, diagnosis, diagnosis_ids, edit, grade, line_containing,
+                     reference_source, rubric_data, summary, write_rubric, write_submission)
 
 MY_EXP = '''class my_exp:
     def forward(self, x):

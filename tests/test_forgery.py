@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from conftest import TEMPLATE, edit, grade, graded, reference_source, summary, write_submission
+from helpers import TEMPLATE, edit, grade, graded, reference_source, summary, write_submission
 
 HAND_OUT = TEMPLATE.read_text(encoding="utf-8")
 

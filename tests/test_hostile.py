@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import (REFERENCE, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis_ids,
-                      grade, marked_processes, rubric_data, run_cli, summary, write_rubric)
+from helpers import (REFERENCE, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis_ids,
+                     grade, marked_processes, rubric_data, run_cli, summary, write_rubric)
 from grader import sandbox as sandbox_module
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"

@@ -7,8 +7,8 @@ import math
 import jsonschema
 import pytest
 
-from conftest import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
-                      write_rubric)
+from helpers import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
+                     write_rubric)
 
 SCHEMAS = TESTS / "schemas"
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"

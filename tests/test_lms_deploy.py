@@ -18,7 +18,7 @@ import zipfile
 import jsonschema
 import pytest
 
-from conftest import REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
+from helpers import REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
 from lms import replay
 
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"

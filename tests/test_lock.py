@@ -6,7 +6,7 @@ import re
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT
+from helpers import ROOT
 from tools.lock import requirements
 
 LOCK = ROOT / "requirements.lock"

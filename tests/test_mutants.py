@@ -1,7 +1,7 @@
 """Every mutant of the catalogue is named by its diagnosis and loses some, not all, points."""
 import pytest
 
-from conftest import diagnosis_ids, grade, summary, write_submission
+from helpers import diagnosis_ids, grade, summary, write_submission
 from grader.diagnoses import BEHAVIOURAL
 from reference.mutants import MUTANTS
 

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import reference.backprop
-from conftest import diagnosis_ids, grade, run_cli, summary, write_submission
+from helpers import diagnosis_ids, grade, run_cli, summary, write_submission
 from grader import rubric as rubrics, wire
 from grader.checks import all_checks
 from grader.grading import UNREADABLE, Grader

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import notebooks as nbs
-from conftest import REFERENCE, ROOT, TEMPLATE
+from helpers import REFERENCE, ROOT, TEMPLATE
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "backprop.ipynb"
 NOTEBOOKS = nbs.NOTEBOOKS

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 
 import notebooks as nbs
-from conftest import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
-                      diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
-                      write_rubric)
+from helpers import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
+                     diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
+                     write_rubric)
 
 NOTEBOOKS = nbs.NOTEBOOKS
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "backprop.ipynb"

@@ -11,7 +11,7 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import reference.backprop
-from conftest import CORRECT_STYLES, REFERENCE
+from helpers import CORRECT_STYLES, REFERENCE
 from grader import rubric as rubrics
 from grader.checks import all_checks
 from grader.checks.base import Context

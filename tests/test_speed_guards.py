@@ -6,7 +6,7 @@ import notebooks as nbs
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
+from helpers import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
 from grader.checks.base import Tolerance, compare
 from grader.checks.training import Convergence
 from grader.diagnose import changed_names, reached, top_level

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
+from helpers import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
 from grader import sandbox as sandbox_module
 from grader.zygote import TOKEN_PLACEHOLDER
 
