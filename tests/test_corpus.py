@@ -19,7 +19,8 @@ NAMED = {
     "composition_fixed_arity.py": {"composition-fixed-arity": ("raised", "return self.layers[2].forward(")},
     "loop_order.py": {"loop-order": "train"},
 }
-CASES = [(name, diagnosis_id, definition) for name, named in NAMED.items() for diagnosis_id, definition in named.items()]
+CASES = [(name, diagnosis_id, definition)
+         for name, named in NAMED.items() for diagnosis_id, definition in named.items()]
 
 
 def test_correct_styles_exist():

@@ -31,7 +31,8 @@ def test_missing_class(tmp_path):
 
 
 def test_syntax_error(tmp_path):
-    source = edit(reference_source(), "self.w = w\n\n    def forward(self, x):", "self.w = w\n\n    def forward(self x):")
+    source = edit(reference_source(), "self.w = w\n\n    def forward(self, x):",
+                  "self.w = w\n\n    def forward(self x):")
     path = write_submission(tmp_path, source)
     result = grade(path)
     assert result.score == 0, summary(result)

@@ -60,7 +60,7 @@ def test_every_file_has_an_expected_report_and_back():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_hostile_submission(name, rubric):
+def test_hostile_submission(name, rubric):  # noqa: C901  (one branch per key of expected.yaml)
     expected = EXPECTED[name]
     if expected.get("root_only") and os.geteuid() != 0:
         pytest.skip("the reference is hidden from the child only when the grader runs as root")
