@@ -6,6 +6,8 @@ import pytest
 from helpers import diagnosis_ids, grade, grade_cli_json, summary, write_submission
 from reference.mutants import MUTANTS
 
+pytestmark = pytest.mark.slow  # every grading made twice
+
 BY_NAME = {m.name: m for m in MUTANTS}
 
 

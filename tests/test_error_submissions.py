@@ -44,6 +44,7 @@ def test_syntax_error(tmp_path):
     assert diagnosis(result, "syntax-error").where == f"{path.name}:{line}", summary(result)
 
 
+@pytest.mark.slow  # runs to the check's time limit
 def test_infinite_loop_times_out_and_costs_only_its_checks(tmp_path):
     source = edit(reference_source(), "return grad * self.output  # d exp(x)/dx = exp(x)",
                   "while True:\n            pass")

@@ -14,6 +14,8 @@ import pytest
 
 from helpers import TEMPLATE, edit, grade, graded, reference_source, summary, write_submission
 
+pytestmark = pytest.mark.slow  # dishonest submissions, each graded beside its honest counterpart
+
 HAND_OUT = TEMPLATE.read_text(encoding="utf-8")
 
 

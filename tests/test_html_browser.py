@@ -13,6 +13,8 @@ from helpers import TESTS, grade, graded
 from grader.render import render
 from test_reports import SCRIPT, TWO_BUGS, script_submission
 
+pytestmark = pytest.mark.browser
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = TESTS / "browser" / "install.sh"

@@ -10,6 +10,8 @@ import pytest
 from helpers import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
                      write_rubric)
 
+pytestmark = pytest.mark.slow  # every LMS entry point run through the command line
+
 SCHEMAS = TESTS / "schemas"
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
 # the wrong formula costs its own check, its finite differences, and the consistency checks that

@@ -21,6 +21,8 @@ import pytest
 from helpers import REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
 from lms import replay
 
+pytestmark = pytest.mark.slow  # builds the bundles and deploys them
+
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 FORGED = "FORGED-BY-SUBMISSION"

@@ -5,6 +5,8 @@ from helpers import diagnosis_ids, grade, summary, write_submission
 from grader.diagnoses import BEHAVIOURAL
 from reference.mutants import MUTANTS
 
+pytestmark = pytest.mark.slow  # every mutant of the catalogue, graded
+
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)
 def test_mutant_is_diagnosed(mutant, tmp_path):

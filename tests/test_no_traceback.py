@@ -18,6 +18,8 @@ from grader.checks import all_checks
 from grader.grading import UNREADABLE, Grader
 from grader.runners import LocalRunner
 
+pytestmark = pytest.mark.slow  # hypothesis: any answer of the child, for every check
+
 GRADER = Grader(rubrics.load())
 PLANS = {plan.spec.id: plan for plan in GRADER.plans}
 REFERENCE = LocalRunner(vars(reference.backprop), reference.backprop.__file__)

@@ -12,6 +12,8 @@ import yaml
 
 from helpers import TESTS, checks_by_id, diagnosis_ids, graded, summary
 
+pytestmark = pytest.mark.slow  # a corpus of some 140 submissions, each graded
+
 CORPUS = TESTS / "offcatalogue"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))
 SUFFIXES = (".py", ".ipynb")

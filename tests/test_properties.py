@@ -18,6 +18,8 @@ from grader.checks.base import Context
 from grader.inputs import Inputs, LayerCase
 from grader.runners import LocalRunner
 
+pytestmark = pytest.mark.slow  # hypothesis over every check of every correct style
+
 LAYERS = ("add_bias", "multiplication_weight", "my_exp")
 PARAMETERS = {"add_bias": True, "multiplication_weight": True, "my_exp": False}
 X_RANGE = {"add_bias": 50.0, "multiplication_weight": 50.0, "my_exp": 3.0}

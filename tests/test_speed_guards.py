@@ -13,6 +13,8 @@ from grader.diagnose import changed_names, reached, top_level
 from grader.results import finite, finite_list
 from reference.mutants import MUTANTS
 
+pytestmark = pytest.mark.slow  # each optimisation compared with the way it replaced, over corpora
+
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 ARRAYS_OF_ONE = TESTS / "offcatalogue" / "correct" / "slice_samples.py"  # samples as xx[j:j + 1]
 LOOP_BUG = SUBMISSIONS / "loop_order.py"
