@@ -1,4 +1,5 @@
-# The newcomer's two commands: `make grade` and `make test`. Both install what they need into .venv.
+# The newcomer's two commands: `make grade` and `make test`. Both install what they need into .venv
+# (and so do `make test-fast` and `make lint`, the maintainer's).
 # When the grader runs as root, student code runs as an unprivileged user, who must be able to
 # read the interpreter's library: prefer the system Python (under /usr) to one in root's home.
 PYTHON ?= $(shell for p in /usr/bin/python3 python3; do $$p -c 'import sys, venv, ensurepip; assert sys.version_info >= (3, 10)' 2>/dev/null && { echo $$p; break; }; done)
@@ -11,7 +12,7 @@ JOBS ?= 2
 # every version installed comes from the lock (pip reads PIP_CONSTRAINT in its build environments too)
 LOCKED := PIP_CONSTRAINT=requirements.lock
 
-.PHONY: install grade test batch bench bundle lock clean
+.PHONY: install grade test test-fast lint batch bench bundle lock clean
 
 install: $(VENV)/.installed
 
@@ -28,6 +29,19 @@ grade: install
 test: install
 	sh tests/browser/install.sh
 	$(PY) -m pytest -n $(JOBS)
+
+# everything but the tests marked slow (corpora, attack suites, batches, LMS runs) or browser: under a minute on two cores
+test-fast: install
+	$(PY) -m pytest -n $(JOBS) -m "not slow and not browser"
+
+# ruff's lint (`ruff format` is configured in pyproject.toml but not applied yet) and a lax mypy over grader/
+lint: $(VENV)/.installed-lint
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
+$(VENV)/.installed-lint: $(VENV)/.installed
+	$(LOCKED) $(PY) -m pip install --quiet -e '.[test,lint]'
+	touch $@
 
 # a TA's batch: make batch DIR=submissions/ [OUT=graded/] [JOBS=2]
 OUT ?= graded

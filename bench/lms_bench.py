@@ -62,7 +62,7 @@ def main():
         times = {label: [] for label in [*SUBMISSIONS, "import numpy"]}
         for _ in range(runs):
             for label, submission in SUBMISSIONS.items():
-                times[label].append(timed(lambda: grade_once(root, submission))[0])
+                times[label].append(timed(lambda submission=submission: grade_once(root, submission))[0])
             times["import numpy"].append(timed(lambda: subprocess.run([python, "-c", "import numpy"], check=True))[0])
         floor = statistics.median(times.pop("import numpy"))
         print(f'python -c "import numpy": median {floor:.2f} s over {runs} runs')

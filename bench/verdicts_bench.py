@@ -96,9 +96,9 @@ def main():
           f"buggy at full marks {len(full_marks)}/{len(buggy)}")
     for path, (score, max_score, ids) in marked_down:
         print(f"  marked down: {path.name}: {score:g}/{max_score:g} {ids}")
-    for path, (score, _, ids), allowed in misnamed:
+    for path, (_, _, ids), allowed in misnamed:
         print(f"  misnamed: {path.name}: {sorted(set(ids) - allowed)} (expected {sorted(allowed)})")
-    for path, (score, _, ids) in full_marks:
+    for path, _ in full_marks:
         print(f"  full marks with a bug: {path.name}")
 
 

@@ -51,7 +51,7 @@ def results_json(report, submission, rubric_path):
     except RubricError as error:
         return report.render_failure(
             f"The autograder is misconfigured, so nothing was graded; please tell your instructor. ({error})")
-    except Exception as error:  # a bug of the grader's must still end in a results file
+    except Exception as error:  # noqa: BLE001  (a bug of the grader's must still end in a results file)
         traceback.print_exc()  # into the LMS's log of the run, which only the instructor sees
         return report.render_failure(
             f"The autograder failed ({type(error).__name__}) before it could grade your submission; "

@@ -104,7 +104,7 @@ def grade_student(student, out):
     except SubmissionError as error:
         write_report(out, student, "json", json.dumps(ungradable(student, error), indent=2) + "\n")
         return True
-    except Exception as error:  # the grader's own fault, on this submission only: its row says so, the rest go on
+    except Exception as error:  # noqa: BLE001  (the grader's fault, on this submission only: its row says so)
         problem = f"the grader failed on it ({type(error).__name__}: {error}); grade it alone to see the traceback"
         write_report(out, student, "json", json.dumps(ungradable(student, problem), indent=2) + "\n")
         return True

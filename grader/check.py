@@ -103,9 +103,9 @@ class Check:
     subject = ""  # the method a failure points at, "Class.method"
     uses_mutants = True
     uses_reference = True
-    aspects = {}  # aspect id -> its observation key, for a check the rubric scores aspect by aspect
+    aspects: dict = {}  # aspect id -> its observation key, for a check the rubric scores aspect by aspect
     calls_loss = False  # runs or judges compute_loss: needs to know which argument is the estimate
-    stand_in = None  # a check whose records may be this one's (its `from_own_run` says when)
+    stand_in: str | None = None  # a check whose records may be this one's (its `from_own_run` says when)
 
     def scenario(self, ctx: Context) -> list[dict]:
         """The ops to run (grader.ops), the same for the student, the reference and the mutants."""

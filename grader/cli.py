@@ -1,4 +1,4 @@
-"""`python -m grader …`: a thin command line over grader.api."""
+"""`backprop-grader …` (the console script; also `python -m grader …`): a thin command line over grader.api."""
 import argparse
 import os
 import sys
@@ -14,11 +14,11 @@ INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C
 class Parser(argparse.ArgumentParser):
     def error(self, message):
         """Usage errors in one line, as the exit code 2 promises."""
-        self.exit(USAGE_ERROR, f"grader: {message} (see python -m grader --help)\n")
+        self.exit(USAGE_ERROR, f"grader: {message} (see backprop-grader --help)\n")
 
 
 def parser():
-    p = Parser(prog="python -m grader", description="Grades a backprop homework submission.")
+    p = Parser(prog="backprop-grader", description="Grades a backprop homework submission.")
     p.add_argument("--version", action="version", version=f"backprop-grader {__version__}")
     commands = p.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade", help="grade one submission and print its report")

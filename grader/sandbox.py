@@ -353,7 +353,7 @@ def processes_of(uid):
     return found
 
 
-_claims = []  # the descriptors holding this process's claim
+_claims: list = []  # the descriptors holding this process's claim
 
 
 @functools.cache

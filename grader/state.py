@@ -105,7 +105,7 @@ def holds_state(value):
 
 
 def is_number(value):
-    if isinstance(value, bool) or isinstance(value, np.bool_):
+    if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)):  # Fraction, Decimal too
         return True

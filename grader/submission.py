@@ -139,6 +139,6 @@ def check_notebook(path, file):
 
     try:
         nbformat.read(str(file), as_version=4)
-    except Exception as error:  # nbformat raises many kinds: JSON, schema, encoding, version
+    except Exception as error:  # noqa: BLE001  (nbformat raises many kinds: JSON, schema, encoding, version)
         reason = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
         raise SubmissionError(f"{path}: not a valid Jupyter notebook ({reason})") from None

@@ -167,6 +167,6 @@ def _type_name(value):
 def _short_repr(value):
     try:
         text = repr(value)
-    except Exception as error:  # a student's __repr__ may raise
+    except Exception as error:  # noqa: BLE001  (a student's __repr__ may raise anything)
         text = f"<unprintable: {type(error).__name__}>"
     return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "…"

@@ -152,14 +152,14 @@ def become_child(request, fds, server):
         return 0
     except SystemExit as exit:
         return exit_code(exit)
-    except BaseException:
+    except BaseException:  # noqa: BLE001  (whatever ends the child's main, the fork reports it and exits)
         traceback.print_exc()
         return 1
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:  # a stream the submission broke or closed: nothing more to say
+            except Exception:  # noqa: BLE001  (a stream the submission broke or closed: nothing more to say)
                 pass
 
 

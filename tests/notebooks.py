@@ -9,18 +9,14 @@ a class cell's id is the class name, the training cell's id is TRAINING_CELL.
     write(nb, tmp_path / "backprop.ipynb")
 """
 import itertools
-import sys
 from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+from student_template import build_notebook  # a namespace package of the project's root (on sys.path)
+from student_template.build_notebook import CELL_IDS, TRAINING_CELL, build  # noqa: F401  (CELL_IDS for the tests)
 
-from student_template import build_notebook  # noqa: E402  (namespace package under ROOT)
-from student_template.build_notebook import CELL_IDS, TRAINING_CELL, build  # noqa: E402,F401
 
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 

@@ -6,7 +6,6 @@ import functools
 
 import numpy as np
 
-import conftest  # noqa: F401  (puts the project root on sys.path)
 import reference.backprop
 from grader import rubric as rubrics
 from grader.homework.checks import all_checks

@@ -308,7 +308,7 @@ class _Writer:
         loops, bug = self.s.loops, self.bug
         if bug == "composition-fixed-arity":
             n = FIXED_ARITY
-            return {"for": ["for i in range(%d):" % n, f"    x = {layers}[i].forward(x)", "return x"],
+            return {"for": [f"for i in range({n}):", f"    x = {layers}[i].forward(x)", "return x"],
                     "reversed": ["first, second, third = " + layers,
                                  "return third.forward(second.forward(first.forward(x)))"],
                     "while": ["i = 0", f"while i < {n}:", f"    x = {layers}[i].forward(x)", "    i += 1", "return x"],
@@ -338,8 +338,8 @@ class _Writer:
                                  "return first.backward(second.backward(third.backward(grad)))"],
                     "while": [f"i = {n} - 1", "while i >= 0:", f"    grad = {layers}[i].backward(grad)", "    i -= 1",
                               "return grad"],
-                    "reduce": ["return functools.reduce(lambda g, i: %s[i].backward(g), reversed(range(%d)), grad)"
-                               % (layers, n)],
+                    "reduce": [f"return functools.reduce(lambda g, i: {layers}[i].backward(g), "
+                               f"reversed(range({n})), grad)"],
                     "recursive": [f"return self._backward_from({n} - 1, grad)"]}[loops]
         in_order = bug == "composition-backward-order"
         chain = bug != "composition-backward-no-chain"

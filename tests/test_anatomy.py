@@ -3,7 +3,7 @@ scenario interpreter, check framework, diagnosis, rubric loading, renderers) nam
 classes, so that another homework replaces that package and the rubric, not the engine."""
 import ast
 
-from conftest import ROOT
+from helpers import ROOT
 from grader import homework
 
 GRADER = ROOT / "grader"

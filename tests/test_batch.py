@@ -27,10 +27,12 @@ from urllib.parse import unquote
 import pytest
 
 import notebooks as nbs
-from conftest import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
+from helpers import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
     marked_processes, reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
 from grader.batch import find_students
 from reference.mutants import MUTANTS
+
+pytestmark = pytest.mark.slow  # batches of many students through the command line
 
 HOSTILE = TESTS / "hostile"
 LIMITS = {"check_seconds": 1, "cpu_seconds": 1, "load_seconds": 3, "notebook_seconds": 5}
@@ -661,7 +663,7 @@ CLAIM = "import sys, time; sys.path.insert(0, sys.argv[1]); from grader.sandbox 
         "print(claim_uid(), claim_uid(), flush=True); time.sleep(5)"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="children run as other users only when the grader is root")
+@pytest.mark.root(reason="children run as other users only when the grader is root")
 def test_grader_processes_running_at_once_give_their_children_different_users():
     claimants = [subprocess.Popen([sys.executable, "-c", CLAIM, str(ROOT)], stdout=subprocess.PIPE, text=True)
                  for _ in range(3)]
@@ -674,7 +676,7 @@ def test_grader_processes_running_at_once_give_their_children_different_users():
     uids = [int(first) for first, again in claimed if first == again]  # a process keeps its user
     assert len(set(uids)) == 3 and 65534 not in uids, claimed
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="children run as other users only when the grader is root")
+@pytest.mark.root(reason="children run as other users only when the grader is root")
 def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp_path):
     """kill(-1) signals every process of the sender's user: a child sharing its user with the other
     worker's child would take that student's grading down with its own."""

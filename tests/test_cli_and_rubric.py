@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from conftest import REFERENCE, RUBRIC, run_cli, rubric_data, write_rubric
+from helpers import REFERENCE, RUBRIC, run_cli, rubric_data, write_rubric
 
 
 def one_line(stderr):

@@ -20,12 +20,14 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import REFERENCE, TEMPLATE, grade, rubric_data, run_cli, write_rubric
+from helpers import REFERENCE, TEMPLATE, grade, rubric_data, run_cli, write_rubric
 from grader import sandbox as sandbox_module
 from grader.rubric import load as load_rubric
 from grader.sandbox import OWN_UIDS
 
-ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the child drops to an unprivileged user only as root")
+pytestmark = pytest.mark.slow  # the attacks of a dishonest student, each graded end to end in the sandbox
+
+ROOT_ONLY = pytest.mark.root(reason="the child drops to an unprivileged user only as root")
 LANDLOCK = pytest.mark.skipif(__import__("landlockpy").abi_version() < sandbox_module.SIGNAL_SCOPE_ABI,
                               reason="needs Landlock with signal scoping (ABI 6, Linux 6.12)")
 LIMITS = {"check_seconds": 1, "cpu_seconds": 1, "load_seconds": 3, "notebook_seconds": 5}

@@ -1,9 +1,9 @@
 """The corpus of sample submissions: each gets the report it must get, pointing at the right line."""
 import pytest
 
-from conftest import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
-                      definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
-                      reference_source, rubric_data, summary, write_submission)
+from helpers import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
+                     definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
+                     reference_source, rubric_data, summary, write_submission)
 
 # submission -> {diagnosis id: where it must point: the definition of a method or function that
 # computes a wrong value, or ("raised", text) the line that raised, when the bug shows as an error}
@@ -19,7 +19,8 @@ NAMED = {
     "composition_fixed_arity.py": {"composition-fixed-arity": ("raised", "return self.layers[2].forward(")},
     "loop_order.py": {"loop-order": "train"},
 }
-CASES = [(name, diagnosis_id, definition) for name, named in NAMED.items() for diagnosis_id, definition in named.items()]
+CASES = [(name, diagnosis_id, definition)
+         for name, named in NAMED.items() for diagnosis_id, definition in named.items()]
 
 
 def test_correct_styles_exist():

@@ -3,8 +3,10 @@ import json
 
 import pytest
 
-from conftest import diagnosis_ids, grade, grade_cli_json, summary, write_submission
+from helpers import diagnosis_ids, grade, grade_cli_json, summary, write_submission
 from reference.mutants import MUTANTS
+
+pytestmark = pytest.mark.slow  # every grading made twice
 
 BY_NAME = {m.name: m for m in MUTANTS}
 

@@ -3,8 +3,8 @@ import time
 
 import pytest
 
-from conftest import (assert_full_points, checks_starting, diagnosis, diagnosis_ids, edit, grade, line_containing,
-                      reference_source, rubric_data, summary, write_rubric, write_submission)
+from helpers import (assert_full_points, checks_starting, diagnosis, diagnosis_ids, edit, grade, line_containing,
+                     reference_source, rubric_data, summary, write_rubric, write_submission)
 
 MY_EXP = '''class my_exp:
     def forward(self, x):
@@ -31,7 +31,8 @@ def test_missing_class(tmp_path):
 
 
 def test_syntax_error(tmp_path):
-    source = edit(reference_source(), "self.w = w\n\n    def forward(self, x):", "self.w = w\n\n    def forward(self x):")
+    source = edit(reference_source(), "self.w = w\n\n    def forward(self, x):",
+                  "self.w = w\n\n    def forward(self x):")
     path = write_submission(tmp_path, source)
     result = grade(path)
     assert result.score == 0, summary(result)
@@ -43,6 +44,7 @@ def test_syntax_error(tmp_path):
     assert diagnosis(result, "syntax-error").where == f"{path.name}:{line}", summary(result)
 
 
+@pytest.mark.slow  # runs to the check's time limit
 def test_infinite_loop_times_out_and_costs_only_its_checks(tmp_path):
     source = edit(reference_source(), "return grad * self.output  # d exp(x)/dx = exp(x)",
                   "while True:\n            pass")

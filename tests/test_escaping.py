@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import edit, grade, markdown_html, reference_source, write_submission
+from helpers import edit, grade, markdown_html, reference_source, write_submission
 from grader.render import FORMATS, render, summary
 from grader.render.gradescope_report import render_failure
 from test_reports import Elements, text_of

@@ -12,7 +12,9 @@ import re
 
 import pytest
 
-from conftest import TEMPLATE, edit, grade, graded, reference_source, summary, write_submission
+from helpers import TEMPLATE, edit, grade, graded, reference_source, summary, write_submission
+
+pytestmark = pytest.mark.slow  # dishonest submissions, each graded beside its honest counterpart
 
 HAND_OUT = TEMPLATE.read_text(encoding="utf-8")
 

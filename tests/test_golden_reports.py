@@ -6,6 +6,8 @@ import pytest
 
 import golden
 
+pytestmark = pytest.mark.slow  # every report of every corpus, in every format
+
 RECORDED = json.loads(golden.RECORDED.read_text(encoding="utf-8"))
 MUTANTS = golden.mutant_sources()
 

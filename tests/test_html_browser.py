@@ -9,9 +9,11 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
-from conftest import TESTS, grade, graded
+from helpers import TESTS, grade, graded
 from grader.render import render
 from test_reports import SCRIPT, TWO_BUGS, script_submission
+
+pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

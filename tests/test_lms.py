@@ -7,8 +7,10 @@ import math
 import jsonschema
 import pytest
 
-from conftest import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
-                      write_rubric)
+from helpers import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
+                     write_rubric)
+
+pytestmark = pytest.mark.slow  # every LMS entry point run through the command line
 
 SCHEMAS = TESTS / "schemas"
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"

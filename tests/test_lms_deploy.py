@@ -18,8 +18,10 @@ import zipfile
 import jsonschema
 import pytest
 
-from conftest import CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
+from helpers import CLI_TIMEOUT, REFERENCE, ROOT, SUBMISSIONS, TESTS, rubric_data
 from lms import replay
+
+pytestmark = pytest.mark.slow  # builds the bundles and deploys them
 
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"

@@ -6,7 +6,7 @@ import re
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from conftest import ROOT
+from helpers import ROOT
 from tools.lock import requirements
 
 LOCK = ROOT / "requirements.lock"
@@ -39,5 +39,7 @@ def test_what_is_installed_is_what_the_lock_pins():
     locked = pins()
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     installed.pop("backprop-grader", None)
-    differing = {name: (version, locked.get(name)) for name, version in installed.items() if locked.get(name) != version}
-    assert not differing, f"installed (version, locked version) that differ; `make install` installs from the lock: {differing}"
+    differing = {name: (version, locked.get(name)) for name, version in installed.items()
+                 if locked.get(name) != version}
+    assert not differing, \
+        f"installed (version, locked version) that differ; `make install` installs from the lock: {differing}"

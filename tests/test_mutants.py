@@ -1,9 +1,11 @@
 """Every mutant of the catalogue is named by its diagnosis and loses some, not all, points."""
 import pytest
 
-from conftest import diagnosis_ids, grade, summary, write_submission
+from helpers import diagnosis_ids, grade, summary, write_submission
 from grader.diagnosis import BEHAVIOURAL, DIAGNOSIS_IDS
 from reference.mutants import MUTANTS
+
+pytestmark = pytest.mark.slow  # every mutant of the catalogue, graded
 
 # DESIGN.md's table of diagnosis ids, and the one the grader adds (README: grad-accumulates)
 DESIGN_IDS = (

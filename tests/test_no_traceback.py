@@ -12,11 +12,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 import reference.backprop
-from conftest import diagnosis_ids, grade, run_cli, summary, write_submission
+from helpers import diagnosis_ids, grade, run_cli, summary, write_submission
 from grader import rubric as rubrics, wire
 from grader.homework.checks import all_checks
 from grader.grading import UNREADABLE, Grader
 from grader.scenario import InProcess
+
+pytestmark = pytest.mark.slow  # hypothesis: any answer of the child, for every check
 
 GRADER = Grader(rubrics.load())
 PLANS = {plan.spec.id: plan for plan in GRADER.plans}

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import notebooks as nbs
-from conftest import REFERENCE, ROOT, TEMPLATE
+from helpers import REFERENCE, ROOT, TEMPLATE
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "backprop.ipynb"
 NOTEBOOKS = nbs.NOTEBOOKS
@@ -43,7 +43,7 @@ def run_cells(nb, stop_on_error=True):
             source = "\n".join(line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!")))
             try:
                 exec(compile(source, f"<cell {cell.id}>", "exec"), namespace)
-            except Exception as error:  # noqa: BLE001  (a notebook run with errors allowed)
+            except Exception as error:  # a notebook run with errors allowed
                 if stop_on_error:
                     raise
                 errors[cell.id] = error
@@ -56,7 +56,8 @@ def run_cells(nb, stop_on_error=True):
 
 def test_template_notebook_is_built_from_template_py():
     built = nbs.dumps(nbs.build(TEMPLATE))
-    assert TEMPLATE_NOTEBOOK.read_text(encoding="utf-8") == built, f"student_template/backprop.ipynb is stale: {REBUILD}"
+    assert TEMPLATE_NOTEBOOK.read_text(encoding="utf-8") == built, \
+        f"student_template/backprop.ipynb is stale: {REBUILD}"
 
 
 @pytest.mark.parametrize("name", sorted(BUILT))

@@ -14,9 +14,9 @@ import nbformat
 import pytest
 
 import notebooks as nbs
-from conftest import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
-                      diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
-                      write_rubric)
+from helpers import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
+                     diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
+                     write_rubric)
 
 NOTEBOOKS = nbs.NOTEBOOKS
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "backprop.ipynb"
@@ -83,6 +83,7 @@ def essentials(result):
 
 # the hand-out
 
+@pytest.mark.slow  # the command line, on a notebook
 def test_template_notebook_gets_a_report_from_the_cli():
     proc = run_cli("grade", TEMPLATE_NOTEBOOK)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -90,6 +91,7 @@ def test_template_notebook_gets_a_report_from_the_cli():
     assert "Score:" in proc.stdout and "not-implemented" in proc.stdout, proc.stdout[:3000]
 
 
+@pytest.mark.slow  # the whole hand-out notebook
 def test_template_notebook_is_not_implemented():
     result = graded(TEMPLATE_NOTEBOOK)
     assert "not-implemented" in diagnosis_ids(result), summary(result)
@@ -247,6 +249,7 @@ def test_template_filled_twice_grades_the_definition_the_loop_used():
 
 # the time budget
 
+@pytest.mark.slow  # a notebook whose cells take seconds
 def test_slow_exploration_costs_no_points(tmp_path):
     data = rubric_data()
     data["limits"]["notebook_seconds"] = 5
@@ -265,6 +268,7 @@ def test_slow_exploration_costs_no_points(tmp_path):
     assert graded_note(result) == expected_graded_note(path)
 
 
+@pytest.mark.slow  # a notebook whose cells take seconds
 def test_slow_exploration_notes_do_not_contradict_each_other(tmp_path):
     data = rubric_data()
     data["limits"]["notebook_seconds"] = 1
@@ -274,6 +278,7 @@ def test_slow_exploration_notes_do_not_contradict_each_other(tmp_path):
     assert not any("still ran" in n for n in result.notes), result.notes
 
 
+@pytest.mark.slow  # runs to a cell's time limit
 def test_a_cell_that_spins_costs_its_own_limit_and_the_cells_after_it_still_run(tmp_path):
     """Each cell has its own limit within the notebook's: a hung exploration cell costs seconds, not
     the whole notebook's budget, and the exercise's cells after it are graded."""
@@ -296,12 +301,14 @@ def test_zip_and_folder_grade_as_the_reference(name):
     assert graded_note(graded(sample(name))) == expected_graded_note(sample("reference.ipynb"))
 
 
+@pytest.mark.slow  # the command line, on a notebook
 @pytest.mark.parametrize("name", ["zipped.zip", "folder_submission"])
 def test_zip_and_folder_grade_as_the_reference_from_the_cli(name):
     _, report = grade_cli_json(sample(name))
     assert essentials(report) == essentials(graded(sample("reference.ipynb")))
 
 
+@pytest.mark.slow  # the command line, on a notebook
 def test_a_folder_holding_only_a_zip_grades_what_the_zip_holds(tmp_path):
     """As an LMS keeps an uploaded archive: the folder's one .zip is opened; a .py beside it wins."""
     folder = tmp_path / "submission"

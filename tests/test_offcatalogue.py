@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import TESTS, checks_by_id, diagnosis_ids, graded, summary
+from helpers import TESTS, checks_by_id, diagnosis_ids, graded, summary
+
+pytestmark = pytest.mark.slow  # a corpus of some 140 submissions, each graded
 
 CORPUS = TESTS / "offcatalogue"
 EXPECTED = yaml.safe_load((CORPUS / "expected.yaml").read_text(encoding="utf-8"))

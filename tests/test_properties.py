@@ -11,12 +11,14 @@ from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import reference.backprop
-from conftest import CORRECT_STYLES, REFERENCE
+from helpers import CORRECT_STYLES, REFERENCE
 from grader import rubric as rubrics
 from grader.homework.checks import all_checks
 from grader.check import Context
 from grader.homework.inputs import Inputs, LayerCase
 from grader.scenario import InProcess
+
+pytestmark = pytest.mark.slow  # hypothesis over every check of every correct style
 
 LAYERS = ("add_bias", "multiplication_weight", "my_exp")
 PARAMETERS = {"add_bias": True, "multiplication_weight": True, "my_exp": False}

@@ -1,5 +1,5 @@
 """The instructor's solution gets every point; the hand-out gets almost none, cleanly."""
-from conftest import REFERENCE, TEMPLATE, grade_cli_json, run_cli
+from helpers import REFERENCE, TEMPLATE, grade_cli_json, run_cli
 
 
 def test_reference_gets_full_marks_and_no_diagnosis():

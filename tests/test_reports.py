@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
+from helpers import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
     rubric_data, write_rubric, write_submission
 from grader.render import FORMATS, plots, render
 from grader.render import lms_text

@@ -6,12 +6,14 @@ import notebooks as nbs
 import pytest
 from hypothesis import given, strategies as st
 
-from conftest import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
+from helpers import CORRECT_STYLES, REFERENCE, SUBMISSIONS, TESTS, grade, reference_source, write_submission
 from grader.check import Tolerance, compare
 from grader.homework.checks.training import Convergence
 from grader.diagnosis import changed_names, reached, top_level
 from grader.results import finite, finite_list
 from reference.mutants import MUTANTS
+
+pytestmark = pytest.mark.slow  # each optimisation compared with the way it replaced, over corpora
 
 NOTEBOOK = TESTS / "notebooks" / "reference.ipynb"
 ARRAYS_OF_ONE = TESTS / "offcatalogue" / "correct" / "slice_samples.py"  # samples as xx[j:j + 1]
@@ -81,7 +83,7 @@ def test_a_mutant_left_out_of_a_scenario_records_there_what_the_reference_record
                 left_out += 1
                 try:
                     observation = plan.check.observe(runner.run(plan.ops), plan.ctx)
-                except Exception:  # a mutant that cannot be observed there is left out anyway
+                except Exception:  # noqa: BLE001  (a mutant that cannot be observed there is left out anyway)
                     continue
                 exact = replace(plan.ctx, tolerance=Tolerance(0.0, 0.0))
                 assert compare(observation, plan.expected, exact.tolerance).passed, (plan.spec.id, mutant.name)

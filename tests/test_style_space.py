@@ -15,9 +15,11 @@ import zlib
 import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
-from conftest import diagnosis_ids, grade, summary, write_submission
-from style_space import (BUGS, DTYPES, LOOPS, LOSS_NAMES, RETURNS_WITH_LISTS, RETURNS_WITHOUT_LISTS, STATES, Style, source,
-                         styles, trained)
+from helpers import diagnosis_ids, grade, summary, write_submission
+from style_space import (BUGS, DTYPES, LOOPS, LOSS_NAMES, RETURNS_WITH_LISTS, RETURNS_WITHOUT_LISTS, STATES, Style,
+                         source, styles, trained)
+
+pytestmark = pytest.mark.slow  # generated styles, each graded
 
 
 def examples(default):

@@ -2,13 +2,12 @@
 and must still be the sandbox's child DESIGN.md asks for (principle 1): nothing of the grader in
 it, none of the zygote's descriptors, its own session, workdir and token; a zygote that dies is
 replaced for the next grading."""
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from conftest import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
+from helpers import REFERENCE, grade, reference_source, sandbox_token, summary, write_submission
 from grader import rubric, sandbox as sandbox_module
 from grader.zygote import TOKEN_PLACEHOLDER
 
@@ -64,7 +63,7 @@ def test_a_dead_zygote_is_replaced_for_the_next_grading():
     assert second.score == first.score == first.max_score, summary(second)
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="the child runs as another user only when the grader is root")
+@pytest.mark.root(reason="the child runs as another user only when the grader is root")
 def test_the_child_cannot_signal_its_zygote(tmp_path):
     source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\n" + reference_source()
     before = sandbox_module.Zygote.shared()

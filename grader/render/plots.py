@@ -37,7 +37,7 @@ def run_svgs(result):
     return [(label, svg) for label, svg in drawn if svg is not None]
 
 
-_recent = {}  # (id of a run, title) -> (the run, kept alive so that its id is not reused, its SVG)
+_recent: dict = {}  # (id of a run, title) -> (the run, kept alive so that its id is not reused, its SVG)
 RECENT = 4  # enough for the reference's run, the same object in every report of a batch
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
 ROOT = TESTS.parent
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+for folder in (ROOT, TESTS):  # run as a script: the project and tests/notebooks.py, as pytest's pythonpath has them
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 import notebooks as nbs  # noqa: E402  (tests/notebooks.py)
-from notebooks import REFERENCE_LOOP, SWAPPED_LOSS_ARGS_LOOP, filled  # noqa: E402
+from notebooks import SWAPPED_LOSS_ARGS_LOOP, filled  # noqa: E402
 
 REFERENCE = ROOT / "reference" / "backprop.py"
 SUBMISSIONS = TESTS / "submissions"

@@ -16,11 +16,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 TESTS = HERE.parent
-if str(TESTS) not in sys.path:
-    sys.path.insert(0, str(TESTS))
+for folder in (TESTS.parent, TESTS):  # a script: the project and tests/notebooks.py, as pytest's pythonpath has them
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
 
 import notebooks as nbs  # noqa: E402  (tests/notebooks.py)
-from notebooks import REFERENCE_LOOP, filled  # noqa: E402
+from notebooks import filled  # noqa: E402
 
 CORRECT = HERE / "correct"
 BUGS = HERE / "bugs"
