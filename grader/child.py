@@ -110,8 +110,8 @@ MAX_PROBLEMS = 20
 
 # imported by the zygote, before its children drop their privileges: the unprivileged user may not
 # be able to read the interpreter's library, and numpy loads some submodules lazily
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook", "landlockpy",
-           "json", "ast", "tokenize", "io", "math", "random",
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook",
+           "landlockpy", "json", "ast", "tokenize", "io", "math", "random",
            "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")
 
 

@@ -92,7 +92,7 @@ class Sandbox:
         self.uid = uid  # the user the child becomes, when the grader is root
         self.process = None
         self.loaded = Loaded()
-        self.load_failure = None  # the child could not even load the submission: not worth retrying
+        self.load_failure: Failure | None = None  # the child could not even load the submission: not worth retrying
         self.token = uuid.uuid4().hex
         self.deadline = None  # of the whole submission: set when its first child starts
         cap = limits.output_kb * 1024
@@ -214,7 +214,8 @@ class Sandbox:
             return Failure("crash", "the process ended (how is unknown: it killed the fork server)")
         if code < 0:
             number = -code
-            return DEATHS.get(number, Failure("crash", f"the process was killed by signal {signal.Signals(number).name}"))
+            killed = Failure("crash", f"the process was killed by signal {signal.Signals(number).name}")
+            return DEATHS.get(number, killed)
         return Failure("crash", f"the process exited with code {code}")
 
     def fail(self, failure):

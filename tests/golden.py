@@ -16,8 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 RECORDED = TESTS / "golden" / "reports.json"
-SUFFIXES = (".py", ".ipynb")
-CORPORA = ("submissions", "notebooks", "offcatalogue/correct", "offcatalogue/bugs")
+CORPORA = {"submissions": (".py",), "notebooks": (".ipynb",),  # notebooks/make.py builds them: no submission
+           "offcatalogue/correct": (".py", ".ipynb"), "offcatalogue/bugs": (".py", ".ipynb")}
 UNSTABLE = {  # entries whose reports change from run to run, by the student's own doing
     "tests/offcatalogue/correct/progress_bar_cr.ipynb": "prints how long its training took",
 }
@@ -29,9 +29,9 @@ def corpus():
     entries = {"reference/backprop.py": ROOT / "reference" / "backprop.py",
                "student_template/backprop.py": ROOT / "student_template" / "backprop.py",
                "student_template/backprop.ipynb": ROOT / "student_template" / "backprop.ipynb"}
-    for folder in CORPORA:
+    for folder, suffixes in CORPORA.items():
         entries.update({f"tests/{folder}/{p.name}": p for p in sorted((TESTS / folder).iterdir())
-                        if p.suffix in SUFFIXES})
+                        if p.suffix in suffixes})
     return {name: path for name, path in entries.items() if name not in UNSTABLE}
 
 

@@ -44,7 +44,7 @@ def test_the_interpreter_runs_every_op_of_the_language_and_no_other():
     from grader import ops, scenario
 
     assert set(scenario.Interpreter.HANDLERS) == set(ops.NAMES)
-    assert ops.CLASS_OPS < set(ops.NAMES)
+    assert ops.CLASS_OPS.issubset(ops.NAMES) and not set(ops.NAMES).issubset(ops.CLASS_OPS)
     documented = {line.split("`")[1] for line in ops.__doc__.splitlines() if line.startswith("| `")}
     assert documented == set(ops.NAMES)
 

@@ -28,7 +28,7 @@ class LayerCheck(Check):
     def construct(self, key, name, param):
         return new(key, name, self.layer, *([] if self.param is None else [arg(param)]))
 
-    life = ("forward", "backward", "step")  # the calls after new that the check needs of an instance
+    life: tuple[str, ...] = ("forward", "backward", "step")  # the calls after new the check needs of an instance
 
     def run_case(self, i, case, lr):
         """The life of one instance, new then the calls of `life`, and no further: a hang in backward
