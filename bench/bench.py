@@ -30,7 +30,8 @@ EARLIER = {"sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a
            "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f",
            "before the LMS bundles": "efe810e47dd93bbe92a0a81568217c738bb42d50",
            "before the allow-list confinement": "4895f5634c6b211ed12ee63155cbeaf5be46166d",
-           "before the speed work": "184ca4af5c9e4ed7cea9df443d9671ebe72f3599"}
+           "before the speed work": "184ca4af5c9e4ed7cea9df443d9671ebe72f3599",
+           "before the anatomy work": "08d0d64ea20b5529e190b241dbf4b032628d304c"}
 NO_MATPLOTLIB = "notebook of the reference, no matplotlib"
 TARGET_PY_SECONDS = 0.2
 TARGET_NOTEBOOK_RATIO = 1.2  # a notebook that does not use matplotlib, to the .py of the same classes
