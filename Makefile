@@ -34,9 +34,10 @@ test: install
 test-fast: install
 	$(PY) -m pytest -n $(JOBS) -m "not slow and not browser"
 
-# ruff's lint (`ruff format` is configured in pyproject.toml but not applied yet) and a lax mypy over grader/
+# ruff's lint and format (`.venv/bin/python -m ruff format .` applies it), and a lax mypy over grader/
 lint: $(VENV)/.installed-lint
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 $(VENV)/.installed-lint: $(VENV)/.installed

@@ -19,6 +19,7 @@ peak memory of the .py batch's whole process tree: summed PSS, the memory the ba
 target), and summed RSS, which counts the pages a zygote shares with its forks once per process
 (see bench.py's Memory).
 """
+
 import argparse
 import csv
 import importlib.util
@@ -168,12 +169,19 @@ def main():
     parser.add_argument("--count", type=int, default=200, help=".py submissions in the batch (default: 200)")
     parser.add_argument("--notebooks", type=int, default=200, help="notebooks in the notebook batch (default: 200)")
     parser.add_argument("--jobs", type=int, default=2, help="the batch's --jobs (default: 2)")
-    parser.add_argument("--baseline-sample", type=int, default=40,
-                        help="submissions graded one process each (default: 40; 0: the whole batch)")
+    parser.add_argument(
+        "--baseline-sample",
+        type=int,
+        default=40,
+        help="submissions graded one process each (default: 40; 0: the whole batch)",
+    )
     parser.add_argument("--runs", type=int, default=3, help="rounds, interleaved (default: 3)")
-    parser.add_argument("--before", default=BEFORE_SPEED,
-                        help="an earlier commit whose .py batch runs in the same rounds (default: the one before "
-                             "issue 13's speed work; '' for none)")
+    parser.add_argument(
+        "--before",
+        default=BEFORE_SPEED,
+        help="an earlier commit whose .py batch runs in the same rounds (default: the one before "
+        "issue 13's speed work; '' for none)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
@@ -183,8 +191,10 @@ def main():
         paths = build_batch(scratch / "students", args.count)
         build_batch(scratch / "notebooks", args.notebooks, notebook=True, scratch=scratch / "py")
         hanging, calm = (build_hanging_batch(scratch / name, name == "hanging") for name in ("hanging", "calm"))
-        print(f"python {sys.version.split()[0]}; a batch of {len(paths)} .py submissions and one of {args.notebooks} "
-              f"notebooks, from {len(sources())} distinct ones; 20 notebooks, one hanging in a cell\n")
+        print(
+            f"python {sys.version.split()[0]}; a batch of {len(paths)} .py submissions and one of {args.notebooks} "
+            f"notebooks, from {len(sources())} distinct ones; 20 notebooks, one hanging in a cell\n"
+        )
 
         sampled = args.baseline_sample and args.baseline_sample < len(paths)
         chosen = random.Random(SAMPLE_SEED).sample(paths, args.baseline_sample) if sampled else paths
@@ -205,27 +215,39 @@ def main():
         rate, cpu = len(paths) / median(py), median(py, "cpu") / len(paths)
         nb_rate = args.notebooks / median(nb)
         base_rate = len(chosen) / statistics.median(baseline)
-        print(f".py batch, --jobs {args.jobs}: median {median(py):.2f} s: {rate:6.2f} submissions/s, "
-              f"{cpu * 1000:.0f} ms of CPU per submission (whole tree)")
-        how = (f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: "
-               f"{len(paths) / base_rate:.1f} s" if sampled else "the whole batch")
-        print(f"  baseline, one `grade` process per submission, sequential, over {how}: "
-              f"{base_rate:6.2f} submissions/s; "
-              f"batch / baseline: {rate / base_rate:.2f}×")
+        print(
+            f".py batch, --jobs {args.jobs}: median {median(py):.2f} s: {rate:6.2f} submissions/s, "
+            f"{cpu * 1000:.0f} ms of CPU per submission (whole tree)"
+        )
+        how = (
+            f"a random sample of {len(chosen)} (seed {SAMPLE_SEED}), extrapolated: {len(paths) / base_rate:.1f} s"
+            if sampled
+            else "the whole batch"
+        )
+        print(
+            f"  baseline, one `grade` process per submission, sequential, over {how}: "
+            f"{base_rate:6.2f} submissions/s; "
+            f"batch / baseline: {rate / base_rate:.2f}×"
+        )
         if before:
-            print(f"  the same batch at {args.before[:12]}: median {median(earlier):.2f} s "
-                  f"({len(paths) / median(earlier):.2f}/s, {median(earlier, 'cpu') / len(paths) * 1000:.0f} ms of CPU "
-                  f"per submission); now / then: {median(py) / median(earlier):.2f}× the time")
+            print(
+                f"  the same batch at {args.before[:12]}: median {median(earlier):.2f} s "
+                f"({len(paths) / median(earlier):.2f}/s, {median(earlier, 'cpu') / len(paths) * 1000:.0f} ms of CPU "
+                f"per submission); now / then: {median(py) / median(earlier):.2f}× the time"
+            )
         print(f"  memory, in a run of its own: peak PSS {memory.pss:6.1f} MiB (summed RSS {memory.rss:6.1f} MiB)")
-        print(f"notebook batch: median {median(nb):.2f} s: {nb_rate:6.2f} notebooks/s, "
-              f"{median(nb, 'cpu') / args.notebooks * 1000:.0f} ms of CPU per notebook")
+        print(
+            f"notebook batch: median {median(nb):.2f} s: {nb_rate:6.2f} notebooks/s, "
+            f"{median(nb, 'cpu') / args.notebooks * 1000:.0f} ms of CPU per notebook"
+        )
         print(f"20 notebooks, one hanging: median {median(hang):.2f} s; the 19 others alone: {median(calm_runs):.2f} s")
-        checks = [(f".py rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
-                  (f"CPU {cpu * 1000:.0f} ms <= {TARGET_CPU * 1000:g} ms per .py", cpu <= TARGET_CPU),
-                  (f"notebook rate {nb_rate:.2f}/s >= {TARGET_NOTEBOOK_RATE:g}/s", nb_rate >= TARGET_NOTEBOOK_RATE),
-                  (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB),
-                  (f"hanging batch {median(hang):.1f} s < {TARGET_HANG_SECONDS:g} s",
-                   median(hang) < TARGET_HANG_SECONDS)]
+        checks = [
+            (f".py rate {rate:.2f}/s >= {TARGET_RATE:g}/s", rate >= TARGET_RATE),
+            (f"CPU {cpu * 1000:.0f} ms <= {TARGET_CPU * 1000:g} ms per .py", cpu <= TARGET_CPU),
+            (f"notebook rate {nb_rate:.2f}/s >= {TARGET_NOTEBOOK_RATE:g}/s", nb_rate >= TARGET_NOTEBOOK_RATE),
+            (f"peak PSS {memory.pss:.1f} MiB <= {TARGET_PEAK_MB:g} MiB", memory.pss <= TARGET_PEAK_MB),
+            (f"hanging batch {median(hang):.1f} s < {TARGET_HANG_SECONDS:g} s", median(hang) < TARGET_HANG_SECONDS),
+        ]
         print("\ntargets: " + "; ".join(f"{label} {verdict(ok)}" for label, ok in checks))
         if args.strict and not all(ok for _, ok in checks):
             sys.exit(1)

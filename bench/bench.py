@@ -6,6 +6,7 @@ Memory is the peak of the summed proportional set size (PSS) of the grader, its 
 child, sampled from /proc; the summed resident size (RSS), which counts shared pages once per
 process, is shown beside it (see Memory).
 """
+
 import argparse
 import importlib.util
 import statistics
@@ -26,12 +27,14 @@ BASELINE = [sys.executable, "-c", "import numpy"]
 # earlier versions of the grader, graded with in the same run: the last commit before the sandbox
 # was hardened (time limits only, no other confinement), and the last before verdicts rested on
 # behaviour everywhere (issue 10: state found wherever it lives, loops watched per model)
-EARLIER = {"sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a",
-           "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f",
-           "before the LMS bundles": "efe810e47dd93bbe92a0a81568217c738bb42d50",
-           "before the allow-list confinement": "4895f5634c6b211ed12ee63155cbeaf5be46166d",
-           "before the speed work": "184ca4af5c9e4ed7cea9df443d9671ebe72f3599",
-           "before the anatomy work": "08d0d64ea20b5529e190b241dbf4b032628d304c"}
+EARLIER = {
+    "sandbox before hardening": "9c8e266588fad28fc0d4eab93cfc71378301397a",
+    "before verdicts by behaviour": "79b99296a9144ef4eca9005bfe70ccf7959c329f",
+    "before the LMS bundles": "efe810e47dd93bbe92a0a81568217c738bb42d50",
+    "before the allow-list confinement": "4895f5634c6b211ed12ee63155cbeaf5be46166d",
+    "before the speed work": "184ca4af5c9e4ed7cea9df443d9671ebe72f3599",
+    "before the anatomy work": "08d0d64ea20b5529e190b241dbf4b032628d304c",
+}
 NO_MATPLOTLIB = "notebook of the reference, no matplotlib"
 TARGET_PY_SECONDS = 0.2
 TARGET_NOTEBOOK_RATIO = 1.2  # a notebook that does not use matplotlib, to the .py of the same classes
@@ -39,8 +42,10 @@ REFERENCE_SOURCE = SUBMISSIONS["reference"].read_text()
 HANGING = {
     "infinite loop at import": "while True:\n    pass\n" + REFERENCE_SOURCE,
     "infinite loop in my_exp.backward": REFERENCE_SOURCE.replace(
-        "        return grad * self.output", "        while True:\n            pass"),
-    "amplifier: 9.5 s per load, hangs everywhere": REFERENCE_SOURCE + """
+        "        return grad * self.output", "        while True:\n            pass"
+    ),
+    "amplifier: 9.5 s per load, hangs everywhere": REFERENCE_SOURCE
+    + """
 import signal, time
 signal.signal(signal.SIGALRM, signal.SIG_IGN)
 time.sleep(9.5)
@@ -133,9 +138,11 @@ def measure(command, tree=ROOT):
 def summarize(label, runs, baseline_median):
     times = [t for t, _ in runs]
     median = median_time(runs)
-    print(f"{label:45s} median {median:6.3f} s  (min {min(times):.3f}, max {max(times):.3f})  "
-          f"{median / baseline_median:5.2f}× baseline  peak PSS {max(m.pss for _, m in runs):6.1f} MiB "
-          f"(RSS {max(m.rss for _, m in runs):6.1f})")
+    print(
+        f"{label:45s} median {median:6.3f} s  (min {min(times):.3f}, max {max(times):.3f})  "
+        f"{median / baseline_median:5.2f}× baseline  peak PSS {max(m.pss for _, m in runs):6.1f} MiB "
+        f"(RSS {max(m.rss for _, m in runs):6.1f})"
+    )
 
 
 def checkout(commit, scratch):
@@ -188,9 +195,13 @@ def main():
             ratio = median_time(results["reference"]) / median_time(results[f"reference, {name}"])
             print(f"reference now / {name}: {ratio:.2f}×")
         py, notebook = median_time(results["reference"]), median_time(results[NO_MATPLOTLIB])
-        checks = [(f"grading a .py {py:.3f} s <= {TARGET_PY_SECONDS:g} s", py <= TARGET_PY_SECONDS),
-                  (f"a notebook without matplotlib {notebook / py:.2f}× the .py <= {TARGET_NOTEBOOK_RATIO:g}×",
-                   notebook / py <= TARGET_NOTEBOOK_RATIO)]
+        checks = [
+            (f"grading a .py {py:.3f} s <= {TARGET_PY_SECONDS:g} s", py <= TARGET_PY_SECONDS),
+            (
+                f"a notebook without matplotlib {notebook / py:.2f}× the .py <= {TARGET_NOTEBOOK_RATIO:g}×",
+                notebook / py <= TARGET_NOTEBOOK_RATIO,
+            ),
+        ]
         print("targets: " + "; ".join(f"{label} {'ok' if ok else 'MISSED'}" for label, ok in checks) + "\n")
 
         if args.hanging_runs < 1:
@@ -201,8 +212,10 @@ def main():
             path.write_text(source)
             hanging[name] = grade_command(path)
         print(f"hanging submissions, end to end with the default rubric ({args.hanging_runs} runs each):")
-        report(interleaved({"reference": grade_command(SUBMISSIONS["reference"]), **hanging}, args.hanging_runs),
-               "reference")
+        report(
+            interleaved({"reference": grade_command(SUBMISSIONS["reference"]), **hanging}, args.hanging_runs),
+            "reference",
+        )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ for one grading through it, replayed as Gradescope runs them (lms/replay.py).
     median of --runs interleaved runs, beside `python -c "import numpy"` with the same interpreter,
     the floor of any Python grader.
 """
+
 import argparse
 import statistics
 import subprocess
@@ -24,8 +25,10 @@ if str(ROOT) not in sys.path:
 
 from lms import replay  # noqa: E402
 
-SUBMISSIONS = {"correct .py": ROOT / "reference" / "backprop.py",
-               "notebook": ROOT / "tests" / "notebooks" / "reference.ipynb"}
+SUBMISSIONS = {
+    "correct .py": ROOT / "reference" / "backprop.py",
+    "notebook": ROOT / "tests" / "notebooks" / "reference.ipynb",
+}
 
 
 def timed(run):
@@ -68,8 +71,9 @@ def main():
         print(f'python -c "import numpy": median {floor:.2f} s over {runs} runs')
         for label, seconds in times.items():
             median = statistics.median(seconds)
-            print(f"run_autograder, {label}: median {median:.2f} s over {runs} runs "
-                  f"({median / floor:.1f}x import numpy)")
+            print(
+                f"run_autograder, {label}: median {median:.2f} s over {runs} runs ({median / floor:.1f}x import numpy)"
+            )
 
 
 if __name__ == "__main__":

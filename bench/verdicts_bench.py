@@ -5,6 +5,7 @@ Two shares: of the correct submissions, those that get full marks (must be 100%)
 ones, those given a diagnosis id that is not the bug's (must be 0%). Every submission is graded
 the way `grade` grades it (sandboxed), two at a time.
 """
+
 import argparse
 import itertools
 import os
@@ -90,10 +91,12 @@ def main():
     marked_down = [(path, result) for path, result in correct if result[0] != result[1] or result[2]]
     misnamed = [(path, result, allowed) for path, allowed, result in buggy if set(result[2]) - allowed]
     full_marks = [(path, result) for path, _, result in buggy if result[0] == result[1]]
-    print(f"verdicts: correct submissions at full marks {len(correct) - len(marked_down)}/{len(correct)} "
-          f"({100 * (1 - len(marked_down) / len(correct)):.1f}%, must be 100%); buggy submissions given a "
-          f"wrong id {len(misnamed)}/{len(buggy)} ({100 * len(misnamed) / len(buggy):.1f}%, must be 0%); "
-          f"buggy at full marks {len(full_marks)}/{len(buggy)}")
+    print(
+        f"verdicts: correct submissions at full marks {len(correct) - len(marked_down)}/{len(correct)} "
+        f"({100 * (1 - len(marked_down) / len(correct)):.1f}%, must be 100%); buggy submissions given a "
+        f"wrong id {len(misnamed)}/{len(buggy)} ({100 * len(misnamed) / len(buggy):.1f}%, must be 0%); "
+        f"buggy at full marks {len(full_marks)}/{len(buggy)}"
+    )
     for path, (score, max_score, ids) in marked_down:
         print(f"  marked down: {path.name}: {score:g}/{max_score:g} {ids}")
     for path, (_, _, ids), allowed in misnamed:

@@ -1,4 +1,5 @@
 """The grader as a library: what the CLI (and the LMS bundle, and batch runs) call."""
+
 from pathlib import Path
 
 from grader import grading, rubric as rubrics

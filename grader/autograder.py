@@ -8,13 +8,13 @@ written: a submission that cannot be graded, a broken rubric, even a bug of the 
 as a results file saying what went wrong (Gradescope: score 0; PrairieLearn: not gradable, which
 costs the student no attempt), never as an LMS error page.
 """
+
 import importlib
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.files import write_replacing
-
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,11 @@ def results_json(report, submission, rubric_path):
         return report.render_ungradable(f"Your submission could not be graded: {error}")
     except RubricError as error:
         return report.render_failure(
-            f"The autograder is misconfigured, so nothing was graded; please tell your instructor. ({error})")
+            f"The autograder is misconfigured, so nothing was graded; please tell your instructor. ({error})"
+        )
     except Exception as error:  # noqa: BLE001  (a bug of the grader's must still end in a results file)
         traceback.print_exc()  # into the LMS's log of the run, which only the instructor sees
         return report.render_failure(
             f"The autograder failed ({type(error).__name__}) before it could grade your submission; "
-            "this is not a judgement of your work. Please tell your instructor.")
+            "this is not a judgement of your work. Please tell your instructor."
+        )

@@ -7,6 +7,7 @@ of its own. Reports are written as each student finishes, and the gradebook and 
 built from the reports on disk, so an interrupted batch keeps what it did and `--resume` only
 grades what is missing.
 """
+
 import csv
 import itertools
 import json
@@ -37,13 +38,16 @@ def find_students(folder, out=None):
     """One student per entry of the folder: a submission file, or a folder holding one. A student's id
     is the file's name without its suffix, or the folder's name; the whole name when that is not
     unique (ana.py and ana.ipynb), since each id names the student's reports."""
-    entries = [entry for entry in Path(folder).iterdir()
-               if not (entry.name.startswith(".") or entry.name in IGNORED
-                       or out and entry.resolve() == Path(out).resolve())
-               and (entry.is_dir() or entry.suffix in SUFFIXES)]
+    entries = [
+        entry
+        for entry in Path(folder).iterdir()
+        if not (entry.name.startswith(".") or entry.name in IGNORED or out and entry.resolve() == Path(out).resolve())
+        and (entry.is_dir() or entry.suffix in SUFFIXES)
+    ]
     stems = Counter(entry.stem if entry.is_file() else entry.name for entry in entries)
-    students = [Student(entry.stem if entry.is_file() and stems[entry.stem] == 1 else entry.name, entry)
-                for entry in entries]
+    students = [
+        Student(entry.stem if entry.is_file() and stems[entry.stem] == 1 else entry.name, entry) for entry in entries
+    ]
     return sorted(students, key=lambda student: student.id)
 
 
@@ -69,9 +73,15 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
     queue = iter(todo)
     # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
     # that ends as a Python program does stops its zygote on the way out (atexit)
-    with Progress(len(todo), progress) as bar, ProcessPoolExecutor(
-            max_workers=jobs, mp_context=multiprocessing.get_context("spawn"), initializer=start_worker,
-            initargs=(rubric_path, seed)) as pool:
+    with (
+        Progress(len(todo), progress) as bar,
+        ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(rubric_path, seed),
+        ) as pool,
+    ):
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
         pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
         while pending:
@@ -135,6 +145,7 @@ def write_report(out, student, kind, text):
 
 # gradebook and summary, from the reports on disk
 
+
 def reports(out, students):
     """(student, report) of every student with a report, in the folder's order."""
     found = []
@@ -152,9 +163,16 @@ def write_gradebook(out, done, rubric):
         writer.writerow(["student", "total", "max", *check_ids, "diagnoses", "problem"])
         for student, report in done:
             points = {check["id"]: check["score"] for check in report["checks"]}
-            writer.writerow([student.id, f"{report['score']:g}", f"{rubric.total:g}",
-                             *(f"{points.get(c, 0):g}" for c in check_ids),
-                             " ".join(d["id"] for d in report["diagnoses"]), report.get("problem", "")])
+            writer.writerow(
+                [
+                    student.id,
+                    f"{report['score']:g}",
+                    f"{rubric.total:g}",
+                    *(f"{points.get(c, 0):g}" for c in check_ids),
+                    " ".join(d["id"] for d in report["diagnoses"]),
+                    report.get("problem", ""),
+                ]
+            )
 
 
 def write_summary(out, done, rubric):
@@ -174,11 +192,15 @@ class Progress:
 
     def __enter__(self):
         if self.shown:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, \
-                TimeRemainingColumn
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
 
-            self.bar = Bar(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
-                           TextColumn("{task.fields[failures]} failed"), TimeRemainingColumn())
+            self.bar = Bar(
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failures]} failed"),
+                TimeRemainingColumn(),
+            )
             self.bar.start()
             self.task = self.bar.add_task("grading", total=self.total, failures=0)
         return self

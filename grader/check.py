@@ -3,6 +3,7 @@
 Observations are ordered dicts {what was looked at, in words: value}, so that the same
 object gives the verdict, the report's message and the comparison with the mutants.
 """
+
 import math
 from dataclasses import dataclass, field, replace
 
@@ -35,8 +36,11 @@ class Tolerance:
 
 def coarsest_resolution(values):
     """The machine epsilon of the least precise float among the values, if it is coarser than float64's."""
-    resolutions = [float(np.finfo(v.dtype).eps) for v in values
-                   if getattr(v, "dtype", None) is not None and v.dtype.kind == "f" and v.dtype.itemsize < 8]
+    resolutions = [
+        float(np.finfo(v.dtype).eps)
+        for v in values
+        if getattr(v, "dtype", None) is not None and v.dtype.kind == "f" and v.dtype.itemsize < 8
+    ]
     return max(resolutions, default=None)
 
 
@@ -90,8 +94,15 @@ class Context:
     @classmethod
     def of(cls, rubric, inputs, seed, reference=None):
         """The rubric's context, on the inputs drawn from `seed`."""
-        return cls(inputs=inputs, tolerance=rubric.tolerance, fd_tolerance=rubric.fd_tolerance, fd_step=rubric.fd_step,
-                   training=rubric.training, seed=seed, reference=reference)
+        return cls(
+            inputs=inputs,
+            tolerance=rubric.tolerance,
+            fd_tolerance=rubric.fd_tolerance,
+            fd_step=rubric.fd_step,
+            training=rubric.training,
+            seed=seed,
+            reference=reference,
+        )
 
     def for_check(self, spec):
         """The context one check of the rubric is judged in: with its own tolerance, when it has one."""
@@ -133,8 +144,11 @@ def compare(student, reference, tolerance, rescued_by=None):
     def right(key):
         return key in reference and agree(student.get(key), reference[key], tolerance)
 
-    wrong = [key for key in reference if key not in evidence and not right(key)
-             and not (key in rescued_by and right(rescued_by[key]))]
+    wrong = [
+        key
+        for key in reference
+        if key not in evidence and not right(key) and not (key in rescued_by and right(rescued_by[key]))
+    ]
     if not wrong:
         return Verdict(True)
     key = wrong[0]
@@ -147,11 +161,15 @@ def finite_difference_verdict(observation, reference, ctx, source, varies):
     {variable: the key prefix of its differences}: where the reference's differences in a variable
     are not all 0, a function whose differences are 0 in every case ignores the variable, and 0 = 0
     shows nothing about a gradient (a stub that returns 0 everywhere, a forward without its w)."""
-    flat = [name for name, prefix in varies.items()
-            if all_zero(observation, prefix) and not all_zero(reference, prefix)]
+    flat = [
+        name for name, prefix in varies.items() if all_zero(observation, prefix) and not all_zero(reference, prefix)
+    ]
     if flat:
-        return Verdict(False, f"the finite differences {source} in {flat[0]} are 0 in every case: it does "
-                              f"not depend on {flat[0]}, so they leave nothing to compare the gradient with")
+        return Verdict(
+            False,
+            f"the finite differences {source} in {flat[0]} are 0 in every case: it does "
+            f"not depend on {flat[0]}, so they leave nothing to compare the gradient with",
+        )
     keys = list(observation)
     for gradient_key, fd_key in zip(keys[::2], keys[1::2]):
         gradient, fd = observation[gradient_key], observation[fd_key]
@@ -159,11 +177,14 @@ def finite_difference_verdict(observation, reference, ctx, source, varies):
         if errors:
             return Verdict(False, f"{gradient_key}: {show(errors[0])}")
         if not (is_numeric(fd) and np.all(np.isfinite(fd))):  # nan = nan says nothing about a derivative
-            return Verdict(False, f"{gradient_key}: no finite difference {source} can be taken: it gives "
-                                  f"{show(fd)}, not a finite number")
+            return Verdict(
+                False,
+                f"{gradient_key}: no finite difference {source} can be taken: it gives {show(fd)}, not a finite number",
+            )
         if not agree(gradient, fd, ctx.fd_tolerance.of_differences_at_precision_of(gradient, fd)):
-            return Verdict(False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} "
-                                  f"gives {show(fd)}")
+            return Verdict(
+                False, f"{gradient_key} is {show(gradient)}, but the finite difference {source} gives {show(fd)}"
+            )
     return Verdict(True)
 
 
@@ -234,6 +255,7 @@ def num(x):
 
 # reading records
 
+
 def value(records, key):
     return wire.decode(records[key]["value"])
 
@@ -258,4 +280,3 @@ def first_error(records, *keys):
 
 def raised_in(observation):
     return [v for v in observation.values() if isinstance(v, Raised)]
-

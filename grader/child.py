@@ -6,6 +6,7 @@ code did.
 Requests and answers are JSON lines on two pipes of their own, so whatever the student's
 code prints (on stdout and stderr) never mixes with them.
 """
+
 import json
 import os
 import sys
@@ -23,8 +24,13 @@ def main(config, request_fd, answer_fd):
     from grader import confine, scenario, wire
 
     notebook = path.endswith(".ipynb")
-    confine.confine(limits, limits["notebook_seconds"] if notebook else limits["load_seconds"], config["uid"],
-                    config["workdir"], config["readable"])
+    confine.confine(
+        limits,
+        limits["notebook_seconds"] if notebook else limits["load_seconds"],
+        config["uid"],
+        config["workdir"],
+        config["readable"],
+    )
     cap_output(limits["output_kb"] * 1024)
     warnings.showwarning = shown_at_the_students_line(warnings.showwarning, path)
     namespace = {"__name__": "submission", "__file__": path, "__builtins__": __builtins__}
@@ -60,8 +66,8 @@ class CappedStream:
 
     def write(self, text):
         if self.room > 0:
-            self.stream.write(text[:self.room])
-            self.room -= len(text[:self.room])
+            self.stream.write(text[: self.room])
+            self.room -= len(text[: self.room])
             if self.room <= 0:
                 self.stream.write("\n[… output cut at the limit]\n")
         return len(text)
@@ -96,12 +102,16 @@ def students_caller(filename, lineno, path):
     while frame:
         frames.append(frame)
         frame = frame.f_back
-    at = next((i for i, frame in enumerate(frames) if (frame.f_code.co_filename, frame.f_lineno) == (filename, lineno)),
-              None)
+    at = next(
+        (i for i, frame in enumerate(frames) if (frame.f_code.co_filename, frame.f_lineno) == (filename, lineno)), None
+    )
     if at is None:
         return filename, lineno
-    students = [i for i, frame in enumerate(frames)
-                if frame.f_code.co_filename == path or frame.f_code.co_filename.startswith("<cell ")]
+    students = [
+        i
+        for i, frame in enumerate(frames)
+        if frame.f_code.co_filename == path or frame.f_code.co_filename.startswith("<cell ")
+    ]
     found = next((i for i in students if i > at), None) or next((i for i in reversed(students) if i < at), None)
     return (frames[found].f_code.co_filename, frames[found].f_lineno) if found is not None else (filename, lineno)
 
@@ -110,9 +120,29 @@ MAX_PROBLEMS = 20
 
 # imported by the zygote, before its children drop their privileges: the unprivileged user may not
 # be able to read the interpreter's library, and numpy loads some submodules lazily
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "grader.scenario", "grader.confine", "grader.notebook",
-           "landlockpy", "json", "ast", "tokenize", "io", "math", "random",
-           "functools", "itertools", "collections", "copy", "typing", "time", "traceback", "inspect")
+PRELOAD = (
+    "numpy",
+    "numpy.random",
+    "numpy.linalg",
+    "grader.scenario",
+    "grader.confine",
+    "grader.notebook",
+    "landlockpy",
+    "json",
+    "ast",
+    "tokenize",
+    "io",
+    "math",
+    "random",
+    "functools",
+    "itertools",
+    "collections",
+    "copy",
+    "typing",
+    "time",
+    "traceback",
+    "inspect",
+)
 
 
 def preload():
@@ -142,7 +172,7 @@ def load(path, source, namespace, config):
     except SyntaxError as error:
         return unparsed(wire.Raised("SyntaxError", error.msg or "", error.lineno))
     except ValueError as error:
-        return unparsed(wire.Raised("SyntaxError", str(error)[:wire.REPR_LIMIT]))
+        return unparsed(wire.Raised("SyntaxError", str(error)[: wire.REPR_LIMIT]))
     problems = []
     for statement in tree.body:
         try:
@@ -158,10 +188,16 @@ def load_notebook(path, source, namespace, config):
 
     try:
         limits = config["limits"]
-        run = notebook.run_notebook(source, os.path.basename(path), namespace, limits["notebook_seconds"],
-                                    config["seed"], limits["cell_seconds"])
+        run = notebook.run_notebook(
+            source,
+            os.path.basename(path),
+            namespace,
+            limits["notebook_seconds"],
+            config["seed"],
+            limits["cell_seconds"],
+        )
     except ValueError as error:  # not JSON (the parent checks notebooks first: a last resort)
-        return unparsed(wire.Raised("SyntaxError", f"not a notebook: {error}"[:wire.REPR_LIMIT]))
+        return unparsed(wire.Raised("SyntaxError", f"not a notebook: {error}"[: wire.REPR_LIMIT]))
     return {"unparsed": None, "problems": run.problems[:MAX_PROBLEMS], "notes": run.notes}
 
 
@@ -180,6 +216,9 @@ def decode(source):
     try:
         return source.decode(encoding)
     except UnicodeDecodeError as error:
-        line = source[:error.start].count(b"\n") + 1
-        raise SyntaxError(f"the file is not valid {encoding} text (byte 0x{source[error.start]:02x} "
-                          f"on line {line}); save it as UTF-8", ("", line, 0, "")) from None
+        line = source[: error.start].count(b"\n") + 1
+        raise SyntaxError(
+            f"the file is not valid {encoding} text (byte 0x{source[error.start]:02x} "
+            f"on line {line}); save it as UTF-8",
+            ("", line, 0, ""),
+        ) from None

@@ -1,4 +1,5 @@
 """`backprop-grader …` (the console script; also `python -m grader …`): a thin command line over grader.api."""
+
 import argparse
 import os
 import sys
@@ -35,11 +36,14 @@ def parser():
     batch.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
     batch.add_argument("--resume", action="store_true", help="grade only the students without a report")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
-    for name, lms, what in (("autograder", autograder.GRADESCOPE, "Gradescope"),
-                            ("prairielearn", autograder.PRAIRIELEARN, "PrairieLearn's external grader")):
+    for name, lms, what in (
+        ("autograder", autograder.GRADESCOPE, "Gradescope"),
+        ("prairielearn", autograder.PRAIRIELEARN, "PrairieLearn's external grader"),
+    ):
         root = lms.default_root
-        command = commands.add_parser(name, help=f"grade ROOT/{lms.submission_folder}, write ROOT/results/results.json "
-                                                 f"({what})")
+        command = commands.add_parser(
+            name, help=f"grade ROOT/{lms.submission_folder}, write ROOT/results/results.json ({what})"
+        )
         command.add_argument("--root", type=Path, default=root, help=f"the folder the LMS prepared (default: {root})")
         command.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
         command.set_defaults(lms=lms)
@@ -102,14 +106,18 @@ def batch_command(args):
         print(f"grader: {args.folder}: not a folder", file=sys.stderr)
         return USAGE_ERROR
     try:
-        graded = batch.run_batch(args.folder, args.output, args.jobs, args.rubric, args.seed, args.resume,
-                                 progress=not args.quiet)
+        graded = batch.run_batch(
+            args.folder, args.output, args.jobs, args.rubric, args.seed, args.resume, progress=not args.quiet
+        )
     except RubricError as error:
         print(f"grader: {error}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
-        print(f"grader: interrupted; the gradebook in {args.output} has the students done so far "
-              "(--resume grades the rest)", file=sys.stderr)
+        print(
+            f"grader: interrupted; the gradebook in {args.output} has the students done so far "
+            "(--resume grades the rest)",
+            file=sys.stderr,
+        )
         return INTERRUPTED
     print(f"grader: graded {graded} submissions into {args.output}", file=sys.stderr)
     return 0

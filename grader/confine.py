@@ -9,6 +9,7 @@ the grader's tree, the batch folder, /tmp or other processes' /proc); it opens n
 and signals no process outside its own descendants. As root it also gets namespaces of its own: its workdir is
 a tmpfs of the rubric's size (what it writes vanishes with it) and it has no network interface.
 """
+
 import ctypes
 import os
 import resource
@@ -46,8 +47,10 @@ def isolate(workdir, disk_mb, uid):
     if libc.unshare(CLONE_NEWNS | CLONE_NEWNET) != 0:
         return
     options = f"size={disk_mb}m,mode=0700,uid={uid},gid={UNPRIVILEGED_GID}".encode()
-    if (libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0  # our mounts stay ours
-            and libc.mount(b"tmpfs", workdir.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0):
+    if (
+        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) == 0  # our mounts stay ours
+        and libc.mount(b"tmpfs", workdir.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, options) == 0
+    ):
         os.chdir(workdir)  # into the tmpfs, not the folder beneath it
 
 

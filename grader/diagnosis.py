@@ -1,5 +1,6 @@
 """Naming the bug behind a failed check: from the error the code raised, or from the mutant
 of the catalogue that behaves the same way on the same inputs (principle 4)."""
+
 import ast
 import importlib
 
@@ -12,9 +13,15 @@ FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout
 LIMITS = ("timeout", "memory-limit", "crash")  # a limit of the sandbox was hit: a TA looks at these first
 BEHAVIOURAL = tuple(dict.fromkeys(mutant.id for mutant in importlib.import_module(homework.MUTANTS).MUTANTS))
 DIAGNOSIS_IDS = BEHAVIOURAL + FROM_ERRORS  # DESIGN.md's ids (and grad-accumulates): the contract of rubric and reports
-ERROR_TYPES = {"NotImplementedError": "not-implemented", "MissingDefinition": "missing-definition",
-               "SyntaxError": "syntax-error", "SystemExit": "crash", "KeyboardInterrupt": "crash",
-               "MemoryError": "memory-limit", "Timeout": "timeout"}
+ERROR_TYPES = {
+    "NotImplementedError": "not-implemented",
+    "MissingDefinition": "missing-definition",
+    "SyntaxError": "syntax-error",
+    "SystemExit": "crash",
+    "KeyboardInterrupt": "crash",
+    "MemoryError": "memory-limit",
+    "Timeout": "timeout",
+}
 
 
 def from_errors(observation):
@@ -66,8 +73,9 @@ def reached(definitions, names):
         name = pending.pop()
         if name not in found:
             found.add(name)
-            pending += [n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)] \
-                if name in definitions else []
+            pending += (
+                [n.id for n in ast.walk(definitions[name]) if isinstance(n, ast.Name)] if name in definitions else []
+            )
     return found
 
 
@@ -87,7 +95,8 @@ def collect(check_results, texts, locations):
         for diagnosis_id in result.diagnoses:
             if diagnosis_id not in diagnoses:
                 text = texts[diagnosis_id]
-                diagnoses[diagnosis_id] = Diagnosis(diagnosis_id, text.title, text.hint, [],
-                                                    locations.get((result.id, diagnosis_id)))
+                diagnoses[diagnosis_id] = Diagnosis(
+                    diagnosis_id, text.title, text.hint, [], locations.get((result.id, diagnosis_id))
+                )
             diagnoses[diagnosis_id].checks.append(result.id)
     return list(diagnoses.values())

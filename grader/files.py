@@ -1,4 +1,5 @@
 """Writing the grader's output files."""
+
 import os
 import shutil
 import tempfile

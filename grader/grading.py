@@ -1,4 +1,5 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
+
 import functools
 import importlib
 import json
@@ -10,8 +11,16 @@ from typing import NamedTuple
 from grader import __version__, homework
 from grader.check import Context, raised_in, show
 from grader.conventions import named_order
-from grader.diagnosis import ERROR_TYPES, changed_names, collect, from_errors, from_mutants, observe_mutants, \
-    reached, top_level
+from grader.diagnosis import (
+    ERROR_TYPES,
+    changed_names,
+    collect,
+    from_errors,
+    from_mutants,
+    observe_mutants,
+    reached,
+    top_level,
+)
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
 from grader.scenario import InProcess, RecentRuns, classes_built
@@ -78,9 +87,10 @@ class Grader:
     def mutants(self):
         """(mutant, runner, the names its edits change) of the catalogue, built at the first failed
         check: none for a clean run."""
-        return [(mutant, InProcess(namespace, mutant.filename),
-                 changed_names(self.reference_source, mutant.source()))
-                for mutant, namespace in importlib.import_module(homework.MUTANTS).namespaces()]
+        return [
+            (mutant, InProcess(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
+            for mutant, namespace in importlib.import_module(homework.MUTANTS).namespaces()
+        ]
 
     @functools.cached_property
     def reference_source(self):
@@ -97,8 +107,11 @@ class Grader:
         if plan.spec.id not in self.observed_mutants:
             built = classes_built(plan.ops)
             used = None if built is None else reached(self.reference_definitions, built)
-            showing = [(mutant, runner) for mutant, runner, changed in self.mutants
-                       if used is None or changed is None or changed & used]
+            showing = [
+                (mutant, runner)
+                for mutant, runner, changed in self.mutants
+                if used is None or changed is None or changed & used
+            ]
             self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, showing)
         return self.observed_mutants[plan.spec.id]
 
@@ -144,10 +157,18 @@ class SubmissionGrading:
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
-            assignment=self.rubric.assignment, submission=self.submission.given, seed=self.grader.seed,
-            checks=results, diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
-            training=self.training, grader_version=__version__, output=sandbox.captured_output(),
-            notes=self.notes(sandbox), reference_training=reference_training, seconds=time.monotonic() - started)
+            assignment=self.rubric.assignment,
+            submission=self.submission.given,
+            seed=self.grader.seed,
+            checks=results,
+            diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
+            training=self.training,
+            grader_version=__version__,
+            output=sandbox.captured_output(),
+            notes=self.notes(sandbox),
+            reference_training=reference_training,
+            seconds=time.monotonic() - started,
+        )
 
     def decide_loss_order(self, sandbox):
         """Which argument of compute_loss is the estimate: what the student's own loop passes it from
@@ -202,8 +223,11 @@ class SubmissionGrading:
             return None
         records = self.answer(stand_in, sandbox, None)
         try:
-            return None if isinstance(records, Failure) else plan.check.from_own_run(
-                records, replace(plan.ctx, loss_order=order))
+            return (
+                None
+                if isinstance(records, Failure)
+                else plan.check.from_own_run(records, replace(plan.ctx, loss_order=order))
+            )
         except UNREADABLE:  # a malformed record: the scenario runs and says what it says
             return None
 
@@ -225,8 +249,9 @@ class SubmissionGrading:
         try:
             observed = check.observe(answer, ctx)
         except UNREADABLE:
-            return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash",
-                                   sandbox)
+            return self.unrunnable(
+                spec, check, Failure("crash", "the submission's answer was malformed"), "crash", sandbox
+            )
         if hasattr(check, "training"):
             self.training = check.training(answer, ctx)
         verdict = check.verdict(observed, expected, ctx)
@@ -234,15 +259,19 @@ class SubmissionGrading:
             return self.result(spec, "passed", "", [], spec.points)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
-            diagnoses += [d for d in from_mutants(check, observed, expected, ctx, self.grader.mutants_on(plan))
-                          if d not in diagnoses and d not in self.withheld]
+            diagnoses += [
+                d
+                for d in from_mutants(check, observed, expected, ctx, self.grader.mutants_on(plan))
+                if d not in diagnoses and d not in self.withheld
+            ]
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
         for diagnosis_id in diagnoses:
             self.locations.setdefault((spec.id, diagnosis_id), self.place(error, sandbox, check.subject))
         status = "error" if raised_in(observed) else "failed"
-        return self.result(spec, status, self.explain(verdict.message, spec, sandbox), diagnoses,
-                           partial_score(check, spec, verdict))
+        return self.result(
+            spec, status, self.explain(verdict.message, spec, sandbox), diagnoses, partial_score(check, spec, verdict)
+        )
 
     def unrunnable(self, spec, check, problem, diagnosis_id, sandbox):
         where = self.place(problem, sandbox, check.subject)
@@ -266,8 +295,11 @@ class SubmissionGrading:
             diagnosis_id = ERROR_TYPES.get(problem.type)
             if diagnosis_id and diagnosis_id not in [d.id for d in found]:
                 text = self.rubric.diagnoses[diagnosis_id]
-                found.append(Diagnosis(diagnosis_id, text.title, text.hint, [],
-                                       self.submission.where(problem.cell, problem.line)))
+                found.append(
+                    Diagnosis(
+                        diagnosis_id, text.title, text.hint, [], self.submission.where(problem.cell, problem.line)
+                    )
+                )
         return found
 
     @staticmethod
@@ -303,4 +335,3 @@ def partial_score(check, spec, verdict):
         return 0.0
     lost = sum(spec.aspects[aspect] for aspect, key in check.aspects.items() if key in verdict.wrong)
     return float(max(spec.points - lost, 0.0))
-

@@ -6,6 +6,7 @@ Every composition the submission builds is a recording subclass of the student's
 instance has its own log. The exercise's loop is the first that trains a model built like the
 hand-out's; what the submission trains after it (an extension, a challenge) is seen, not graded.
 """
+
 import inspect
 import types
 
@@ -79,8 +80,14 @@ class ModelLog:
             self.first_before = self.first_before or before
             self.find_parameters(before)
         rate = first_argument(args, kwargs)
-        self.steps.append([as_float(self.sample), as_float(rate), self.loss,
-                           *[as_float(read(layer)) for layer, read in self.read_after_step]])
+        self.steps.append(
+            [
+                as_float(self.sample),
+                as_float(rate),
+                self.loss,
+                *[as_float(read(layer)) for layer, read in self.read_after_step],
+            ]
+        )
         return returned
 
     def find_parameters(self, before):
@@ -89,8 +96,11 @@ class ModelLog:
         moved = [state.moved(b, a, list(a)) for b, a in zip(before, [state.leaves(layer) for layer in self.layers])]
         if any(moved) or self.calls.count("S") >= WATCHED_STEPS:  # a step before backward may move nothing
             self.parameter_paths = moved
-            self.readers = [(index, path, state.paths(self.layers[index])[path])
-                            for index in self.parameter_layers().values() for path in moved[index]]
+            self.readers = [
+                (index, path, state.paths(self.layers[index])[path])
+                for index in self.parameter_layers().values()
+                for path in moved[index]
+            ]
             self.read_after_step = [(self.layers[index], state.reader(steps)) for index, _, steps in self.readers]
             unmoved = [state.as_float(before[index].get(path)) for index, path, _ in self.readers]
             for step in self.steps:
@@ -113,8 +123,11 @@ class ModelLog:
         """The loop's steps as numbers: the sample forward was given before each step's backward (nan
         when it is not one number), the learning rate, the loss compute_loss returned last, w and b
         after each step (nan where they were not found), and w and b before the first step."""
-        trace = {"x": [step[0] for step in self.steps], "lr": [step[1] for step in self.steps],
-                 "loss": [step[2] for step in self.steps]}
+        trace = {
+            "x": [step[0] for step in self.steps],
+            "lr": [step[1] for step in self.steps],
+            "loss": [step[2] for step in self.steps],
+        }
         (trace["w"], w), (trace["b"], b) = self.parameter_trace("w"), self.parameter_trace("b")
         trace["start"] = [w, b]
         return {key: wire.encode(np.array(values, dtype=float)) for key, values in trace.items()}
@@ -231,20 +244,28 @@ def held_layers(composition, given):
 
 def record(model, composition, raised, asked=None, returned=None):
     """What the exercise's loop did, as plain data for the parent (see grader.homework.checks.training)."""
-    return {"events": "".join(model.calls) if model else "",
-            "loss_roles": model.loss_roles if model else [],
-            "loss_params": parameters(getattr(composition, "compute_loss", None)),
-            "asked": asked, "returns_model": returned,
-            "trace": (model or ModelLog(None, [], None)).trace(),
-            "plain_numbers": bool(model and model.plain_numbers),
-            "handout_model": bool(model and model.layer_names == homework.MODEL),
-            "raised": raised}
+    return {
+        "events": "".join(model.calls) if model else "",
+        "loss_roles": model.loss_roles if model else [],
+        "loss_params": parameters(getattr(composition, "compute_loss", None)),
+        "asked": asked,
+        "returns_model": returned,
+        "trace": (model or ModelLog(None, [], None)).trace(),
+        "plain_numbers": bool(model and model.plain_numbers),
+        "handout_model": bool(model and model.layer_names == homework.MODEL),
+        "raised": raised,
+    }
 
 
 def returns_model(returned, model):
     """Whether train() returned the model it trained: alone, or in a tuple, a list or a dict."""
-    items = returned if type(returned) in (tuple, list) else list(returned.values()) if type(returned) is dict \
+    items = (
+        returned
+        if type(returned) in (tuple, list)
+        else list(returned.values())
+        if type(returned) is dict
         else [returned]
+    )
     return model is not None and any(item is model.instance for item in items)
 
 
@@ -262,7 +283,7 @@ def call_train(train, x, y, learning_rate, n_steps):
 
 
 def role(value, estimate):
-    """"estimate" when the value is what forward returned last; "target" otherwise."""
+    """ "estimate" when the value is what forward returned last; "target" otherwise."""
     if value is estimate:
         return "estimate"
     if type(value) in PLAIN_FLOATS and type(estimate) in PLAIN_FLOATS:  # the usual case, at every step: quick
@@ -272,8 +293,6 @@ def role(value, estimate):
     except CAUGHT:
         same = False
     return "estimate" if same else "target"
-
-
 
 
 def binder(method):
@@ -309,6 +328,6 @@ VARIADIC, KEYWORDS = inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEY
 def parameters(method, bound=False):
     """A method's parameter names, self excluded (`bound`: it is already bound, self is not there)."""
     try:
-        return list(inspect.signature(method).parameters)[0 if bound else 1:]
+        return list(inspect.signature(method).parameters)[0 if bound else 1 :]
     except CAUGHT:
         return []

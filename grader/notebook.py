@@ -7,6 +7,7 @@ watched as it trains (grader.loops); the exercise's loop (the first that trains 
 the hand-out's) decides which of several definitions of a class are graded: those it used.
 Later cells (extensions, challenges) never change the grade.
 """
+
 import ast
 import json
 import signal
@@ -15,7 +16,6 @@ import time
 import numpy as np
 
 from grader import homework, loops, scenario, wire
-
 
 
 PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # cell magics whose body is the cell's own Python
@@ -56,8 +56,10 @@ class NotebookRun:
             for number, source in code_cells(self.source):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    self.notes.append(f"{self.name}, cell {number} and those after it did not run: "
-                                      f"the notebook ran out of its {self.seconds:g} s")
+                    self.notes.append(
+                        f"{self.name}, cell {number} and those after it did not run: "
+                        f"the notebook ran out of its {self.seconds:g} s"
+                    )
                     break
                 self.run_cell(number, source, min(remaining, self.cell_seconds))
         finally:
@@ -98,8 +100,7 @@ class NotebookRun:
         """IPython magics and shell lines become comments (line numbers stay)."""
         magic = source.lstrip().split(None, 1)[0] if source.lstrip().startswith("%%") else None
         if magic and magic[2:] not in PYTHON_CELL_MAGICS:
-            self.notes.append(f"{self.name}, cell {number}: skipped, a cell magic "
-                              f"({source.strip().splitlines()[0]})")
+            self.notes.append(f"{self.name}, cell {number}: skipped, a cell magic ({source.strip().splitlines()[0]})")
             return ""
         lines = source.splitlines()
         if magic:  # %%time and the like run the cell's Python: the cell runs, once, without the magic
@@ -107,8 +108,9 @@ class NotebookRun:
             lines[first] = "# " + lines[first]
         for i, line in enumerate(lines):
             if line.lstrip().startswith(("%", "!")):
-                self.notes.append(f"{self.name}, cell {number}, line {i + 1}: skipped `{line.strip()}` "
-                                  "(IPython, not Python)")
+                self.notes.append(
+                    f"{self.name}, cell {number}, line {i + 1}: skipped `{line.strip()}` (IPython, not Python)"
+                )
                 lines[i] = "# " + line
         return "\n".join(lines)
 
@@ -131,8 +133,10 @@ class NotebookRun:
         if model is None:
             self.notes.append(f"no cell trains a {homework.COMPOSITION}: graded the last definitions")
             self.namespace[scenario.NOTEBOOK_LOOP] = loops.record(
-                None, self.namespace.get(homework.COMPOSITION),
-                scenario.missing(f"no cell of the notebook builds and trains a {homework.COMPOSITION}"))
+                None,
+                self.namespace.get(homework.COMPOSITION),
+                scenario.missing(f"no cell of the notebook builds and trains a {homework.COMPOSITION}"),
+            )
             return
         cell = model.trained_in or model.built_in
         self.namespace.update({k: v for k, v in self.loop_classes(model).items() if v is not None})
@@ -140,7 +144,9 @@ class NotebookRun:
         self.notes.append(f"graded the definitions in effect when cell {cell} trained: {cells}")
         self.note_later_training(model)
         self.namespace[scenario.NOTEBOOK_LOOP] = {
-            **loops.record(model, self.namespace[homework.COMPOSITION], self.failed.get(cell)), "cell": cell}
+            **loops.record(model, self.namespace[homework.COMPOSITION], self.failed.get(cell)),
+            "cell": cell,
+        }
 
     def loop_classes(self, model):
         """The classes the exercise's loop used: its composition's and its layers', and for the
@@ -151,12 +157,19 @@ class NotebookRun:
         return classes
 
     def note_later_training(self, model):
-        later = sorted({log.trained_in for log in self.watch.models.values()
-                        if log is not model and log.trained and (log.trained_in or 0) > (model.trained_in or 0)})
+        later = sorted(
+            {
+                log.trained_in
+                for log in self.watch.models.values()
+                if log is not model and log.trained and (log.trained_in or 0) > (model.trained_in or 0)
+            }
+        )
         if later:
             where = ", ".join(map(str, later))
-            self.notes.append(f"cell{'s' if len(later) > 1 else ''} {where} trained another model after the "
-                              "exercise's loop: seen, not graded")
+            self.notes.append(
+                f"cell{'s' if len(later) > 1 else ''} {where} trained another model after the "
+                "exercise's loop: seen, not graded"
+            )
 
     def definition_cells(self):
         """name -> the cell its graded class was defined in."""

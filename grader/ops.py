@@ -22,6 +22,7 @@ A `cls` starting with "standin." is one of the grader's own layers (grader.homew
 `roles` give compute_loss its estimate and target, which the interpreter passes in the order the
 submission takes them.
 """
+
 from grader import wire
 
 NAMES = ("new", "call", "bind", "read", "state", "log", "train", "own_train")
@@ -72,8 +73,17 @@ def log(key="log"):
 
 def train(key, x, y, w0, b0, learning_rate, n_steps, seed):
     """The rubric's run: n_steps steps at the learning rate, on samples drawn as the hand-out draws them."""
-    return {"key": key, "op": "train", "x": arg(x), "y": arg(y), "w0": w0, "b0": b0,
-            "learning_rate": learning_rate, "n_steps": n_steps, "seed": seed}
+    return {
+        "key": key,
+        "op": "train",
+        "x": arg(x),
+        "y": arg(y),
+        "w0": w0,
+        "b0": b0,
+        "learning_rate": learning_rate,
+        "n_steps": n_steps,
+        "seed": seed,
+    }
 
 
 def replay(key, x, y, rates, w0, b0):
@@ -82,5 +92,12 @@ def replay(key, x, y, rates, w0, b0):
 
 
 def own_train(key, x, y, learning_rate, n_steps, seed):
-    return {"key": key, "op": "own_train", "x": arg(x), "y": arg(y), "learning_rate": learning_rate,
-            "n_steps": n_steps, "seed": seed}
+    return {
+        "key": key,
+        "op": "own_train",
+        "x": arg(x),
+        "y": arg(y),
+        "learning_rate": learning_rate,
+        "n_steps": n_steps,
+        "seed": seed,
+    }

@@ -1,4 +1,5 @@
 """The one result object grading produces; every report format is a view of it."""
+
 import math
 from dataclasses import dataclass, field
 
@@ -66,16 +67,35 @@ class GradeResult:
     def to_dict(self):
         """The JSON report of DESIGN.md."""
         return {
-            "assignment": self.assignment, "submission": self.submission, "seed": self.seed,
-            "score": self.score, "max_score": self.max_score,
-            "checks": [{"id": c.id, "name": c.name, "score": c.score, "max_score": c.max_score,
-                        "status": c.status, "message": c.message, "diagnoses": c.diagnoses,
-                        "visibility": c.visibility} for c in self.checks],
-            "diagnoses": [{"id": d.id, "title": d.title, "hint": d.hint, "checks": d.checks, "where": d.where}
-                          for d in self.diagnoses],
-            "training": None if self.training is None else {
-                "w": finite(self.training.w), "b": finite(self.training.b),
-                "losses": finite_list(self.training.losses)},
+            "assignment": self.assignment,
+            "submission": self.submission,
+            "seed": self.seed,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "score": c.score,
+                    "max_score": c.max_score,
+                    "status": c.status,
+                    "message": c.message,
+                    "diagnoses": c.diagnoses,
+                    "visibility": c.visibility,
+                }
+                for c in self.checks
+            ],
+            "diagnoses": [
+                {"id": d.id, "title": d.title, "hint": d.hint, "checks": d.checks, "where": d.where}
+                for d in self.diagnoses
+            ],
+            "training": None
+            if self.training is None
+            else {
+                "w": finite(self.training.w),
+                "b": finite(self.training.b),
+                "losses": finite_list(self.training.losses),
+            },
             "grader_version": self.grader_version,
             "notes": self.notes,
             "output": self.output,

@@ -1,4 +1,5 @@
 """Loading the rubric: YAML data (points, tolerances, visibility, feedback), validated before use."""
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,37 +59,68 @@ def _number(minimum=None, exclusive=False):
 
 
 def _object(properties, required=None):
-    return {"type": "object", "properties": properties, "required": list(required or properties),
-            "additionalProperties": False}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(required or properties),
+        "additionalProperties": False,
+    }
 
 
 TOLERANCE = _object({"rtol": _number(0), "atol": _number(0)})
 TEXT = {"type": "string", "minLength": 1}
-SCHEMA = _object({
-    "assignment": TEXT,
-    "total": _number(0, exclusive=True),
-    "seed": {"type": "integer", "minimum": 0},
-    "limits": _object({"check_seconds": _number(0, True), "cpu_seconds": _number(0, True),
-                       "load_seconds": _number(0, True), "notebook_seconds": _number(0, True),
-                       "cell_seconds": _number(0, True),
-                       "total_seconds": _number(0, True), "disk_mb": {"type": "integer", "minimum": 1},
-                       "memory_mb": {"type": "integer", "minimum": 64},
-                       "file_size_mb": {"type": "integer", "minimum": 1},
-                       "processes": {"type": "integer", "minimum": 1},
-                       "output_kb": {"type": "integer", "minimum": 1}}),
-    "tolerance": TOLERANCE,
-    "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
-    "training": _object({
-        "w0": _number(), "b0": _number(), "learning_rate": _number(0, True),
-        "n_steps": {"type": "integer", "minimum": 1}, "protocol_steps": {"type": "integer", "minimum": 1},
-        "target": _object({"w": _number(), "b": _number()}), "tolerance": _number(0, True),
-        "path_tolerance": _number(0, True)}),
-    "checks": {"type": "object", "minProperties": 1, "additionalProperties": _object(
-        {"name": TEXT, "points": _number(0), "visibility": {"enum": VISIBILITIES}, "feedback": TEXT,
-         "tolerance": TOLERANCE, "aspects": {"type": "object", "additionalProperties": _number(0)}},
-        required=["name", "points", "visibility", "feedback"])},
-    "diagnoses": {"type": "object", "additionalProperties": _object({"title": TEXT, "hint": TEXT})},
-})
+SCHEMA = _object(
+    {
+        "assignment": TEXT,
+        "total": _number(0, exclusive=True),
+        "seed": {"type": "integer", "minimum": 0},
+        "limits": _object(
+            {
+                "check_seconds": _number(0, True),
+                "cpu_seconds": _number(0, True),
+                "load_seconds": _number(0, True),
+                "notebook_seconds": _number(0, True),
+                "cell_seconds": _number(0, True),
+                "total_seconds": _number(0, True),
+                "disk_mb": {"type": "integer", "minimum": 1},
+                "memory_mb": {"type": "integer", "minimum": 64},
+                "file_size_mb": {"type": "integer", "minimum": 1},
+                "processes": {"type": "integer", "minimum": 1},
+                "output_kb": {"type": "integer", "minimum": 1},
+            }
+        ),
+        "tolerance": TOLERANCE,
+        "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
+        "training": _object(
+            {
+                "w0": _number(),
+                "b0": _number(),
+                "learning_rate": _number(0, True),
+                "n_steps": {"type": "integer", "minimum": 1},
+                "protocol_steps": {"type": "integer", "minimum": 1},
+                "target": _object({"w": _number(), "b": _number()}),
+                "tolerance": _number(0, True),
+                "path_tolerance": _number(0, True),
+            }
+        ),
+        "checks": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": _object(
+                {
+                    "name": TEXT,
+                    "points": _number(0),
+                    "visibility": {"enum": VISIBILITIES},
+                    "feedback": TEXT,
+                    "tolerance": TOLERANCE,
+                    "aspects": {"type": "object", "additionalProperties": _number(0)},
+                },
+                required=["name", "points", "visibility", "feedback"],
+            ),
+        },
+        "diagnoses": {"type": "object", "additionalProperties": _object({"title": TEXT, "hint": TEXT})},
+    }
+)
 
 
 def load(path=None):
@@ -132,19 +164,35 @@ def validate_aspects(cid, spec, path):
     if set(spec["aspects"]) != known:
         raise RubricError(f"{path}: checks.{cid}.aspects: must give points to exactly {', '.join(sorted(known))}")
     if abs(sum(spec["aspects"].values()) - spec["points"]) > 1e-9:
-        raise RubricError(f"{path}: checks.{cid}.aspects: add up to {sum(spec['aspects'].values()):g}, "
-                          f"but the check has {spec['points']:g} points")
+        raise RubricError(
+            f"{path}: checks.{cid}.aspects: add up to {sum(spec['aspects'].values()):g}, "
+            f"but the check has {spec['points']:g} points"
+        )
 
 
 def build(data, path):
     fd = data["finite_differences"]
     return Rubric(
-        path=str(path), assignment=data["assignment"], total=float(data["total"]), seed=data["seed"],
-        limits=Limits(**data["limits"]), tolerance=Tolerance(**data["tolerance"]),
-        fd_tolerance=Tolerance(fd["rtol"], fd["atol"]), fd_step=fd["step"], training=data["training"],
-        checks={cid: CheckSpec(cid, spec["name"], float(spec["points"]), spec["visibility"], spec["feedback"],
-                               Tolerance(**spec["tolerance"]) if "tolerance" in spec else None,
-                               spec.get("aspects"))
-                for cid, spec in data["checks"].items()},
+        path=str(path),
+        assignment=data["assignment"],
+        total=float(data["total"]),
+        seed=data["seed"],
+        limits=Limits(**data["limits"]),
+        tolerance=Tolerance(**data["tolerance"]),
+        fd_tolerance=Tolerance(fd["rtol"], fd["atol"]),
+        fd_step=fd["step"],
+        training=data["training"],
+        checks={
+            cid: CheckSpec(
+                cid,
+                spec["name"],
+                float(spec["points"]),
+                spec["visibility"],
+                spec["feedback"],
+                Tolerance(**spec["tolerance"]) if "tolerance" in spec else None,
+                spec.get("aspects"),
+            )
+            for cid, spec in data["checks"].items()
+        },
         diagnoses={did: DiagnosisText(**text) for did, text in data["diagnoses"].items()},
     )

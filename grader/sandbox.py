@@ -4,6 +4,7 @@ Everything that decides how student code is confined lives here and in `grader.c
 half inside the child): how the child is started, what it may use, how long each request may
 take, what it may print, and what happens when it hangs or dies.
 """
+
 import fcntl
 import functools
 import json
@@ -36,6 +37,7 @@ OWN_UIDS = range(65520, 65534)
 @dataclass(frozen=True)
 class Limits:
     """The rubric's `limits:` section (rubrics/backprop.yaml holds the values and says what each bounds)."""
+
     check_seconds: float
     cpu_seconds: float
     load_seconds: float
@@ -61,8 +63,10 @@ class Failure:
 
 
 CORRUPTED = Failure("crash", "the submission corrupted the answer channel")
-DEATHS = {signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check was reached"),
-          signal.SIGXFSZ: Failure("crash", "the process wrote a file larger than the limit")}
+DEATHS = {
+    signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check was reached"),
+    signal.SIGXFSZ: Failure("crash", "the process wrote a file larger than the limit"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,12 @@ class Loaded:
 
     @classmethod
     def decode(cls, answer):
-        return cls(unparsed=answer["unparsed"] and wire.decode(answer["unparsed"]),
-                   problems=tuple(wire.decode(raised) for raised in answer["problems"]),
-                   notes=tuple(str(note) for note in answer["notes"]),
-                   definitions={str(k): (v[0], v[1]) for k, v in answer["definitions"].items()})
+        return cls(
+            unparsed=answer["unparsed"] and wire.decode(answer["unparsed"]),
+            problems=tuple(wire.decode(raised) for raised in answer["problems"]),
+            notes=tuple(str(note) for note in answer["notes"]),
+            definitions={str(k): (v[0], v[1]) for k, v in answer["definitions"].items()},
+        )
 
 
 class Sandbox:
@@ -116,15 +122,24 @@ class Sandbox:
         self.from_child, from_child_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
-        config = {"path": self.submission, "limits": asdict(self.limits), "seed": self.seed, "uid": self.uid,
-                  "workdir": self.workdir, "readable": readable_roots()}
+        config = {
+            "path": self.submission,
+            "limits": asdict(self.limits),
+            "seed": self.seed,
+            "uid": self.uid,
+            "workdir": self.workdir,
+            "readable": readable_roots(),
+        }
         self.process = Zygote.shared().spawn(
             {"config": config, "workdir": self.workdir, "env": child_environment(self.token, self.workdir)},
-            (to_child_read, from_child_write, stdout_write, stderr_write))
+            (to_child_read, from_child_write, stdout_write, stderr_write),
+        )
         for fd in (to_child_read, from_child_write, stdout_write, stderr_write):
             os.close(fd)
-        self.readers = [self.stdout.follow(os.fdopen(stdout_read, "rb")),
-                        self.stderr.follow(os.fdopen(stderr_read, "rb"))]
+        self.readers = [
+            self.stdout.follow(os.fdopen(stdout_read, "rb")),
+            self.stderr.follow(os.fdopen(stderr_read, "rb")),
+        ]
         self.started = start_time(self.process.pid)
         self.pending = b""
         self.ready_now = False
@@ -153,8 +168,7 @@ class Sandbox:
             self.ready_now = True
         return None
 
-    def run(self, ops: list[dict], seconds: float | None = None,
-            loss_order: tuple | None = None) -> dict | Failure:
+    def run(self, ops: list[dict], seconds: float | None = None, loss_order: tuple | None = None) -> dict | Failure:
         """Runs one scenario in the child; returns its records, or a Failure. `loss_order`: see
         grader.scenario.run."""
         return self.ask(request(ops, loss_order), seconds)
@@ -180,8 +194,11 @@ class Sandbox:
     def out_of_time(self):
         """The Failure of every request once the submission's total time is spent, else None."""
         if self.deadline is not None and time.monotonic() >= self.deadline:
-            return Failure("timeout", f"the submission's total time limit of {self.limits.total_seconds:g} s "
-                                      "was reached; the checks left were not run")
+            return Failure(
+                "timeout",
+                f"the submission's total time limit of {self.limits.total_seconds:g} s "
+                "was reached; the checks left were not run",
+            )
         return None
 
     def receive(self, seconds):
@@ -316,13 +333,16 @@ def confinement_gaps():
 
     abi = landlockpy.abi_version()
     if abi == 0:
-        return ["filesystem confinement unavailable on this kernel: Landlock is not enabled, so the "
-                "submission could read whatever its user may read"]
+        return [
+            "filesystem confinement unavailable on this kernel: Landlock is not enabled, so the "
+            "submission could read whatever its user may read"
+        ]
     if abi < SIGNAL_SCOPE_ABI:
-        return [f"signal confinement unavailable on this kernel (Landlock ABI {abi}, scopes need "
-                f"{SIGNAL_SCOPE_ABI}): the submission could signal other processes of its user"]
+        return [
+            f"signal confinement unavailable on this kernel (Landlock ABI {abi}, scopes need "
+            f"{SIGNAL_SCOPE_ABI}): the submission could signal other processes of its user"
+        ]
     return []
-
 
 
 def kill_user(uid):
@@ -349,7 +369,7 @@ def processes_of(uid):
             except OSError:
                 continue
             real_uid = next((line.split()[1] for line in status.splitlines() if line.startswith("Uid:")), None)
-            if real_uid == str(uid) and stat_fields(entry.name)[STATE:STATE + 1] != ["Z"]:
+            if real_uid == str(uid) and stat_fields(entry.name)[STATE : STATE + 1] != ["Z"]:
                 found.append(int(entry.name))
     return found
 
@@ -410,8 +430,9 @@ def claims_folder():
 def lock_file(folder, name):
     """A locked descriptor of the regular, root-owned file `name` in `folder`, or None."""
     try:
-        claim = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600,
-                        dir_fd=folder)
+        claim = os.open(
+            name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600, dir_fd=folder
+        )
     except OSError:
         return None
     info = os.fstat(claim)
@@ -471,8 +492,7 @@ def orphaned_zombies(since):
     zombies = []
     for entry in Path("/proc").iterdir():
         fields = stat_fields(entry.name) if entry.name.isdigit() else []
-        if (fields and fields[STATE] == "Z" and int(fields[PARENT]) == os.getpid()
-                and int(fields[START_TIME]) >= since):
+        if fields and fields[STATE] == "Z" and int(fields[PARENT]) == os.getpid() and int(fields[START_TIME]) >= since:
             zombies.append(int(entry.name))
     return zombies
 

@@ -5,6 +5,7 @@ The same interpreter runs the student's code (inside the sandboxed child) and th
 and its mutants (inside the parent), so all of them are observed on exactly the same inputs.
 Operations and records are plain JSON-able data; values go through `wire`.
 """
+
 import ast
 import inspect
 import json
@@ -118,18 +119,27 @@ class Interpreter:
             weight = weight_class(op["w0"])
             weight_holders = state.holding(weight, op["w0"])
             bias = bias_class(op["b0"])
-            holders = [weight_holders, [p for p in state.holding(bias, op["b0"])
-                                        if p not in weight_holders or not state.shared(weight, bias, p)]]
+            holders = [
+                weight_holders,
+                [
+                    p
+                    for p in state.holding(bias, op["b0"])
+                    if p not in weight_holders or not state.shared(weight, bias, p)
+                ],
+            ]
             given = [weight, bias, activation_class()]
             fit = self.namespace[homework.COMPOSITION](given)
             held = loops.held_layers(fit, given)
             if held is not given:  # the composition keeps copies of its layers: theirs are the parameters
                 weight, bias = held[0], held[1]
-                holders = [[p for p in holders[0] if p in state.leaves(weight)],
-                           [p for p in holders[1] if p in state.leaves(bias)]]
+                holders = [
+                    [p for p in holders[0] if p in state.leaves(weight)],
+                    [p for p in holders[1] if p in state.leaves(bias)],
+                ]
             layers = (weight, bias)
-            estimate_first = tuple(self.loss_order or loss_order(loops.parameters(type(fit).compute_loss)))[0] \
-                == "estimate"
+            estimate_first = (
+                tuple(self.loss_order or loss_order(loops.parameters(type(fit).compute_loss)))[0] == "estimate"
+            )
             for j, learning_rate in training_steps(op, len(x)):
                 y_est = fit.forward(x[j])
                 loss = fit.compute_loss(y_est, y[j]) if estimate_first else fit.compute_loss(y[j], y_est)
@@ -138,8 +148,9 @@ class Interpreter:
                 before = None if ws else [state.leaves(layer) for layer in layers]
                 fit.step(learning_rate)
                 if before:  # the parameters: of the numbers set from the constructor, those step moves
-                    read_w, read_b = (parameter_reader(layer, paths, leaves)
-                                      for layer, paths, leaves in zip(layers, holders, before))
+                    read_w, read_b = (
+                        parameter_reader(layer, paths, leaves) for layer, paths, leaves in zip(layers, holders, before)
+                    )
                 ws.append(state.as_float(read_w(weight)))
                 bs.append(state.as_float(read_b(bias)))
         except CAUGHT as error:
@@ -154,26 +165,41 @@ class Interpreter:
         train = self.namespace.get(homework.LOOP)
         composition = self.namespace.get(homework.COMPOSITION)
         if not callable(train) or not inspect.isclass(composition):
-            return loops.record(None, composition,
-                                missing(f"no function `{homework.LOOP}` or class `{homework.COMPOSITION}`"))
+            return loops.record(
+                None, composition, missing(f"no function `{homework.LOOP}` or class `{homework.COMPOSITION}`")
+            )
         watch = loops.LoopWatch()
         module_globals = getattr(train, "__globals__", {})
         module_globals[homework.COMPOSITION] = watch.recording(composition)
         np.random.seed(op["seed"])
         try:
-            returned = loops.call_train(train, decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"],
-                                        op["n_steps"])
+            returned = loops.call_train(
+                train, decode_arg(op["x"], {}), decode_arg(op["y"], {}), op["learning_rate"], op["n_steps"]
+            )
             raised = None
         except CAUGHT as error:
             returned, raised = None, self.raised(error, None)
         finally:
             module_globals[homework.COMPOSITION] = composition
         model = watch.exercise()
-        return loops.record(model, composition, raised, asked=op["n_steps"],
-                            returned=None if raised else loops.returns_model(returned, model))
+        return loops.record(
+            model,
+            composition,
+            raised,
+            asked=op["n_steps"],
+            returned=None if raised else loops.returns_model(returned, model),
+        )
 
-    HANDLERS = {"new": op_new, "call": op_call, "bind": op_bind, "read": op_read, "state": op_state, "log": op_log,
-                "train": op_train, "own_train": op_own_train}  # the language of grader.ops, op by op
+    HANDLERS = {
+        "new": op_new,
+        "call": op_call,
+        "bind": op_bind,
+        "read": op_read,
+        "state": op_state,
+        "log": op_log,
+        "train": op_train,
+        "own_train": op_own_train,
+    }  # the language of grader.ops, op by op
 
     # helpers
 
@@ -192,9 +218,17 @@ class Interpreter:
         on_self = isinstance(error, AttributeError) and obj is not None and getattr(error, "obj", None) is obj
         frame_cell, line, function = self.student_frame(error)
         missing_name = getattr(error, "name", None) if isinstance(error, (AttributeError, NameError)) else None
-        return wire.encode(wire.Raised(type(error).__name__, str(error)[:wire.REPR_LIMIT], line, on_self,
-                                       frame_cell or cell, missing_name if isinstance(missing_name, str) else None,
-                                       function))
+        return wire.encode(
+            wire.Raised(
+                type(error).__name__,
+                str(error)[: wire.REPR_LIMIT],
+                line,
+                on_self,
+                frame_cell or cell,
+                missing_name if isinstance(missing_name, str) else None,
+                function,
+            )
+        )
 
     def student_frame(self, error):
         """(cell or None, line, function) of the innermost frame in the submission's code, or Nones."""
@@ -226,8 +260,10 @@ def definitions(namespace):
         for member_name, member in members:
             code = getattr(member, "__code__", None)
             if code is not None:
-                found[f"{name}.{member_name}" if member_name else name] = (cell_number(code.co_filename),
-                                                                            code.co_firstlineno)
+                found[f"{name}.{member_name}" if member_name else name] = (
+                    cell_number(code.co_filename),
+                    code.co_firstlineno,
+                )
         methods = [where for key, where in found.items() if key.startswith(f"{name}.")]
         if methods:
             found[name] = min(methods, key=lambda where: where[1])
@@ -256,8 +292,12 @@ def samples(seed, n, n_steps):
 
 
 def train_record(losses, ws, bs, raised):
-    return {"losses": wire.encode(np.array(losses)), "ws": wire.encode(np.array(ws)),
-            "bs": wire.encode(np.array(bs)), "raised": raised}
+    return {
+        "losses": wire.encode(np.array(losses)),
+        "ws": wire.encode(np.array(ws)),
+        "bs": wire.encode(np.array(bs)),
+        "raised": raised,
+    }
 
 
 def parameter_reader(layer, paths, before):

@@ -4,6 +4,7 @@ to the constructor and step moves it), never by its name or its type.
 
 Shared by the child (which reads the student's objects) and the parent (which reads the reference's).
 """
+
 import decimal
 import numbers
 import operator
@@ -99,9 +100,12 @@ def holds_state(value):
     """A plain object that keeps numbers for its owner: not a class, a function, a module, nor a
     layer of its own (which has a forward: the composition's layers are not its state)."""
     kind = type(value)
-    return (hasattr(value, "__dict__") and not isinstance(value, (type, types.FunctionType, types.MethodType,
-                                                                   types.ModuleType))
-            and kind.__module__ not in ("builtins", "numpy") and not hasattr(kind, "forward"))
+    return (
+        hasattr(value, "__dict__")
+        and not isinstance(value, (type, types.FunctionType, types.MethodType, types.ModuleType))
+        and kind.__module__ not in ("builtins", "numpy")
+        and not hasattr(kind, "forward")
+    )
 
 
 def is_number(value):

@@ -3,6 +3,7 @@
 A submission is a .py file, a .ipynb notebook, or a folder or .zip holding exactly one of them
 (anywhere inside), as LMSs export them.
 """
+
 import contextlib
 import errno
 import os
@@ -69,15 +70,16 @@ def open_submission(path):
 
 def is_candidate(relative, suffixes=SOURCES):
     parts = relative.parts
-    return (relative.suffix in suffixes and not any(p.startswith(".") or p in IGNORED for p in parts))
+    return relative.suffix in suffixes and not any(p.startswith(".") or p in IGNORED for p in parts)
 
 
 def folder_candidate(path, folder, scratch):
     """The folder's one .py or .ipynb; with none, the one inside its one .zip (an LMS may keep an
     uploaded archive as it was handed in). Links are not followed: one inside the folder is refused."""
     entries = list(walk(folder))
-    candidates, archives = ([p for p in entries if is_candidate(p.relative_to(folder), suffixes)]
-                            for suffixes in (SOURCES, (".zip",)))
+    candidates, archives = (
+        [p for p in entries if is_candidate(p.relative_to(folder), suffixes)] for suffixes in (SOURCES, (".zip",))
+    )
     if not candidates and len(archives) == 1:
         return unzip_candidate(path, copied(path, archives[0], scratch), scratch)
     return copied(path, only_candidate(path, candidates), scratch)

@@ -5,6 +5,7 @@ value is an object whose "kind" says what it holds: "num" (its "number"), "array
 float64 bytes, "packed"), "raised" (an exception, as Raised), "opaque" (anything else: its type and
 repr); the scenarios' arguments add "ref" (an object the scenario built) and "list".
 """
+
 import base64
 import binascii
 import decimal
@@ -54,8 +55,9 @@ class Raised:
         """The same kind of failure in the same function: what makes an error a diagnosis's symptom,
         rather than any error of the same type. A missing name must be the same name, except an
         attribute the object itself lacks (its name is the student's choice: self.x, self.inp)."""
-        names_agree = self.missing == other.missing or (self.type == other.type == "AttributeError"
-                                                        and self.on_self and other.on_self)
+        names_agree = self.missing == other.missing or (
+            self.type == other.type == "AttributeError" and self.on_self and other.on_self
+        )
         return (self.type, self.on_self, self.function) == (other.type, other.on_self, other.function) and names_agree
 
     def __str__(self):
@@ -73,8 +75,16 @@ def encode(value):
         packed = base64.b64encode(value.astype("<f8").tobytes()).decode("ascii")
         return {"kind": "array", "shape": list(value.shape), "packed": packed, **_precision(value)}
     if isinstance(value, Raised):
-        return {"kind": "raised", "type": value.type, "message": value.message, "line": value.line,
-                "on_self": value.on_self, "cell": value.cell, "missing": value.missing, "function": value.function}
+        return {
+            "kind": "raised",
+            "type": value.type,
+            "message": value.message,
+            "line": value.line,
+            "on_self": value.on_self,
+            "cell": value.cell,
+            "missing": value.missing,
+            "function": value.function,
+        }
     return {"kind": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
 
@@ -93,9 +103,15 @@ def decode(obj):
         with np.errstate(over="ignore"):  # a float32 the child sent is in range; anything else is inf
             return array.astype(_LOW_PRECISION[obj["dtype"]])
     if kind == "raised":
-        return Raised(str(obj["type"]), str(obj["message"])[:REPR_LIMIT * 5], _int(obj.get("line")),
-                      bool(obj.get("on_self")), _int(obj.get("cell")), _text(obj.get("missing")),
-                      _text(obj.get("function")))
+        return Raised(
+            str(obj["type"]),
+            str(obj["message"])[: REPR_LIMIT * 5],
+            _int(obj.get("line")),
+            bool(obj.get("on_self")),
+            _int(obj.get("cell")),
+            _text(obj.get("missing")),
+            _text(obj.get("function")),
+        )
     if kind == "opaque":
         return Opaque(str(obj["type"])[:REPR_LIMIT], str(obj["repr"])[:REPR_LIMIT])
     raise ValueError(f"not a wire value: {str(obj)[:REPR_LIMIT]}")
@@ -139,7 +155,7 @@ def _floats(data):
 def _unpacked(text):
     """float64 numbers packed as base64 on the wire; checked, as everything the child sends."""
     try:
-        raw = base64.b64decode(str(text)[:MAX_ARRAY_SIZE * 12], validate=True)
+        raw = base64.b64decode(str(text)[: MAX_ARRAY_SIZE * 12], validate=True)
     except binascii.Error:
         raise ValueError("packed numbers that are not base64 on the wire") from None
     if len(raw) % 8 or len(raw) > MAX_ARRAY_SIZE * 8:

@@ -10,6 +10,7 @@ Requests and replies are JSON datagrams on a Unix socket: {"spawn": {...}} with 
 pipe ends attached, answered {"pid": N}; when a child ends, {"exited": N, "code": C}, C as
 subprocess.Popen.returncode gives it (negative: killed by that signal).
 """
+
 import atexit
 import ctypes
 import gc
@@ -206,6 +207,7 @@ def die_with_parent():
 
 # the grader's side: imports neither numpy nor anything of the grader's, so a grading starts it first
 
+
 class Zygote:
     """The grader process's fork server (grader.zygote), one per process, started by the first
     Grader or sandbox: each child is forked from it with numpy already imported, instead of
@@ -226,8 +228,12 @@ class Zygote:
         os.chmod(self.configdir, 0o755)
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-u", "-c", BOOTSTRAP, GRADER_PARENT, str(there.fileno())],
-            pass_fds=(there.fileno(),), stdin=subprocess.DEVNULL, cwd=self.configdir,
-            env=child_environment(TOKEN_PLACEHOLDER, self.configdir), start_new_session=True)
+            pass_fds=(there.fileno(),),
+            stdin=subprocess.DEVNULL,
+            cwd=self.configdir,
+            env=child_environment(TOKEN_PLACEHOLDER, self.configdir),
+            start_new_session=True,
+        )
         there.close()
         self.socket = here
         self.replies = selectors.DefaultSelector()
@@ -295,6 +301,13 @@ class Forked:
 def child_environment(token, workdir):
     keep = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
     env = {k: os.environ[k] for k in keep if k in os.environ}
-    env.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", PYTHONHASHSEED="0", HOME=workdir,
-               MPLBACKEND="Agg", MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"), **{TOKEN_VARIABLE: token})
+    env.update(
+        OMP_NUM_THREADS="1",
+        OPENBLAS_NUM_THREADS="1",
+        PYTHONHASHSEED="0",
+        HOME=workdir,
+        MPLBACKEND="Agg",
+        MPLCONFIGDIR=os.path.join(workdir, ".matplotlib"),
+        **{TOKEN_VARIABLE: token},
+    )
     return env

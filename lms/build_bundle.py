@@ -10,6 +10,7 @@
 Only what grading needs goes in: not tests/ (its submissions include correct solutions), not .git.
 Both hold the reference solution, so both are readable by their owner only.
 """
+
 import shutil
 import stat
 import sys

@@ -8,6 +8,7 @@ PrairieLearn (its external grading docs): the course's serverFilesCourse entries
 ROOT/serverFilesCourse, the files the student uploaded to ROOT/student, the question's data to
 ROOT/data/data.json; the entrypoint is run, and ROOT/results/results.json is read back.
 """
+
 import json
 import os
 import shutil
@@ -35,8 +36,13 @@ def unpack_gradescope(bundle, root):
 
 def setup_gradescope(root):
     """bash ROOT/source/setup.sh, as Gradescope runs it when it builds the image."""
-    return subprocess.run(["bash", str(root / "source" / "setup.sh")], env=lms_environment("AUTOGRADER_ROOT", root),
-                          capture_output=True, text=True, timeout=SETUP_SECONDS)
+    return subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        env=lms_environment("AUTOGRADER_ROOT", root),
+        capture_output=True,
+        text=True,
+        timeout=SETUP_SECONDS,
+    )
 
 
 def run_gradescope(root):

@@ -1,4 +1,5 @@
 """Fixtures and hooks of the grader's tests; the shared helpers are in helpers.py."""
+
 import os
 
 import pytest

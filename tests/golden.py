@@ -5,6 +5,7 @@ meant to change reports; the test is tests/test_golden_reports.py.
 A report is kept as a digest of its text with what differs between runs and machines written out:
 the version line, the time it took, the submission's folder, the checkout's folder and the temporary
 folder a submission is copied to."""
+
 import dataclasses
 import functools
 import hashlib
@@ -16,8 +17,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TESTS = ROOT / "tests"
 RECORDED = TESTS / "golden" / "reports.json"
-CORPORA = {"submissions": (".py",), "notebooks": (".ipynb",),  # notebooks/make.py builds them: no submission
-           "offcatalogue/correct": (".py", ".ipynb"), "offcatalogue/bugs": (".py", ".ipynb")}
+CORPORA = {
+    "submissions": (".py",),
+    "notebooks": (".ipynb",),  # notebooks/make.py builds them: no submission
+    "offcatalogue/correct": (".py", ".ipynb"),
+    "offcatalogue/bugs": (".py", ".ipynb"),
+}
 UNSTABLE = {  # entries whose reports change from run to run, by the student's own doing
     "tests/offcatalogue/correct/progress_bar_cr.ipynb": "prints how long its training took",
 }
@@ -26,12 +31,15 @@ TEMPORARY = re.compile(r"/tmp/[\w.-]*submission[\w.-]*")
 
 def corpus():
     """{entry name: path} of every file the golden reports cover (the mutants come from their catalogue)."""
-    entries = {"reference/backprop.py": ROOT / "reference" / "backprop.py",
-               "student_template/backprop.py": ROOT / "student_template" / "backprop.py",
-               "student_template/backprop.ipynb": ROOT / "student_template" / "backprop.ipynb"}
+    entries = {
+        "reference/backprop.py": ROOT / "reference" / "backprop.py",
+        "student_template/backprop.py": ROOT / "student_template" / "backprop.py",
+        "student_template/backprop.ipynb": ROOT / "student_template" / "backprop.ipynb",
+    }
     for folder, suffixes in CORPORA.items():
-        entries.update({f"tests/{folder}/{p.name}": p for p in sorted((TESTS / folder).iterdir())
-                        if p.suffix in suffixes})
+        entries.update(
+            {f"tests/{folder}/{p.name}": p for p in sorted((TESTS / folder).iterdir()) if p.suffix in suffixes}
+        )
     return {name: path for name, path in entries.items() if name not in UNSTABLE}
 
 

@@ -3,6 +3,7 @@
     from helpers import REFERENCE, grade, summary
 
 tests/ is on sys.path through pytest's `pythonpath` (pyproject.toml); fixtures and hooks live in conftest.py."""
+
 import ast
 import functools
 import json
@@ -26,10 +27,12 @@ CORRECT_STYLES = sorted(SUBMISSIONS.glob("correct_style_*.py"))
 
 # grading
 
+
 def run_cli(*args, timeout=CLI_TIMEOUT):
     """`python3 -m grader ARGS`, from the project root; returns the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "grader", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def grade_cli_json(path, *args):
@@ -74,20 +77,27 @@ def checks_starting(result, *prefixes):
 
 
 def assert_full_points(checks):
-    lost = [(c.id, c.status, c.score, c.max_score, c.diagnoses, c.message[:300]) for c in checks
-            if c.score != c.max_score or c.status != "passed"]
+    lost = [
+        (c.id, c.status, c.score, c.max_score, c.diagnoses, c.message[:300])
+        for c in checks
+        if c.score != c.max_score or c.status != "passed"
+    ]
     assert not lost, f"checks that should keep their points lost them: {lost}"
 
 
 def summary(result):
     """What to print when an assertion about a GradeResult fails."""
     lines = [f"score {result.score}/{result.max_score}, diagnoses {[(d.id, d.where) for d in result.diagnoses]}"]
-    lines += [f"  {c.id}: {c.status} {c.score}/{c.max_score} {c.diagnoses} {c.message[:200]!r}"
-              for c in result.checks if c.status != "passed"]
+    lines += [
+        f"  {c.id}: {c.status} {c.score}/{c.max_score} {c.diagnoses} {c.message[:200]!r}"
+        for c in result.checks
+        if c.status != "passed"
+    ]
     return "\n".join(lines)
 
 
 # rendering
+
 
 def markdown_html(markdown):
     """Markdown as a CommonMark renderer with GitHub's tables shows it: HTML, raw HTML let through."""
@@ -97,6 +107,7 @@ def markdown_html(markdown):
 
 
 # sources
+
 
 def reference_source():
     return REFERENCE.read_text(encoding="utf-8")
@@ -136,6 +147,7 @@ def line_containing(source, text):
 
 # what the sandbox leaves behind, read from /proc independently of the grader's own scan
 
+
 def sandbox_token(pid):
     """The sandbox token in a process's environment, or None (no marker, the zygote's placeholder,
     a zombie, or gone)."""
@@ -146,7 +158,7 @@ def sandbox_token(pid):
     except OSError:
         return None
     prefix = f"{TOKEN_VARIABLE}=".encode()
-    token = next((v[len(prefix):].decode() for v in variables if v.startswith(prefix)), None)
+    token = next((v[len(prefix) :].decode() for v in variables if v.startswith(prefix)), None)
     return None if token == TOKEN_PLACEHOLDER else token
 
 
@@ -157,6 +169,7 @@ def marked_processes(tokens):
 
 # rubrics
 
+
 def rubric_data():
     return yaml.safe_load(RUBRIC.read_text(encoding="utf-8"))
 
@@ -165,4 +178,3 @@ def write_rubric(directory, data, name="rubric.yaml"):
     path = Path(directory) / name
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
-

@@ -8,6 +8,7 @@ a class cell's id is the class name, the training cell's id is TRAINING_CELL.
     insert_after_training(nb, "import time; time.sleep(600)")
     write(nb, tmp_path / "backprop.ipynb")
 """
+
 import itertools
 from pathlib import Path
 
@@ -59,6 +60,7 @@ def dumps(nb):
 
 
 # cells
+
 
 def code(source, cell_id=None):
     cell = new_code_cell(source)

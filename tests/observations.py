@@ -1,6 +1,7 @@
 """Observations for the unit tests of the checks' `verdict` and `same_bug`: what the reference and the
 mutants show on each check's scenario, made in-process as grading.py makes them (trusted code: no sandbox,
 no child process, no submission file), and ways to spoil a copy of one by hand."""
+
 import copy
 import functools
 
@@ -65,6 +66,7 @@ def mutant_names():
 
 # judging
 
+
 def verdict(check_id, observation, reference=None):
     """The check's verdict on an observation against the reference's (its own when not given)."""
     reference = _observed(check_id, None) if reference is None else reference  # checks never change it
@@ -82,6 +84,7 @@ def departures(check_id, observation):
 
 
 # spoiling copies
+
 
 def with_values(observation, values):
     """A copy of the observation with some keys' values replaced: {key: new value}."""
@@ -108,8 +111,11 @@ def margin(value, tolerance, times):
 
 def off_by(value, tolerance, times):
     """The value moved by `times` the tolerance allowed around it, keeping its type (float or array)."""
-    return type(value)(value + margin(value, tolerance, times)) if np.ndim(value) == 0 else value + margin(
-        value, tolerance, times)
+    return (
+        type(value)(value + margin(value, tolerance, times))
+        if np.ndim(value) == 0
+        else value + margin(value, tolerance, times)
+    )
 
 
 def error(type_name="TypeError", message="unsupported operand", function="backward", **fields):

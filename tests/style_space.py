@@ -9,6 +9,7 @@ b = 1.997. With bug=ID (one of BUGS) the same file has that one mistake.
 
 Nothing here reads the grader: it is the ground truth the grader is tested against.
 """
+
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -26,33 +27,45 @@ EXP_CACHES = ("output", "input")
 TRAIN_LOOPS = ("for", "while")
 
 BUGS = (
-    "loss-grad-sign", "loss-grad-scale", "loss-value",
-    "mul-grad-w-missing-x", "mul-returns-grad-w", "exp-backward-missing-local-grad",
-    "step-assign", "step-ascent",
-    "composition-forward-order", "composition-backward-order", "composition-backward-no-chain",
+    "loss-grad-sign",
+    "loss-grad-scale",
+    "loss-value",
+    "mul-grad-w-missing-x",
+    "mul-returns-grad-w",
+    "exp-backward-missing-local-grad",
+    "step-assign",
+    "step-ascent",
+    "composition-forward-order",
+    "composition-backward-order",
+    "composition-backward-no-chain",
     "composition-fixed-arity",
-    "shared-state", "missing-cache", "scalar-only", "mutates-input",
-    "loop-order", "loop-loss-args", "grad-accumulates",
+    "shared-state",
+    "missing-cache",
+    "scalar-only",
+    "mutates-input",
+    "loop-order",
+    "loop-loss-args",
+    "grad-accumulates",
 )
 FIXED_ARITY = 3  # the one list of layers a fixed-arity composition handles: the homework's
 
 
 @dataclass(frozen=True)
 class Style:
-    state: str = "usual"          # STATES: self.w/self.grad; self.weight/self.dw/self.inp; dicts; a tuple; a property
-    dtype: str = "float"          # DTYPES: what the parameters are stored as (float32: all the layer's arithmetic)
-    loss_names: int = 0           # index into LOSS_NAMES
-    estimate_first: bool = True   # compute_loss(estimate, target) or compute_loss(target, estimate)
-    keyword_call: bool = False    # train() calls compute_loss with keywords
-    grad_form: int = 0            # index into GRAD_FORMS
-    loops: str = "reversed"       # LOOPS: how my_composition goes through its layers
-    keep_lists: bool = True       # train() keeps ws and bs
-    returns: str = "tuple"        # RETURNS_WITH_LISTS when keep_lists, else RETURNS_WITHOUT_LISTS
-    progress: bool = False        # train() prints the loss every 1000 steps
-    exp_cache: str = "output"     # EXP_CACHES: my_exp saves exp(x), or x and recomputes exp in backward
-    grads_in_init: bool = False   # __init__ sets the parameter's gradient to 0
-    layer_refs: bool = False      # train() keeps its own names for the layers (weight.w) or reads my_fit.layers[0]
-    train_loop: str = "for"       # TRAIN_LOOPS
+    state: str = "usual"  # STATES: self.w/self.grad; self.weight/self.dw/self.inp; dicts; a tuple; a property
+    dtype: str = "float"  # DTYPES: what the parameters are stored as (float32: all the layer's arithmetic)
+    loss_names: int = 0  # index into LOSS_NAMES
+    estimate_first: bool = True  # compute_loss(estimate, target) or compute_loss(target, estimate)
+    keyword_call: bool = False  # train() calls compute_loss with keywords
+    grad_form: int = 0  # index into GRAD_FORMS
+    loops: str = "reversed"  # LOOPS: how my_composition goes through its layers
+    keep_lists: bool = True  # train() keeps ws and bs
+    returns: str = "tuple"  # RETURNS_WITH_LISTS when keep_lists, else RETURNS_WITHOUT_LISTS
+    progress: bool = False  # train() prints the loss every 1000 steps
+    exp_cache: str = "output"  # EXP_CACHES: my_exp saves exp(x), or x and recomputes exp in backward
+    grads_in_init: bool = False  # __init__ sets the parameter's gradient to 0
+    layer_refs: bool = False  # train() keeps its own names for the layers (weight.w) or reads my_fit.layers[0]
+    train_loop: str = "for"  # TRAIN_LOOPS
 
     def __post_init__(self):
         allowed = RETURNS_WITH_LISTS if self.keep_lists else RETURNS_WITHOUT_LISTS
@@ -61,11 +74,13 @@ class Style:
     def describe(self):
         estimate, target = LOSS_NAMES[self.loss_names]
         first, second = (estimate, target) if self.estimate_first else (target, estimate)
-        return (f"state={self.state} dtype={self.dtype} compute_loss({first}, {second}) "
-                f"[estimate={estimate}] {'keyword' if self.keyword_call else 'positional'} call, "
-                f"grad {GRAD_FORMS[self.grad_form]}, loops={self.loops}, lists={self.keep_lists}, "
-                f"returns={self.returns}, progress={self.progress}, exp caches {self.exp_cache}, "
-                f"grads_in_init={self.grads_in_init}, layer_refs={self.layer_refs}, train_loop={self.train_loop}")
+        return (
+            f"state={self.state} dtype={self.dtype} compute_loss({first}, {second}) "
+            f"[estimate={estimate}] {'keyword' if self.keyword_call else 'positional'} call, "
+            f"grad {GRAD_FORMS[self.grad_form]}, loops={self.loops}, lists={self.keep_lists}, "
+            f"returns={self.returns}, progress={self.progress}, exp caches {self.exp_cache}, "
+            f"grads_in_init={self.grads_in_init}, layer_refs={self.layer_refs}, train_loop={self.train_loop}"
+        )
 
 
 @st.composite
@@ -111,17 +126,31 @@ class _Writer:
     # the pieces of state, in the style's terms
 
     def convert(self, value):
-        return {"float": f"float({value})", "npscalar": f"np.float64({value})",
-                "array0d": f"np.array({value}, dtype=float)", "float32": f"np.float32({value})"}[self.s.dtype]
+        return {
+            "float": f"float({value})",
+            "npscalar": f"np.float64({value})",
+            "array0d": f"np.array({value}, dtype=float)",
+            "float32": f"np.float32({value})",
+        }[self.s.dtype]
 
     def param(self, p):
         """The expression reading parameter p ("w" or "b") inside its layer."""
-        return {"usual": f"self.{p}", "property": f"self.{p}", "other": f"self.{self.other_param(p)}",
-                "dict": f'self.params["{p}"]', "tuple": "self.state[0]"}[self.s.state]
+        return {
+            "usual": f"self.{p}",
+            "property": f"self.{p}",
+            "other": f"self.{self.other_param(p)}",
+            "dict": f'self.params["{p}"]',
+            "tuple": "self.state[0]",
+        }[self.s.state]
 
     def grad(self, p):
-        return {"usual": "self.grad", "property": "self.grad", "other": f"self.d{p}",
-                "dict": f'self.grads["{p}"]', "tuple": "self.state[1]"}[self.s.state]
+        return {
+            "usual": "self.grad",
+            "property": "self.grad",
+            "other": f"self.d{p}",
+            "dict": f'self.grads["{p}"]',
+            "tuple": "self.state[1]",
+        }[self.s.state]
 
     @staticmethod
     def other_param(p):
@@ -132,10 +161,12 @@ class _Writer:
         multiplication_weight, "out" or "in" for my_exp."""
         if self.s.state == "dict":
             return "cache", f'self.cache["{what}"]'
-        attr = {"usual": {"x": "x", "out": "output", "in": "x"},
-                "property": {"x": "x", "out": "output", "in": "x"},
-                "other": {"x": "inp", "out": "cache", "in": "cache"},
-                "tuple": {"x": "saved_x", "out": "saved", "in": "saved"}}[self.s.state][what]
+        attr = {
+            "usual": {"x": "x", "out": "output", "in": "x"},
+            "property": {"x": "x", "out": "output", "in": "x"},
+            "other": {"x": "inp", "out": "cache", "in": "cache"},
+            "tuple": {"x": "saved_x", "out": "saved", "in": "saved"},
+        }[self.s.state][what]
         return attr, f"self.{attr}"
 
     def save_cache(self, cls, what, value):
@@ -159,15 +190,25 @@ class _Writer:
         if self.s.state == "other":
             return [f"self.{self.other_param(p)} = {value}"] + ([f"self.d{p} = 0"] if self.grads_in_init else [])
         if self.s.state == "dict":
-            return [f'self.params = {{"{p}": {value}}}',
-                    f'self.grads = {{"{p}": 0}}' if self.grads_in_init else "self.grads = {}"]
+            return [
+                f'self.params = {{"{p}": {value}}}',
+                f'self.grads = {{"{p}": 0}}' if self.grads_in_init else "self.grads = {}",
+            ]
         return [f"self.state = ({value}, {0 if self.grads_in_init else None})  # ({p}, its gradient)"]
 
     def property_lines(self, p):
         if self.s.state != "property":
             return []
-        return ["", "@property", f"def {p}(self):", f"    return self._{p}",
-                "", f"@{p}.setter", f"def {p}(self, value):", f"    self._{p} = value"]
+        return [
+            "",
+            "@property",
+            f"def {p}(self):",
+            f"    return self._{p}",
+            "",
+            f"@{p}.setter",
+            f"def {p}(self, value):",
+            f"    self._{p} = value",
+        ]
 
     def set_grad(self, p, expr):
         """The statements saving the parameter's gradient `expr` (grad-accumulates adds it, for w)."""
@@ -187,8 +228,7 @@ class _Writer:
         else:
             cur, g = self.param(p), self.grad(p)
             pre = []
-        new = {None: f"{cur} - {lr} * {g}", "step-ascent": f"{cur} + {lr} * {g}",
-               "step-assign": f"{lr} * {g}"}[bug]
+        new = {None: f"{cur} - {lr} * {g}", "step-ascent": f"{cur} + {lr} * {g}", "step-assign": f"{lr} * {g}"}[bug]
         if self.f32:
             new = f"np.float32({new})"
         if self.s.state == "tuple":
@@ -266,8 +306,9 @@ class _Writer:
 
     def loss_grad_store(self):
         """Where compute_loss saves the loss gradient (the tuple style keeps the pair instead)."""
-        return {"usual": "self.grad", "property": "self.grad", "other": "self.dloss",
-                "dict": 'self.grads["loss"]'}.get(self.s.state)
+        return {"usual": "self.grad", "property": "self.grad", "other": "self.dloss", "dict": 'self.grads["loss"]'}.get(
+            self.s.state
+        )
 
     def loss_gradient(self, e, t):
         form = GRAD_FORMS[self.s.grad_form]
@@ -295,11 +336,18 @@ class _Writer:
             start = [f"grad = {store}"]
         lines = ["class my_composition:", "    def __init__(self, layers):"] + _indent(init, 2)
         lines += ["", "    def forward(self, x):"] + _indent(self.forward_loop(layers), 2)
-        lines += ["", f"    def compute_loss(self, {first}, {second}):",
-                  f"        # {estimate} is what the network estimated, {target} the target"] + _indent(loss, 2)
+        lines += [
+            "",
+            f"    def compute_loss(self, {first}, {second}):",
+            f"        # {estimate} is what the network estimated, {target} the target",
+        ] + _indent(loss, 2)
         lines += ["", "    def backward(self):"] + _indent(start + self.backward_loop(layers), 2)
-        lines += ["", "    def step(self, learning_rate):", f"        for layer in {layers}:",
-                  "            layer.step(learning_rate)"]
+        lines += [
+            "",
+            "    def step(self, learning_rate):",
+            f"        for layer in {layers}:",
+            "            layer.step(learning_rate)",
+        ]
         if s.loops == "recursive":
             lines += _indent(self.recursive_helpers(layers), 1)
         return lines
@@ -308,20 +356,29 @@ class _Writer:
         loops, bug = self.s.loops, self.bug
         if bug == "composition-fixed-arity":
             n = FIXED_ARITY
-            return {"for": [f"for i in range({n}):", f"    x = {layers}[i].forward(x)", "return x"],
-                    "reversed": ["first, second, third = " + layers,
-                                 "return third.forward(second.forward(first.forward(x)))"],
-                    "while": ["i = 0", f"while i < {n}:", f"    x = {layers}[i].forward(x)", "    i += 1", "return x"],
-                    "reduce": [f"return functools.reduce(lambda out, i: {layers}[i].forward(out), range({n}), x)"],
-                    "recursive": ["return self._forward_from(0, x)"]}[loops]
+            return {
+                "for": [f"for i in range({n}):", f"    x = {layers}[i].forward(x)", "return x"],
+                "reversed": [
+                    "first, second, third = " + layers,
+                    "return third.forward(second.forward(first.forward(x)))",
+                ],
+                "while": ["i = 0", f"while i < {n}:", f"    x = {layers}[i].forward(x)", "    i += 1", "return x"],
+                "reduce": [f"return functools.reduce(lambda out, i: {layers}[i].forward(out), range({n}), x)"],
+                "recursive": ["return self._forward_from(0, x)"],
+            }[loops]
         backwards = bug == "composition-forward-order"
         if loops in ("for", "reversed"):
             order = (f"{layers}[::-1]" if loops == "for" else f"reversed({layers})") if backwards else layers
             return [f"for layer in {order}:", "    x = layer.forward(x)", "return x"]
         if loops == "while":
             if backwards:
-                return [f"i = len({layers}) - 1", "while i >= 0:", f"    x = {layers}[i].forward(x)", "    i -= 1",
-                        "return x"]
+                return [
+                    f"i = len({layers}) - 1",
+                    "while i >= 0:",
+                    f"    x = {layers}[i].forward(x)",
+                    "    i -= 1",
+                    "return x",
+                ]
             return ["i = 0", f"while i < len({layers}):", f"    x = {layers}[i].forward(x)", "    i += 1", "return x"]
         if loops == "reduce":
             order = f"reversed({layers})" if backwards else layers
@@ -332,15 +389,24 @@ class _Writer:
         loops, bug = self.s.loops, self.bug
         if bug == "composition-fixed-arity":
             n = FIXED_ARITY
-            return {"for": [f"for i in range({n} - 1, -1, -1):", f"    grad = {layers}[i].backward(grad)",
-                            "return grad"],
-                    "reversed": ["first, second, third = " + layers,
-                                 "return first.backward(second.backward(third.backward(grad)))"],
-                    "while": [f"i = {n} - 1", "while i >= 0:", f"    grad = {layers}[i].backward(grad)", "    i -= 1",
-                              "return grad"],
-                    "reduce": [f"return functools.reduce(lambda g, i: {layers}[i].backward(g), "
-                               f"reversed(range({n})), grad)"],
-                    "recursive": [f"return self._backward_from({n} - 1, grad)"]}[loops]
+            return {
+                "for": [f"for i in range({n} - 1, -1, -1):", f"    grad = {layers}[i].backward(grad)", "return grad"],
+                "reversed": [
+                    "first, second, third = " + layers,
+                    "return first.backward(second.backward(third.backward(grad)))",
+                ],
+                "while": [
+                    f"i = {n} - 1",
+                    "while i >= 0:",
+                    f"    grad = {layers}[i].backward(grad)",
+                    "    i -= 1",
+                    "return grad",
+                ],
+                "reduce": [
+                    f"return functools.reduce(lambda g, i: {layers}[i].backward(g), reversed(range({n})), grad)"
+                ],
+                "recursive": [f"return self._backward_from({n} - 1, grad)"],
+            }[loops]
         in_order = bug == "composition-backward-order"
         chain = bug != "composition-backward-no-chain"
         if loops in ("for", "reversed"):
@@ -356,34 +422,63 @@ class _Writer:
             order = layers if in_order else f"reversed({layers})"
             step = "layer.backward(g)" if chain else "[layer.backward(g), g][1]"
             return [f"return functools.reduce(lambda g, layer: {step}, {order}, grad)"]
-        return ["return self._backward_from(0, grad)" if in_order
-                else f"return self._backward_from(len({layers}) - 1, grad)"]
+        return [
+            "return self._backward_from(0, grad)"
+            if in_order
+            else f"return self._backward_from(len({layers}) - 1, grad)"
+        ]
 
     def recursive_helpers(self, layers):
         bug = self.bug
         n = str(FIXED_ARITY) if bug == "composition-fixed-arity" else f"len({layers})"
         if bug == "composition-forward-order":
-            forward = ["def _forward_from(self, i, x):", "    if i < 0:", "        return x",
-                       f"    return self._forward_from(i - 1, {layers}[i].forward(x))"]
+            forward = [
+                "def _forward_from(self, i, x):",
+                "    if i < 0:",
+                "        return x",
+                f"    return self._forward_from(i - 1, {layers}[i].forward(x))",
+            ]
         else:
-            forward = ["def _forward_from(self, i, x):", f"    if i == {n}:", "        return x",
-                       f"    return self._forward_from(i + 1, {layers}[i].forward(x))"]
+            forward = [
+                "def _forward_from(self, i, x):",
+                f"    if i == {n}:",
+                "        return x",
+                f"    return self._forward_from(i + 1, {layers}[i].forward(x))",
+            ]
         if bug == "composition-backward-order":
-            backward = ["def _backward_from(self, i, grad):", f"    if i == len({layers}):", "        return grad",
-                        f"    return self._backward_from(i + 1, {layers}[i].backward(grad))"]
+            backward = [
+                "def _backward_from(self, i, grad):",
+                f"    if i == len({layers}):",
+                "        return grad",
+                f"    return self._backward_from(i + 1, {layers}[i].backward(grad))",
+            ]
         elif bug == "composition-backward-no-chain":
-            backward = ["def _backward_from(self, i, grad):", "    if i < 0:", "        return grad",
-                        f"    {layers}[i].backward(grad)", "    return self._backward_from(i - 1, grad)"]
+            backward = [
+                "def _backward_from(self, i, grad):",
+                "    if i < 0:",
+                "        return grad",
+                f"    {layers}[i].backward(grad)",
+                "    return self._backward_from(i - 1, grad)",
+            ]
         else:
-            backward = ["def _backward_from(self, i, grad):", "    if i < 0:", "        return grad",
-                        f"    return self._backward_from(i - 1, {layers}[i].backward(grad))"]
+            backward = [
+                "def _backward_from(self, i, grad):",
+                "    if i < 0:",
+                "        return grad",
+                f"    return self._backward_from(i - 1, {layers}[i].backward(grad))",
+            ]
         return [""] + forward + [""] + backward
 
     # the training loop
 
     def read_param(self, holder, p):
-        return {"usual": f"{holder}.{p}", "property": f"{holder}.{p}", "other": f"{holder}.{self.other_param(p)}",
-                "dict": f'{holder}.params["{p}"]', "tuple": f"{holder}.state[0]"}[self.s.state]
+        return {
+            "usual": f"{holder}.{p}",
+            "property": f"{holder}.{p}",
+            "other": f"{holder}.{self.other_param(p)}",
+            "dict": f'{holder}.params["{p}"]',
+            "tuple": f"{holder}.state[0]",
+        }[self.s.state]
 
     def loss_call(self, est_var):
         """The training loop's compute_loss call, in the style's order and form (swapped for loop-loss-args)."""
@@ -400,18 +495,30 @@ class _Writer:
     def build_model(self):
         """The lines that build my_fit, and the expressions that read its w and b."""
         if self.s.layer_refs:
-            return (["weight = multiplication_weight(1)", "bias = add_bias(1)",
-                     "my_fit = my_composition([weight, bias, my_exp()])"],
-                    self.read_param("weight", "w"), self.read_param("bias", "b"))
+            return (
+                [
+                    "weight = multiplication_weight(1)",
+                    "bias = add_bias(1)",
+                    "my_fit = my_composition([weight, bias, my_exp()])",
+                ],
+                self.read_param("weight", "w"),
+                self.read_param("bias", "b"),
+            )
         attr = self.layers_attr()
-        return (["my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])"],
-                self.read_param(f"my_fit.{attr}[0]", "w"), self.read_param(f"my_fit.{attr}[1]", "b"))
+        return (
+            ["my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])"],
+            self.read_param(f"my_fit.{attr}[0]", "w"),
+            self.read_param(f"my_fit.{attr}[1]", "b"),
+        )
 
     def step_lines(self, w_of, b_of, keep_losses):
         s = self.s
         est_var = "y_hat" if s.keyword_call else "y_est"
-        step = ["j = np.random.randint(1, len(xx))", f"{est_var} = my_fit.forward(xx[j])",
-                f"loss = {self.loss_call(est_var)}"] + (["losses.append(loss)"] if keep_losses else [])
+        step = [
+            "j = np.random.randint(1, len(xx))",
+            f"{est_var} = my_fit.forward(xx[j])",
+            f"loss = {self.loss_call(est_var)}",
+        ] + (["losses.append(loss)"] if keep_losses else [])
         update = ["my_fit.backward()", "my_fit.step(learning_rate)"]
         step += update[::-1] if self.bug == "loop-order" else update
         if s.keep_lists:
@@ -427,8 +534,14 @@ class _Writer:
         body += (["losses = []"] if keep_losses else []) + (["ws = []", "bs = []"] if s.keep_lists else [])
         body += ["for i in range(n_steps):"] if s.train_loop == "for" else ["i = 0", "while i < n_steps:"]
         body += _indent(self.step_lines(w_of, b_of, keep_losses), 1)
-        body.append({"tuple": "return my_fit, losses, ws, bs", "list": "return [my_fit, losses, ws, bs]",
-                     "pair": "return my_fit, losses", "fit": "return my_fit"}[s.returns])
+        body.append(
+            {
+                "tuple": "return my_fit, losses, ws, bs",
+                "list": "return [my_fit, losses, ws, bs]",
+                "pair": "return my_fit, losses",
+                "fit": "return my_fit",
+            }[s.returns]
+        )
         return ["def train(xx, yy, learning_rate=1e-4, n_steps=5000):"] + _indent(body, 1)
 
     def module(self):
@@ -438,10 +551,18 @@ class _Writer:
         if self.bug == "scalar-only":
             imports.append("import math")
         imports.append("import numpy as np")
-        lines = ['"""Homework: backprop by hand."""'] + sorted(imports) + [
-            "", "xx = np.arange(0, 1, 0.01)", "yy = np.exp(0.5 * xx + 2)", "", ""]
-        for part in (self.bias_class(), self.mul_class(), self.exp_class(), self.composition_class(),
-                     self.train_function()):
+        lines = (
+            ['"""Homework: backprop by hand."""']
+            + sorted(imports)
+            + ["", "xx = np.arange(0, 1, 0.01)", "yy = np.exp(0.5 * xx + 2)", "", ""]
+        )
+        for part in (
+            self.bias_class(),
+            self.mul_class(),
+            self.exp_class(),
+            self.composition_class(),
+            self.train_function(),
+        ):
             lines += part + ["", ""]
         return "\n".join(lines).rstrip() + "\n"
 

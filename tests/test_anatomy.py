@@ -1,6 +1,7 @@
 """The homework lives in one place (grader/homework/): the engine around it (sandbox, child,
 scenario interpreter, check framework, diagnosis, rubric loading, renderers) names none of its
 classes, so that another homework replaces that package and the rubric, not the engine."""
+
 import ast
 
 from helpers import ROOT
@@ -23,8 +24,11 @@ def mentions(folder, names):
 
 
 def test_no_engine_module_names_a_class_of_the_exercise():
-    engine = {path: named for path, named in mentions(GRADER, homework.GRADED).items()
-              if not path.startswith(str(HOMEWORK.relative_to(ROOT)))}
+    engine = {
+        path: named
+        for path, named in mentions(GRADER, homework.GRADED).items()
+        if not path.startswith(str(HOMEWORK.relative_to(ROOT)))
+    }
     assert engine == {}
 
 

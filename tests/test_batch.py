@@ -6,6 +6,7 @@ The cohort (one folder of 38 mixed submissions, graded once per test session thr
 shared by the pytest workers) is graded with rubrics/backprop.yaml whose limits are cut down, so
 that the hostile submissions in it cost seconds, not minutes.
 """
+
 import contextlib
 import csv
 import fcntl
@@ -27,8 +28,22 @@ from urllib.parse import unquote
 import pytest
 
 import notebooks as nbs
-from helpers import CLI_TIMEOUT, CORRECT_STYLES, REFERENCE, ROOT, SUBMISSIONS, TESTS, markdown_html, \
-    marked_processes, reference_source, rubric_data, run_cli, sandbox_token, write_rubric, write_submission
+from helpers import (
+    CLI_TIMEOUT,
+    CORRECT_STYLES,
+    REFERENCE,
+    ROOT,
+    SUBMISSIONS,
+    TESTS,
+    markdown_html,
+    marked_processes,
+    reference_source,
+    rubric_data,
+    run_cli,
+    sandbox_token,
+    write_rubric,
+    write_submission,
+)
 from grader.batch import find_students
 from reference.mutants import MUTANTS
 
@@ -39,8 +54,12 @@ LIMITS = {"check_seconds": 1, "cpu_seconds": 1, "load_seconds": 3, "notebook_sec
 LIMIT_DIAGNOSES = ("timeout", "memory-limit", "crash")
 FORUM = sorted(SUBMISSIONS.glob("forum_*.py"))
 # hostile file -> the diagnosis its row must list (None: it must list no limit at all)
-HOSTILE_FILES = {"exp_backward_infinite_loop.py": "timeout", "os_exit_in_forward.py": "crash",
-                 "print_flood.py": None, "empty.py": None}
+HOSTILE_FILES = {
+    "exp_backward_infinite_loop.py": "timeout",
+    "os_exit_in_forward.py": "crash",
+    "print_flood.py": None,
+    "empty.py": None,
+}
 UNGRADABLE = "empty_folder"
 JOBS = 2
 HIDDEN = (".hidden_student.py", ".ipynb_checkpoints")
@@ -77,6 +96,7 @@ def listed(row):
 
 # the cohort
 
+
 def build_cohort(folder):
     """The submissions, one entry per student; returns {student id: what it is}."""
     folder.mkdir(parents=True)
@@ -99,8 +119,10 @@ def build_cohort(folder):
     nbs.write(nbs.filled(REFERENCE), folder / "nb_reference.ipynb")
     students["nb_reference"] = "correct"
     # its compute_loss(self, y, y_est) is wrong for a loop that passes the target first, as it does here
-    nbs.write(nbs.filled(SUBMISSIONS / "forum_loss_grad_sign.py", loop_body=nbs.SWAPPED_LOSS_ARGS_LOOP),
-              folder / "nb_forum_loss_grad_sign.ipynb")
+    nbs.write(
+        nbs.filled(SUBMISSIONS / "forum_loss_grad_sign.py", loop_body=nbs.SWAPPED_LOSS_ARGS_LOOP),
+        folder / "nb_forum_loss_grad_sign.ipynb",
+    )
     students["nb_forum_loss_grad_sign"] = "mutant:loss-grad-sign"
 
     # a zip holding a folder holding a mutant's .py, and a folder holding the reference notebook and data
@@ -163,11 +185,22 @@ def cohort(tmp_path_factory):
             start = time.monotonic()
             proc = batch_cli(folder, out, rubric)
             seconds = time.monotonic() - start
-            record.write_text(json.dumps({"students": students, "returncode": proc.returncode,
-                                          "stderr": proc.stderr, "seconds": seconds}), encoding="utf-8")
+            record.write_text(
+                json.dumps(
+                    {"students": students, "returncode": proc.returncode, "stderr": proc.stderr, "seconds": seconds}
+                ),
+                encoding="utf-8",
+            )
         saved = json.loads(record.read_text(encoding="utf-8"))
-    return Cohort(root / "submissions", root / "out", root / "rubric" / "rubric.yaml", saved["students"],
-                  saved["returncode"], saved["stderr"], saved["seconds"])
+    return Cohort(
+        root / "submissions",
+        root / "out",
+        root / "rubric" / "rubric.yaml",
+        saved["students"],
+        saved["returncode"],
+        saved["stderr"],
+        saved["seconds"],
+    )
 
 
 @pytest.fixture(scope="session")
@@ -178,6 +211,7 @@ def book(cohort):
 
 
 # the gradebook
+
 
 def test_the_cohort_is_big_and_mixed(cohort):
     assert len(cohort.students) >= 30
@@ -192,8 +226,9 @@ def test_the_gradebook_has_one_row_per_student_with_the_rubrics_columns(cohort, 
     _, in_order = gradebook(cohort.out)
     ids = [row["student"] for row in in_order]
     assert len(ids) == len(set(ids)), "a student has several rows"
-    assert set(ids) == set(cohort.students), (f"missing: {set(cohort.students) - set(ids)}; "
-                                              f"not students: {set(ids) - set(cohort.students)}")
+    assert set(ids) == set(cohort.students), (
+        f"missing: {set(cohort.students) - set(ids)}; not students: {set(ids) - set(cohort.students)}"
+    )
 
 
 def test_two_submissions_of_one_name_are_two_students_with_reports_of_their_own(tmp_path):
@@ -201,7 +236,11 @@ def test_two_submissions_of_one_name_are_two_students_with_reports_of_their_own(
     for name in ("ana.py", "ana.ipynb", "ana", "bo.py"):
         (tmp_path / name).mkdir() if "." not in name else (tmp_path / name).write_text("")
     assert [(s.id, s.path.name) for s in find_students(tmp_path)] == [
-        ("ana", "ana"), ("ana.ipynb", "ana.ipynb"), ("ana.py", "ana.py"), ("bo", "bo.py")]
+        ("ana", "ana"),
+        ("ana.ipynb", "ana.ipynb"),
+        ("ana.py", "ana.py"),
+        ("bo", "bo.py"),
+    ]
 
 
 def test_the_gradebook_rows_are_sorted_by_student_id(cohort, book):
@@ -314,6 +353,7 @@ def test_a_grader_failure_on_one_student_is_recorded_on_its_row(tmp_path, monkey
 
 
 # the summary
+
 
 @dataclass
 class Cell:
@@ -463,8 +503,11 @@ def odd_batch(tmp_path_factory):
 @pytest.mark.parametrize("kind", sorted(SUMMARY_FILES))
 def test_a_student_id_with_markup_and_link_characters_is_shown_and_linked_as_it_is(kind, odd_batch):
     page = summary_page(odd_batch, kind)
-    assert student_links(odd_batch, page) == {"a b<c>&#": {"a b<c>&#.html"}, "[x](y) |*z*`": {"[x](y) |*z*`.html"},
-                                             "none & <here>": {"none & <here>.json"}}
+    assert student_links(odd_batch, page) == {
+        "a b<c>&#": {"a b<c>&#.html"},
+        "[x](y) |*z*`": {"[x](y) |*z*`.html"},
+        "none & <here>": {"none & <here>.json"},
+    }
     assert set(page.table("Students")) == {"a b<c>&#", "[x](y) |*z*`"}
     assert linked_students(page.table("Diagnoses")["step-ascent"][3]) == ["[x](y) |*z*`"]
     [[ungradable]] = page.sections["Could not be graded"]
@@ -480,15 +523,23 @@ def test_summary_html_draws_the_histogram_of_the_gradebooks_scores(cohort, book)
     total = float(next(iter(rows.values()))["max"])
     counts = Counter(min(int(score // (total / 10)), 9) for score in scores)
     svg = re.search(r"<svg .*?</svg>", html, re.S).group(0)
-    bars = [(float(x), float(height)) for x, height in re.findall(r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" '
-                                                                  r'height="([\d.]+)" fill="#', svg)]
+    bars = [
+        (float(x), float(height))
+        for x, height in re.findall(
+            r'<rect x="([\d.]+)" y="[\d.]+" width="[\d.]+" '
+            r'height="([\d.]+)" fill="#',
+            svg,
+        )
+    ]
     assert len(bars) == len(counts) and 'aria-label="histogram of the scores"' in svg
     tallest = max(height for _, height in bars)
-    assert [round(height / tallest * max(counts.values())) for _, height in sorted(bars)] == \
-        [counts[b] for b in sorted(counts)]
+    assert [round(height / tallest * max(counts.values())) for _, height in sorted(bars)] == [
+        counts[b] for b in sorted(counts)
+    ]
 
 
 # determinism
+
 
 def test_a_second_run_gives_a_byte_identical_gradebook(cohort, book, tmp_path):
     proc = batch_cli(cohort.folder, tmp_path / "again", cohort.rubric)
@@ -496,10 +547,12 @@ def test_a_second_run_gives_a_byte_identical_gradebook(cohort, book, tmp_path):
     first = (cohort.out / "gradebook.csv").read_bytes()
     second = (tmp_path / "again" / "gradebook.csv").read_bytes()
     assert first == second, "\n".join(
-        f"- {a}\n+ {b}" for a, b in zip(first.decode().splitlines(), second.decode().splitlines()) if a != b)
+        f"- {a}\n+ {b}" for a, b in zip(first.decode().splitlines(), second.decode().splitlines()) if a != b
+    )
 
 
 # usage errors
+
 
 def test_usage_errors_exit_2(tmp_path):
     (tmp_path / "students").mkdir()
@@ -512,6 +565,7 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 # resume
+
 
 def test_resume_grades_only_the_students_without_a_report(tmp_path):
     from grader.batch import run_batch
@@ -543,6 +597,7 @@ def test_resume_grades_only_the_students_without_a_report(tmp_path):
 
 
 # interruption
+
 
 def process_start(pid):
     """The start time of a process (to tell it from a later one with the same pid), or None when it
@@ -601,10 +656,28 @@ def slow_folder(tmp_path):
 def test_an_interrupted_batch_keeps_what_it_did_and_resume_completes_it(target, slow_folder, tmp_path):
     """SIGINT to the batch process alone, or to its whole process group as Ctrl-C at a terminal does."""
     out, rubric = tmp_path / "out", cut_rubric(tmp_path)
-    command = [sys.executable, "-m", "grader", "batch", slow_folder, "-o", out, "--rubric", rubric, "--quiet",
-               "--jobs", JOBS]
-    process = subprocess.Popen(list(map(str, command)), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, start_new_session=True)
+    command = [
+        sys.executable,
+        "-m",
+        "grader",
+        "batch",
+        slow_folder,
+        "-o",
+        out,
+        "--rubric",
+        rubric,
+        "--quiet",
+        "--jobs",
+        JOBS,
+    ]
+    process = subprocess.Popen(
+        list(map(str, command)),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         seen, tokens = watch(process, 4)
         assert process.poll() is None, f"the batch ended before the interruption:\n{process.stderr.read()}"
@@ -642,8 +715,10 @@ def test_an_interrupted_batch_keeps_what_it_did_and_resume_completes_it(target, 
     assert not [p.name for p in (out / "reports").iterdir() if p.suffix not in (".json", ".html")]
     if target == "process":  # resuming is the same either way: once is enough
         resume_completes(slow_folder, out, rubric)
-    assert started_after <= 0, (f"{done_before} reports at the interruption, {len(done)} after it: gradings "
-                                f"started after Ctrl-C (the batch took {drained:.1f} s to stop)")
+    assert started_after <= 0, (
+        f"{done_before} reports at the interruption, {len(done)} after it: gradings "
+        f"started after Ctrl-C (the batch took {drained:.1f} s to stop)"
+    )
 
 
 def resume_completes(slow_folder, out, rubric):
@@ -653,20 +728,24 @@ def resume_completes(slow_folder, out, rubric):
     header, rows = gradebook(out)
     assert [r["student"] for r in rows] == [f"slow_{n}" for n in range(6)]
     assert all("timeout" in listed(r) for r in rows), rows
-    assert all((out / "reports" / name).stat().st_mtime_ns == mtime for name, mtime in before.items()), \
+    assert all((out / "reports" / name).stat().st_mtime_ns == mtime for name, mtime in before.items()), (
         "--resume graded again students done before the interruption"
+    )
 
 
 # one student's processes against another's
 
-CLAIM = "import sys, time; sys.path.insert(0, sys.argv[1]); from grader.sandbox import claim_uid; " \
-        "print(claim_uid(), claim_uid(), flush=True); time.sleep(5)"
+CLAIM = (
+    "import sys, time; sys.path.insert(0, sys.argv[1]); from grader.sandbox import claim_uid; "
+    "print(claim_uid(), claim_uid(), flush=True); time.sleep(5)"
+)
 
 
 @pytest.mark.root(reason="children run as other users only when the grader is root")
 def test_grader_processes_running_at_once_give_their_children_different_users():
-    claimants = [subprocess.Popen([sys.executable, "-c", CLAIM, str(ROOT)], stdout=subprocess.PIPE, text=True)
-                 for _ in range(3)]
+    claimants = [
+        subprocess.Popen([sys.executable, "-c", CLAIM, str(ROOT)], stdout=subprocess.PIPE, text=True) for _ in range(3)
+    ]
     try:
         claimed = [process.stdout.readline().split() for process in claimants]
     finally:
@@ -675,6 +754,7 @@ def test_grader_processes_running_at_once_give_their_children_different_users():
             process.wait()
     uids = [int(first) for first, again in claimed if first == again]  # a process keeps its user
     assert len(set(uids)) == 3 and 65534 not in uids, claimed
+
 
 @pytest.mark.root(reason="children run as other users only when the grader is root")
 def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp_path):
@@ -685,8 +765,9 @@ def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp
     # the victim sleeps at import while the other worker grades the killers one after the other
     write_submission(folder, "import time\ntime.sleep(2)\n" + reference_source(), "a_victim.py")
     for n in range(4):
-        write_submission(folder, "import os, signal\nos.kill(-1, signal.SIGKILL)\n" + reference_source(),
-                         f"b_killer_{n}.py")
+        write_submission(
+            folder, "import os, signal\nos.kill(-1, signal.SIGKILL)\n" + reference_source(), f"b_killer_{n}.py"
+        )
     out, rubric = tmp_path / "out", cut_rubric(tmp_path)
     proc = batch_cli(folder, out, rubric, "--jobs", JOBS)
     assert proc.returncode == 0, proc.stderr[-3000:]

@@ -1,4 +1,5 @@
 """The command line: exit codes, one-line errors naming what is wrong, output files and formats."""
+
 import json
 
 import pytest

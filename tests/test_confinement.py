@@ -7,6 +7,7 @@ Each attack is the template with the attack appended: it runs at import, and wha
 (stolen code exec'd into the namespace) would raise the score above the template's. Tests that
 need root (the unprivileged user, the namespaces) or Landlock skip saying so.
 """
+
 import json
 import os
 import socket
@@ -28,8 +29,10 @@ from grader.sandbox import OWN_UIDS
 pytestmark = pytest.mark.slow  # the attacks of a dishonest student, each graded end to end in the sandbox
 
 ROOT_ONLY = pytest.mark.root(reason="the child drops to an unprivileged user only as root")
-LANDLOCK = pytest.mark.skipif(__import__("landlockpy").abi_version() < sandbox_module.SIGNAL_SCOPE_ABI,
-                              reason="needs Landlock with signal scoping (ABI 6, Linux 6.12)")
+LANDLOCK = pytest.mark.skipif(
+    __import__("landlockpy").abi_version() < sandbox_module.SIGNAL_SCOPE_ABI,
+    reason="needs Landlock with signal scoping (ABI 6, Linux 6.12)",
+)
 LIMITS = {"check_seconds": 1, "cpu_seconds": 1, "load_seconds": 3, "notebook_seconds": 5}
 FOUND = "FOUND:"  # what an attack prints for each thing it reached
 
@@ -88,8 +91,9 @@ _steal(TOPS)
 
 
 @LANDLOCK
-def test_a_world_readable_copy_of_the_reference_elsewhere_cannot_be_read(rubric, template_score, public_folder,
-                                                                          tmp_path):
+def test_a_world_readable_copy_of_the_reference_elsewhere_cannot_be_read(
+    rubric, template_score, public_folder, tmp_path
+):
     copy = public_folder / "backprop.py"
     copy.write_bytes(REFERENCE.read_bytes())
     copy.chmod(0o644)
@@ -102,10 +106,19 @@ def test_a_world_readable_copy_of_the_reference_elsewhere_cannot_be_read(rubric,
 @LANDLOCK
 def test_nothing_of_the_machine_outside_the_allow_list_exists_for_the_child(rubric, tmp_path):
     written_in_tmp, written_in_shm = (f"{folder}/written-by-{tmp_path.name}" for folder in ("/tmp", "/dev/shm"))
+    outside = [
+        str(REFERENCE),
+        str(REFERENCE.parent.parent / "rubrics"),
+        "/tmp",
+        "/dev/shm",
+        "/root",
+        "/home",
+        "/proc/1/cmdline",
+        str(tmp_path),
+    ]
     probe = f"""
 import os as _os
-for _path in {[str(REFERENCE), str(REFERENCE.parent.parent / "rubrics"), "/tmp", "/dev/shm", "/root", "/home",
-               "/proc/1/cmdline", str(tmp_path)]!r} + [f"/proc/{{_os.getppid()}}/cmdline"]:
+for _path in {outside!r} + [f"/proc/{{_os.getppid()}}/cmdline"]:
     try:
         _os.listdir(_path) if _os.path.isdir(_path) else open(_path, "rb").read(1)
         print("{FOUND}", _path)
@@ -144,6 +157,7 @@ except OSError:
 
 # the submission enters as bytes
 
+
 @pytest.mark.parametrize("make", ["link to the reference", "fifo", "link to a fifo"])
 def test_a_link_or_fifo_handed_in_is_refused_without_waiting(tmp_path, make):
     folder = tmp_path / "submission"
@@ -159,7 +173,7 @@ def test_a_link_or_fifo_handed_in_is_refused_without_waiting(tmp_path, make):
     for handed_in in (folder, target):
         proc = run_cli("grade", handed_in, timeout=30)
         assert proc.returncode == 2 and proc.stdout == "", proc.stdout[-500:]
-        assert ("symbolic link" in proc.stderr or "not a regular file" in proc.stderr), proc.stderr
+        assert "symbolic link" in proc.stderr or "not a regular file" in proc.stderr, proc.stderr
         assert "Traceback" not in proc.stderr
 
 
@@ -221,8 +235,9 @@ def test_in_a_batch_no_student_reaches_a_classmate_or_outlives_the_grading(rubri
     proc = run_cli("batch", students, "-o", out, "--rubric", rubric, "--quiet", "--jobs", "2", timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     reports = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in (out / "reports").glob("*.json")}
-    assert all(reports[f"c_classmate{n}"]["score"] == 100 for n in range(6)), \
-        {sid: r["score"] for sid, r in reports.items()}
+    assert all(reports[f"c_classmate{n}"]["score"] == 100 for n in range(6)), {
+        sid: r["score"] for sid, r in reports.items()
+    }
     assert reports["b_thief"]["score"] == template_score and FOUND not in reports["b_thief"]["output"]
     assert stat.S_IMODE(out.stat().st_mode) == 0o700 == stat.S_IMODE((out / "reports").stat().st_mode)
     assert not running_with(b"SABOTEUR-LOOP"), "the saboteur outlived its grading"
@@ -323,6 +338,7 @@ def test_any_bytes_on_the_answer_channel_are_an_answer_or_a_failure(data):
 
 # uid claims and the kernel's features
 
+
 @ROOT_ONLY
 @pytest.mark.parametrize("trap", ["link", "fifo", "open folder", "traps inside"])
 def test_planted_claim_files_never_hang_or_crash_a_grading(tmp_path, trap):
@@ -338,9 +354,14 @@ def test_planted_claim_files_never_hang_or_crash_a_grading(tmp_path, trap):
         claims.mkdir(mode=0o700)
         os.mkfifo(claims / f"uid-{OWN_UIDS[0]}.lock")
         (claims / f"uid-{OWN_UIDS[1]}.lock").symlink_to(tmp_path / "elsewhere")
-    proc = subprocess.run([sys.executable, "-m", "grader", "grade", REFERENCE, "--format", "json"],
-                          cwd=REFERENCE.parent.parent, env={**os.environ, "TMPDIR": str(tmp_path)},
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", REFERENCE, "--format", "json"],
+        cwd=REFERENCE.parent.parent,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and json.loads(proc.stdout)["score"] == 100, proc.stderr[-2000:]
 
 
@@ -365,15 +386,20 @@ def test_the_rubric_file_keeps_its_permissions(tmp_path):
 
 # the same attacks through the LMS entry point
 
+
 @LANDLOCK
 @pytest.mark.parametrize("name", ["copy of the reference", "recursion bomb", "saboteur", "disk filler"])
-def test_an_attack_through_the_lms_entry_point_earns_nothing_and_still_gets_results(name, template_score, rubric,
-                                                                                      public_folder, tmp_path):
+def test_an_attack_through_the_lms_entry_point_earns_nothing_and_still_gets_results(
+    name, template_score, rubric, public_folder, tmp_path
+):
     (public_folder / "backprop.py").write_bytes(REFERENCE.read_bytes())
     (public_folder / "backprop.py").chmod(0o644)
-    code = {"copy of the reference": EXEC_ANY_SOLUTION.replace("TOPS", repr([str(public_folder), "/tmp"])),
-            "recursion bomb": RECURSION_BOMB, "saboteur": SABOTEUR,
-            "disk filler": "open('/tmp/filler-lms.bin', 'wb').write(b'0' * (50 << 20))"}[name]
+    code = {
+        "copy of the reference": EXEC_ANY_SOLUTION.replace("TOPS", repr([str(public_folder), "/tmp"])),
+        "recursion bomb": RECURSION_BOMB,
+        "saboteur": SABOTEUR,
+        "disk filler": "open('/tmp/filler-lms.bin', 'wb').write(b'0' * (50 << 20))",
+    }[name]
     (tmp_path / "submission").mkdir()
     attack(tmp_path / "submission", code)
     proc = run_cli("autograder", "--root", tmp_path, "--rubric", rubric, timeout=120)

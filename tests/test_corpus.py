@@ -1,26 +1,44 @@
 """The corpus of sample submissions: each gets the report it must get, pointing at the right line."""
+
 import pytest
 
-from helpers import (CORRECT_STYLES, SUBMISSIONS, assert_full_points, checks_by_id, checks_starting,
-                     definition_line, diagnosis, diagnosis_ids, edit, grade, graded, line_containing,
-                     reference_source, rubric_data, summary, write_submission)
+from helpers import (
+    CORRECT_STYLES,
+    SUBMISSIONS,
+    assert_full_points,
+    checks_by_id,
+    checks_starting,
+    definition_line,
+    diagnosis,
+    diagnosis_ids,
+    edit,
+    grade,
+    graded,
+    line_containing,
+    reference_source,
+    rubric_data,
+    summary,
+    write_submission,
+)
 
 # submission -> {diagnosis id: where it must point: the definition of a method or function that
 # computes a wrong value, or ("raised", text) the line that raised, when the bug shows as an error}
 NAMED = {
     "forum_loss_grad_sign.py": {"loss-grad-sign": "my_composition.compute_loss"},
     # saves grad as the weight's gradient and returns grad·x: both bugs at once
-    "forum_mul_grad_w_missing_x.py": {"mul-grad-w-missing-x": "multiplication_weight.backward",
-                                      "mul-returns-grad-w": "multiplication_weight.backward"},
+    "forum_mul_grad_w_missing_x.py": {
+        "mul-grad-w-missing-x": "multiplication_weight.backward",
+        "mul-returns-grad-w": "multiplication_weight.backward",
+    },
     "forum_mul_returns_grad_w.py": {"mul-returns-grad-w": "multiplication_weight.backward"},
-    "two_bugs.py": {"step-ascent": "multiplication_weight.step",
-                    "exp-backward-missing-local-grad": "my_exp.backward"},
+    "two_bugs.py": {"step-ascent": "multiplication_weight.step", "exp-backward-missing-local-grad": "my_exp.backward"},
     # my_composition.any_length runs first and fails with an IndexError on the hard-wired line
     "composition_fixed_arity.py": {"composition-fixed-arity": ("raised", "return self.layers[2].forward(")},
     "loop_order.py": {"loop-order": "train"},
 }
-CASES = [(name, diagnosis_id, definition)
-         for name, named in NAMED.items() for diagnosis_id, definition in named.items()]
+CASES = [
+    (name, diagnosis_id, definition) for name, named in NAMED.items() for diagnosis_id, definition in named.items()
+]
 
 
 def test_correct_styles_exist():
@@ -56,11 +74,16 @@ def test_correct_style_gets_full_marks(path):
 
 def test_two_bugs_keeps_points_for_what_is_right():
     result = graded(SUBMISSIONS / "two_bugs.py")
-    keep = checks_starting(result, "my_composition.", "multiplication_weight.forward",
-                           "multiplication_weight.backward.")
-    assert {"my_composition.compute_loss.value", "my_composition.compute_loss.grad",
-            "my_composition.compute_loss.finite_diff", "multiplication_weight.backward.input_grad",
-            "multiplication_weight.backward.param_grad"} <= {c.id for c in keep}
+    keep = checks_starting(
+        result, "my_composition.", "multiplication_weight.forward", "multiplication_weight.backward."
+    )
+    assert {
+        "my_composition.compute_loss.value",
+        "my_composition.compute_loss.grad",
+        "my_composition.compute_loss.finite_diff",
+        "multiplication_weight.backward.input_grad",
+        "multiplication_weight.backward.param_grad",
+    } <= {c.id for c in keep}
     assert_full_points(keep)
     checks = checks_by_id(result)
     assert checks["multiplication_weight.step"].score == 0

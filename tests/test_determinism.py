@@ -1,4 +1,5 @@
 """Same submission + rubric + seed: same report. Another seed: other inputs, the same bugs named."""
+
 import json
 
 import pytest

@@ -1,12 +1,25 @@
 """Submissions that cannot run as written: each error is named, and costs only the checks it touches."""
+
 import time
 
 import pytest
 
-from helpers import (assert_full_points, checks_starting, diagnosis, diagnosis_ids, edit, grade, line_containing,
-                     reference_source, rubric_data, summary, write_rubric, write_submission)
+from helpers import (
+    assert_full_points,
+    checks_starting,
+    diagnosis,
+    diagnosis_ids,
+    edit,
+    grade,
+    line_containing,
+    reference_source,
+    rubric_data,
+    summary,
+    write_rubric,
+    write_submission,
+)
 
-MY_EXP = '''class my_exp:
+MY_EXP = """class my_exp:
     def forward(self, x):
         self.output = np.exp(x)
         return self.output
@@ -18,7 +31,7 @@ MY_EXP = '''class my_exp:
         pass
 
 
-'''
+"""
 
 
 def test_missing_class(tmp_path):
@@ -31,8 +44,9 @@ def test_missing_class(tmp_path):
 
 
 def test_syntax_error(tmp_path):
-    source = edit(reference_source(), "self.w = w\n\n    def forward(self, x):",
-                  "self.w = w\n\n    def forward(self x):")
+    source = edit(
+        reference_source(), "self.w = w\n\n    def forward(self, x):", "self.w = w\n\n    def forward(self x):"
+    )
     path = write_submission(tmp_path, source)
     result = grade(path)
     assert result.score == 0, summary(result)
@@ -46,8 +60,9 @@ def test_syntax_error(tmp_path):
 
 @pytest.mark.slow  # runs to the check's time limit
 def test_infinite_loop_times_out_and_costs_only_its_checks(tmp_path):
-    source = edit(reference_source(), "return grad * self.output  # d exp(x)/dx = exp(x)",
-                  "while True:\n            pass")
+    source = edit(
+        reference_source(), "return grad * self.output  # d exp(x)/dx = exp(x)", "while True:\n            pass"
+    )
     data = rubric_data()
     data["limits"]["check_seconds"] = 1
     rubric = write_rubric(tmp_path, data)
@@ -62,8 +77,9 @@ def test_infinite_loop_times_out_and_costs_only_its_checks(tmp_path):
 
 
 def test_exit_in_forward_is_a_crash_that_costs_only_its_checks(tmp_path):
-    source = edit(reference_source(), "self.output = np.exp(x)\n",
-                  "import os; os._exit(3)\n        self.output = np.exp(x)\n")
+    source = edit(
+        reference_source(), "self.output = np.exp(x)\n", "import os; os._exit(3)\n        self.output = np.exp(x)\n"
+    )
     result = grade(write_submission(tmp_path, source))
     assert "crash" in diagnosis_ids(result), summary(result)
     forward = checks_starting(result, "my_exp.forward")[0]
@@ -80,8 +96,9 @@ def test_huge_allocation_hits_the_memory_limit(tmp_path, size):
     if "memory_mb" not in limits:
         pytest.xfail("the rubric has no limits.memory_mb yet")
     assert limits["memory_mb"] <= 1024
-    source = edit(reference_source(), "self.output = np.exp(x)\n",
-                  f"self.output = np.exp(x) + np.ones(({size},)).sum() * 0\n")
+    source = edit(
+        reference_source(), "self.output = np.exp(x)\n", f"self.output = np.exp(x) + np.ones(({size},)).sum() * 0\n"
+    )
     result = grade(write_submission(tmp_path, source))
     assert "memory-limit" in diagnosis_ids(result), summary(result)
     forward = checks_starting(result, "my_exp.forward")[0]

@@ -8,6 +8,7 @@ check (the check's message), an exception at import (a note), and the file's nam
 too (a diagnosis' `where`). The two HTML pages, the report and the cohort summary, are rendered from Jinja2
 templates: student text that holds template syntax is shown as written too, never run.
 """
+
 import dataclasses
 import json
 import xml.etree.ElementTree as ET
@@ -22,14 +23,21 @@ from test_reports import Elements, text_of
 STUDENT_TEXT = "<b>bold</b> &amp; `tick` ``` [red]rich[/red] </pre></section></td><script>alert(1)</script>"
 FILE_NAME = "hw <i>&amp;`x`.py"
 # markup, a quote that would end an attribute, and Jinja2's syntax, which would not show as written if run
-TEMPLATE_TEXT = "<script>alert(1)</script> \" onclick=\"alert(2)\" ' {{ 7 * 7 }} {% if true %}evaluated{% endif %}"
+TEMPLATE_TEXT = '<script>alert(1)</script> " onclick="alert(2)" \' {{ 7 * 7 }} {% if true %}evaluated{% endif %}'
 STUDENT_ID = TEMPLATE_TEXT.replace("/", "")  # a file name
 PRINTED, AT_IMPORT = f"printed {STUDENT_TEXT}", f"at import {STUDENT_TEXT}"
 IN_FORWARD, IN_STEP = f"in forward {STUDENT_TEXT}", f"in step {STUDENT_TEXT}"
 WAYS = ("printed", "message", "note", "where")
 # the ways each format carries: the LMS's show no printed output, JUnit no notes and no locations
-SHOWN = {"text": WAYS, "json": WAYS, "markdown": WAYS, "html": WAYS, "junit": ("printed", "message"),
-         "gradescope": ("message", "note", "where"), "prairielearn": ("message", "note", "where")}
+SHOWN = {
+    "text": WAYS,
+    "json": WAYS,
+    "markdown": WAYS,
+    "html": WAYS,
+    "junit": ("printed", "message"),
+    "gradescope": ("message", "note", "where"),
+    "prairielearn": ("message", "note", "where"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -37,11 +45,17 @@ def result(tmp_path_factory):
     """The reference, but it prints the student text and raises it at import (ValueError: a note), and
     my_exp.forward raises it (TypeError: the check's message) and my_exp.step too (NotImplementedError:
     not-implemented, which points into the file)."""
-    source = edit(reference_source(), "import numpy as np\n",
-                  f"import numpy as np\nprint({PRINTED!r})\nraise ValueError({AT_IMPORT!r})\n")
+    source = edit(
+        reference_source(),
+        "import numpy as np\n",
+        f"import numpy as np\nprint({PRINTED!r})\nraise ValueError({AT_IMPORT!r})\n",
+    )
     source = edit(source, "        self.output = np.exp(x)\n", f"        raise TypeError({IN_FORWARD!r})\n")
-    source = edit(source, "    def step(self, learning_rate):\n        pass\n",
-                  f"    def step(self, learning_rate):\n        raise NotImplementedError({IN_STEP!r})\n")
+    source = edit(
+        source,
+        "    def step(self, learning_rate):\n        pass\n",
+        f"    def step(self, learning_rate):\n        raise NotImplementedError({IN_STEP!r})\n",
+    )
     return grade(write_submission(tmp_path_factory.mktemp("escaping"), source, FILE_NAME))
 
 
@@ -129,16 +143,22 @@ def shown_inert(page):
     and that the page forbids scripts all the same."""
     elements = Elements(page)
     assert not elements.named("script") and not [attrs for _, attrs in elements.tags if "onclick" in attrs]
-    [policy] = [meta["content"] for meta in elements.named("meta")
-                if meta.get("http-equiv") == "Content-Security-Policy"]
+    [policy] = [
+        meta["content"] for meta in elements.named("meta") if meta.get("http-equiv") == "Content-Security-Policy"
+    ]
     assert policy.startswith("default-src 'none';") and "script-src" not in policy
     return "".join(elements.text)
 
 
 def test_student_text_with_template_syntax_shows_as_written_in_the_html_report(result):
     failed = dataclasses.replace(result.failed[0], message=TEMPLATE_TEXT)
-    result = dataclasses.replace(result, submission=TEMPLATE_TEXT, output=TEMPLATE_TEXT, notes=[TEMPLATE_TEXT],
-                                 checks=[failed if check.id == failed.id else check for check in result.checks])
+    result = dataclasses.replace(
+        result,
+        submission=TEMPLATE_TEXT,
+        output=TEMPLATE_TEXT,
+        notes=[TEMPLATE_TEXT],
+        checks=[failed if check.id == failed.id else check for check in result.checks],
+    )
     shown = shown_inert(render(result, "html"))
     assert shown.count(TEMPLATE_TEXT) == 4  # the submission, the check's message, the note, the output
 
@@ -146,10 +166,15 @@ def test_student_text_with_template_syntax_shows_as_written_in_the_html_report(r
 def test_student_ids_and_problems_with_template_syntax_show_as_written_in_the_html_summary():
     ungradable = f"{STUDENT_ID} 2"
     cohort = summary.Cohort(
-        total=100.0, scores={STUDENT_ID: 50.0}, problems={ungradable: TEMPLATE_TEXT},
-        diagnoses=[("timeout", "A check ran past its time limit", [STUDENT_ID])], failed_checks=[],
-        diagnosed={STUDENT_ID: ["timeout"]}, confinement_gaps=(TEMPLATE_TEXT,),
-        links={STUDENT_ID: f"reports/{STUDENT_ID}.html", ungradable: f"reports/{ungradable}.json"})
+        total=100.0,
+        scores={STUDENT_ID: 50.0},
+        problems={ungradable: TEMPLATE_TEXT},
+        diagnoses=[("timeout", "A check ran past its time limit", [STUDENT_ID])],
+        failed_checks=[],
+        diagnosed={STUDENT_ID: ["timeout"]},
+        confinement_gaps=(TEMPLATE_TEXT,),
+        links={STUDENT_ID: f"reports/{STUDENT_ID}.html", ungradable: f"reports/{ungradable}.json"},
+    )
     page = summary.html(cohort)
     shown = shown_inert(page)
     # the tables of diagnoses and of students, the lists of the limits hit and of what could not be graded

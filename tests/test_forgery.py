@@ -8,6 +8,7 @@ layers with zero gradients and a step that jumps to the answer; a step that walk
 without a gradient; and a child that patches the grader's own modules, whose records are claims the
 parent checks against the reference's math.
 """
+
 import re
 
 import pytest
@@ -52,7 +53,7 @@ class Whatever:
 '''
 
 # the rubric's run and the student's own loop, as records of runs that went straight to the answer
-CONVERGED_RECORDS = '''
+CONVERGED_RECORDS = """
 import grader.loops
 import grader.scenario
 from grader import wire
@@ -76,10 +77,12 @@ def converged_loop(model, composition, raised, asked=None, returned=None):
 
 grader.scenario.train_record = converged_run
 grader.loops.record = converged_loop
-'''
+"""
 
 # every answer of the child replaced: numbers where numbers are expected, and converged training
-EVERY_ANSWER_FORGED = CONVERGED_RECORDS + '''
+EVERY_ANSWER_FORGED = (
+    CONVERGED_RECORDS
+    + """
 
 def forged(namespace, ops, *args, **kwargs):
     answers = {}
@@ -96,15 +99,16 @@ def forged(namespace, ops, *args, **kwargs):
 
 
 grader.scenario.run = forged
-'''
+"""
+)
 
 # what the child-side grader computes with, patched so that every comparison says "the same"
-NUMPY_PATCHED = '''
+NUMPY_PATCHED = """
 np.array_equal = lambda *args, **kwargs: True
 np.allclose = lambda *args, **kwargs: True
 np.isfinite = lambda value: np.ones(np.shape(value), dtype=bool)
 np.shape = lambda value: ()
-'''
+"""
 
 
 def edited(*edits):
@@ -122,18 +126,22 @@ def steps_replaced(w_step, b_step):
 
 def gradients_replaced(w_gradient, b_gradient):
     """The reference with the gradient each layer's backward saves replaced."""
-    return edited(("self.grad = grad * self.x", f"self.grad = {w_gradient}"),
-                  ("self.grad = grad  #", f"self.grad = {b_gradient}  #"))
+    return edited(
+        ("self.grad = grad * self.x", f"self.grad = {w_gradient}"),
+        ("self.grad = grad  #", f"self.grad = {b_gradient}  #"),
+    )
 
 
 # multiplication_weight and my_exp pass values and gradients through, and every saved gradient is 0
-IDENTITY_LAYERS = (("self.x = x\n        return self.w * x", "return x"),
-                   ("self.grad = grad * self.x", "self.grad = 0.0"),
-                   ("return grad * self.w", "return grad"),
-                   ("self.output = np.exp(x)\n        return self.output", "return x"),
-                   ("return grad * self.output", "return grad"),
-                   ("self.grad = 2 * (y_est - y_target)", "self.grad = 0.0"),
-                   ("return (y_est - y_target) ** 2", "return 0.0"))
+IDENTITY_LAYERS = (
+    ("self.x = x\n        return self.w * x", "return x"),
+    ("self.grad = grad * self.x", "self.grad = 0.0"),
+    ("return grad * self.w", "return grad"),
+    ("self.output = np.exp(x)\n        return self.output", "return x"),
+    ("return grad * self.output", "return grad"),
+    ("self.grad = 2 * (y_est - y_target)", "self.grad = 0.0"),
+    ("return (y_est - y_target) ** 2", "return 0.0"),
+)
 
 
 def composition_step_then(code):
@@ -150,23 +158,26 @@ CASES = {
     "stubs that pass": (stubbed("None"), None),
     "stubs that return 0": (stubbed("0.0"), None),
     "stubs that return nan": (stubbed("float('nan')"), None),
-    "stubs that return a number equal to everything": (appended(stubbed("Anything(0.0)"), EQUAL_TO_EVERYTHING),
-                                                       None),
-    "stubs that return an object equal to everything": (appended(stubbed("Whatever()"), EQUAL_TO_EVERYTHING),
-                                                        None),
+    "stubs that return a number equal to everything": (appended(stubbed("Anything(0.0)"), EQUAL_TO_EVERYTHING), None),
+    "stubs that return an object equal to everything": (appended(stubbed("Whatever()"), EQUAL_TO_EVERYTHING), None),
     "the hand-out, with the grader's records of training patched to converged ones": (
-        appended(HAND_OUT, CONVERGED_RECORDS), None),
+        appended(HAND_OUT, CONVERGED_RECORDS),
+        None,
+    ),
     "the hand-out, with every answer of the child forged": (appended(HAND_OUT, EVERY_ANSWER_FORGED), None),
     "stubs, with the numpy the child-side grader uses patched": (appended(stubbed("0.0"), NUMPY_PATCHED), None),
     # the step walks to the answer without a gradient; honestly: a step that ignores the gradient
     "steps that walk to w = 0.5, b = 2 by a fixed amount": (
         steps_replaced("self.w += 2e-4 * np.sign(0.5 - self.w)", "self.b += 4e-4 * np.sign(2.0 - self.b)"),
-        steps_replaced("self.w -= learning_rate", "self.b -= learning_rate")),
+        steps_replaced("self.w -= learning_rate", "self.b -= learning_rate"),
+    ),
     # w − lr·nan is nan whatever the rule, so a nan gradient shows no rule: honestly, no gradient
     "gradients saved as nan": (gradients_replaced("float('nan')", "float('nan')"), gradients_replaced("0.0", "0.0")),
     # the jump leaves the grader's stand-in layers alone: honestly, the same layers without it
     "identity layers, zero gradients, and a jump to the answer in the hand-out's model only": (
-        edited(*IDENTITY_LAYERS, composition_step_then(JUMP_IN_THE_HANDOUT_MODEL)), edited(*IDENTITY_LAYERS)),
+        edited(*IDENTITY_LAYERS, composition_step_then(JUMP_IN_THE_HANDOUT_MODEL)),
+        edited(*IDENTITY_LAYERS),
+    ),
 }
 
 
@@ -177,13 +188,20 @@ def test_a_dishonest_submission_scores_no_more_than_its_honest_counterpart(name,
     assert not result.notes, f"the attack did not load: {result.notes}"
     counterpart = graded(TEMPLATE) if honest is None else grade(write_submission(tmp_path, honest, "honest.py"))
     assert result.score <= counterpart.score, (
-        f"{name}: {result.score}, its honest counterpart {counterpart.score}\n{summary(result)}")
+        f"{name}: {result.score}, its honest counterpart {counterpart.score}\n{summary(result)}"
+    )
 
 
 def test_identity_layers_with_zero_gradients_and_a_step_that_jumps_to_the_answer_score_little(tmp_path):
     result = grade(write_submission(tmp_path, edited(*IDENTITY_LAYERS, composition_step_then(JUMP))))
     assert result.score <= 15, summary(result)
-    for check in ("training.convergence", "training.own_run", "training.protocol", "my_composition.step",
-                  "multiplication_weight.step", "multiplication_weight.finite_diff",
-                  "my_composition.compute_loss.finite_diff"):
+    for check in (
+        "training.convergence",
+        "training.own_run",
+        "training.protocol",
+        "my_composition.step",
+        "multiplication_weight.step",
+        "multiplication_weight.finite_diff",
+        "my_composition.compute_loss.finite_diff",
+    ):
         assert next(c for c in result.checks if c.id == check).score == 0, f"{check} kept points\n{summary(result)}"

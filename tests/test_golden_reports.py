@@ -1,5 +1,6 @@
 """A change that is not meant to change reports leaves every report of the test corpora as it was
 recorded (tests/golden.py; `python tests/golden.py` records them again when a change means to)."""
+
 import json
 
 import pytest

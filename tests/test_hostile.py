@@ -6,6 +6,7 @@ The sandbox's promises (DESIGN.md principles 1-3 and 5): a hang, crash or limit 
 checks it touches, whatever the child prints, writes, patches or exits with changes no score,
 nothing it starts outlives the grading, and the same submission gets the same report.
 """
+
 import functools
 import json
 import os
@@ -16,22 +17,48 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import (REFERENCE, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis_ids,
-                     grade, marked_processes, rubric_data, run_cli, summary, write_rubric)
+from helpers import (
+    REFERENCE,
+    TEMPLATE,
+    assert_full_points,
+    checks_by_id,
+    checks_starting,
+    diagnosis_ids,
+    grade,
+    marked_processes,
+    rubric_data,
+    run_cli,
+    summary,
+    write_rubric,
+)
 from grader import sandbox as sandbox_module
 
 pytestmark = pytest.mark.slow  # the hostile corpus: hangs, floods and forks run to their limits
 
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 EXPECTED = yaml.safe_load((HOSTILE / "expected.yaml").read_text(encoding="utf-8"))
-KEYS = {"diagnoses", "absent", "min_score", "max_score", "score_as", "full_points", "zero_points", "messages",
-        "notes", "output", "no_checks", "max_seconds", "root_only"}
+KEYS = {
+    "diagnoses",
+    "absent",
+    "min_score",
+    "max_score",
+    "score_as",
+    "full_points",
+    "zero_points",
+    "messages",
+    "notes",
+    "output",
+    "no_checks",
+    "max_seconds",
+    "root_only",
+}
 LIMITS = {"check_seconds": 1, "cpu_seconds": 1, "load_seconds": 3}
 DEFAULT_MAX_SECONDS = 30
 FORGED = "FORGED-BY-SUBMISSION"  # what forge_results.py writes into its results.json files
 
 
 # the rubric and the template's score under it
+
 
 @pytest.fixture(scope="session")
 def rubric(tmp_path_factory):
@@ -54,6 +81,7 @@ def timed_grade(path, rubric_path):
 
 # the corpus
 
+
 def test_every_file_has_an_expected_report_and_back():
     files = {p.name for p in HOSTILE.glob("*.py")}
     assert files == set(EXPECTED), f"without an entry: {files - set(EXPECTED)}; without a file: {set(EXPECTED) - files}"
@@ -64,8 +92,10 @@ def test_every_file_has_an_expected_report_and_back():
 ROOT_ONLY = pytest.mark.root(reason="the reference is hidden from the child only when the grader runs as root")
 
 
-@pytest.mark.parametrize("name", [pytest.param(name, marks=ROOT_ONLY) if EXPECTED[name].get("root_only") else name
-                                  for name in sorted(EXPECTED)])
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(name, marks=ROOT_ONLY) if EXPECTED[name].get("root_only") else name for name in sorted(EXPECTED)],
+)
 def test_hostile_submission(name, rubric):  # noqa: C901  (one branch per key of expected.yaml)
     expected = EXPECTED[name]
     try:
@@ -127,6 +157,7 @@ def remove_forged_results():
 
 # what the sandbox leaves behind
 
+
 def zombie_children():
     """Children of this process that died and were never reaped: (pid, uid)."""
     found = []
@@ -178,6 +209,7 @@ def test_the_fork_sleepers_leave_no_zombies(rubric):
 
 # forged reports
 
+
 def test_a_forged_report_does_not_reach_the_report_file(rubric, tmp_path):
     out = tmp_path / "results.json"
     try:
@@ -194,6 +226,7 @@ def test_a_forged_report_does_not_reach_the_report_file(rubric, tmp_path):
 
 
 # encodings, line endings, indentation and size
+
 
 def reference_bytes():
     return REFERENCE.read_bytes()
@@ -246,6 +279,7 @@ def test_non_utf8_bytes_in_a_comment_are_a_clear_syntax_error(rubric, tmp_path):
 
 # principle 5
 
+
 def test_the_same_hostile_submission_gets_the_same_report(rubric):
     first = grade(HOSTILE / "print_flood.py", rubric).to_dict()
     second = grade(HOSTILE / "print_flood.py", rubric).to_dict()
@@ -253,7 +287,7 @@ def test_the_same_hostile_submission_gets_the_same_report(rubric):
     assert first == second, f"the reports differ in {differing}"
 
 
-HANGS_EVERYWHERE = '''
+HANGS_EVERYWHERE = """
 import time
 
 time.sleep(0.5)  # each reload of the file costs this again
@@ -275,7 +309,7 @@ class my_composition:
     def __init__(self, layers):
         while True:
             pass
-'''
+"""
 
 
 def test_a_submission_that_hangs_everywhere_is_stopped_by_the_total_time_limit(tmp_path):

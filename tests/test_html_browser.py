@@ -1,5 +1,6 @@
 """The HTML report in a real headless Chromium: it shows the score, its plots load, the console is
 clean, and a student's <script> stays text. Leaves a screenshot in tests/artifacts/ to look at."""
+
 import fcntl
 import subprocess
 from pathlib import Path
@@ -20,8 +21,16 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 INSTALL = TESTS / "browser" / "install.sh"
 ARTIFACTS = TESTS / "artifacts"
 WIDTH = 1100  # px: the report's column and the two training plots side by side
-CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync")
+CHROMIUM_FLAGS = (
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 
 
 def installed():
@@ -38,8 +47,10 @@ def ensure_chromium(lock_directory):
         if not installed():
             proc = subprocess.run(["sh", str(INSTALL)], capture_output=True, text=True, timeout=900)
             if not installed():
-                pytest.skip(f"chromium and chromedriver are absent and {INSTALL.name} could not install them: "
-                            f"{(proc.stderr or proc.stdout).strip()[-500:]}")
+                pytest.skip(
+                    f"chromium and chromedriver are absent and {INSTALL.name} could not install them: "
+                    f"{(proc.stderr or proc.stdout).strip()[-500:]}"
+                )
 
 
 @pytest.fixture(scope="module")

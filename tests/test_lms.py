@@ -1,14 +1,14 @@
 """The LMS side: Gradescope's results.json and PrairieLearn's results, validated against the schemas of
 their documented fields, and the LMS entry point, which writes a results.json whatever happens
 (tests/test_lms_deploy.py deploys the bundles as the LMS does)."""
+
 import json
 import math
 
 import jsonschema
 import pytest
 
-from helpers import (REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data,
-                     write_rubric)
+from helpers import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, graded, run_cli, rubric_data, write_rubric
 
 pytestmark = pytest.mark.slow  # every LMS entry point run through the command line
 
@@ -16,8 +16,12 @@ SCHEMAS = TESTS / "schemas"
 BUGGY = SUBMISSIONS / "forum_mul_returns_grad_w.py"
 # the wrong formula costs its own check, its finite differences, and the consistency checks that
 # compare arrays and two instances with a scalar result that is wrong
-BUGGY_CHECKS = ("multiplication_weight.backward.input_grad", "multiplication_weight.finite_diff",
-                "multiplication_weight.arrays", "multiplication_weight.independent_instances")
+BUGGY_CHECKS = (
+    "multiplication_weight.backward.input_grad",
+    "multiplication_weight.finite_diff",
+    "multiplication_weight.arrays",
+    "multiplication_weight.independent_instances",
+)
 LOOPING = TESTS / "hostile" / "exp_backward_infinite_loop.py"
 
 
@@ -65,6 +69,7 @@ def check_names(check_ids):
 
 # Gradescope: graded submissions
 
+
 def test_reference_gets_full_points(tmp_path):
     results = autograde(tmp_path, submission=REFERENCE)
     assert results["score"] == 100
@@ -102,8 +107,9 @@ def test_forged_results_are_replaced_by_the_graders(tmp_path):
     results_file.parent.mkdir()
     results_file.write_text(json.dumps(forged))  # as if written before the grader's turn
     forger = tmp_path / "backprop.py"
-    forger.write_text(BUGGY.read_text(encoding="utf-8") + FORGERY.replace("RESULTS_FILE", repr(str(results_file))),
-                      encoding="utf-8")
+    forger.write_text(
+        BUGGY.read_text(encoding="utf-8") + FORGERY.replace("RESULTS_FILE", repr(str(results_file))), encoding="utf-8"
+    )
     results = autograde(tmp_path, submission=forger)
     assert "FORGED" not in results_file.read_text(encoding="utf-8")
     assert results["score"] == autograde(tmp_path / "honest", submission=BUGGY)["score"] < 100
@@ -143,17 +149,22 @@ def test_hidden_check_stays_hidden(tmp_path):
 
 # Gradescope: submissions that cannot be graded still get a results.json
 
+
 def several_files(submission):
     submission.mkdir()
     for name in ("backprop.py", "backprop_old.py"):
         (submission / name).write_bytes(REFERENCE.read_bytes())
 
 
-@pytest.mark.parametrize("prepare, said", [
-    (lambda submission: None, "no such file or folder"),
-    (lambda submission: submission.mkdir(), "no .py or .ipynb file"),
-    (several_files, "several files to grade"),
-], ids=["missing", "empty", "several"])
+@pytest.mark.parametrize(
+    "prepare, said",
+    [
+        (lambda submission: None, "no such file or folder"),
+        (lambda submission: submission.mkdir(), "no .py or .ipynb file"),
+        (several_files, "several files to grade"),
+    ],
+    ids=["missing", "empty", "several"],
+)
 def test_ungradable_submission_scores_zero_and_says_why(tmp_path, prepare, said):
     prepare(tmp_path / "submission")
     results = autograde(tmp_path)
@@ -185,6 +196,7 @@ def test_grader_bug_scores_zero_without_a_traceback(tmp_path, monkeypatch, capsy
 
 
 # PrairieLearn
+
 
 @pytest.mark.parametrize("submission", [REFERENCE, BUGGY, TEMPLATE], ids=["reference", "buggy", "template"])
 def test_prairielearn_results(submission):

@@ -6,6 +6,7 @@ submission, gradable or not, ends in a results.json valid against the LMS's sche
 setup.sh skips its package-manager step where /usr/bin/python3 already has venv, as here; its pip
 steps install into ROOT/venv (from pip's cache when it has the wheels). The tests share one
 deployment per test process (session fixtures)."""
+
 import base64
 import io
 import json
@@ -45,6 +46,7 @@ def schema(name):
 
 # what the student hands in: (file name, bytes) pairs
 
+
 def one_file(path, name=None):
     return lambda: [(name or path.name, path.read_bytes())]
 
@@ -55,6 +57,7 @@ def zipped(path):
         with zipfile.ZipFile(archive, "w") as handle:
             handle.write(path, path.name)
         return [("backprop.zip", archive.getvalue())]
+
     return files
 
 
@@ -99,8 +102,15 @@ def prairielearn(dist, gradescope, tmp_path_factory):
 
 def test_the_zip_holds_the_scripts_at_its_root_and_no_tests(dist):
     names = set(zipfile.ZipFile(dist / "autograder.zip").namelist())
-    assert {"setup.sh", "run_autograder", "requirements.lock", "pyproject.toml", "grader/autograder.py",
-            "reference/backprop.py", "rubrics/backprop.yaml"} <= names
+    assert {
+        "setup.sh",
+        "run_autograder",
+        "requirements.lock",
+        "pyproject.toml",
+        "grader/autograder.py",
+        "reference/backprop.py",
+        "rubrics/backprop.yaml",
+    } <= names
     assert not [n for n in names if n.startswith(("tests/", ".git", "source/")) or "__pycache__" in n]
     assert (dist / "autograder.zip").stat().st_mode & 0o077 == 0, "the zip holds the solution: owner only"
 
@@ -108,8 +118,13 @@ def test_the_zip_holds_the_scripts_at_its_root_and_no_tests(dist):
 def test_the_zip_holds_the_html_templates_and_the_deployed_grader_renders_the_html_report(dist, gradescope, tmp_path):
     templates = {path.relative_to(ROOT).as_posix() for path in (ROOT / "grader" / "render" / "templates").iterdir()}
     assert templates and templates <= set(zipfile.ZipFile(dist / "autograder.zip").namelist())
-    proc = subprocess.run([gradescope / "venv" / "bin" / "python", "-m", "grader", "grade", BUGGY, "--format", "html"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=CLI_TIMEOUT)
+    proc = subprocess.run(
+        [gradescope / "venv" / "bin" / "python", "-m", "grader", "grade", BUGGY, "--format", "html"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.startswith("<!DOCTYPE html>") and "[mul-returns-grad-w]" in proc.stdout
 

@@ -1,5 +1,6 @@
 """requirements.lock: one exact version of every package, agreeing with pyproject.toml's ranges,
 and what `make install` installed (the LMS bundles install from the same file)."""
+
 import importlib.metadata
 import re
 
@@ -31,15 +32,18 @@ def test_everything_pyproject_asks_for_is_pinned_within_its_range():
         wanted = Requirement(text)
         name = canonicalize_name(wanted.name)
         assert name in locked, f"{text} (pyproject.toml) is not in requirements.lock: run `make lock`"
-        assert wanted.specifier.contains(locked[name], prereleases=True), \
+        assert wanted.specifier.contains(locked[name], prereleases=True), (
             f"requirements.lock pins {name}=={locked[name]}, outside pyproject.toml's {text}: run `make lock`"
+        )
 
 
 def test_what_is_installed_is_what_the_lock_pins():
     locked = pins()
     installed = {canonicalize_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()}
     installed.pop("backprop-grader", None)
-    differing = {name: (version, locked.get(name)) for name, version in installed.items()
-                 if locked.get(name) != version}
-    assert not differing, \
+    differing = {
+        name: (version, locked.get(name)) for name, version in installed.items() if locked.get(name) != version
+    }
+    assert not differing, (
         f"installed (version, locked version) that differ; `make install` installs from the lock: {differing}"
+    )

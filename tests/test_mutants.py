@@ -1,4 +1,5 @@
 """Every mutant of the catalogue is named by its diagnosis and loses some, not all, points."""
+
 import pytest
 
 from helpers import diagnosis_ids, grade, summary, write_submission
@@ -9,11 +10,32 @@ pytestmark = pytest.mark.slow  # every mutant of the catalogue, graded
 
 # DESIGN.md's table of diagnosis ids, and the one the grader adds (README: grad-accumulates)
 DESIGN_IDS = (
-    "loss-grad-sign", "loss-grad-scale", "loss-value", "mul-grad-w-missing-x", "mul-returns-grad-w",
-    "exp-backward-missing-local-grad", "step-assign", "step-ascent", "composition-forward-order",
-    "composition-backward-order", "composition-backward-no-chain", "composition-fixed-arity", "shared-state",
-    "missing-cache", "scalar-only", "mutates-input", "loop-order", "loop-loss-args", "not-implemented",
-    "missing-definition", "syntax-error", "timeout", "memory-limit", "crash", "grad-accumulates")
+    "loss-grad-sign",
+    "loss-grad-scale",
+    "loss-value",
+    "mul-grad-w-missing-x",
+    "mul-returns-grad-w",
+    "exp-backward-missing-local-grad",
+    "step-assign",
+    "step-ascent",
+    "composition-forward-order",
+    "composition-backward-order",
+    "composition-backward-no-chain",
+    "composition-fixed-arity",
+    "shared-state",
+    "missing-cache",
+    "scalar-only",
+    "mutates-input",
+    "loop-order",
+    "loop-loss-args",
+    "not-implemented",
+    "missing-definition",
+    "syntax-error",
+    "timeout",
+    "memory-limit",
+    "crash",
+    "grad-accumulates",
+)
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

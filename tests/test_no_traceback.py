@@ -5,6 +5,7 @@ The parent only ever sees what the child sends: JSON made of wire values. Hypoth
 values of real records (the reference's, for each check's own scenario) with any wire value:
 numbers with nan and inf, arrays of any shape, opaque objects, errors, garbage.
 """
+
 import json
 
 import numpy as np
@@ -24,8 +25,11 @@ GRADER = Grader(rubrics.load())
 PLANS = {plan.spec.id: plan for plan in GRADER.plans}
 REFERENCE = InProcess(vars(reference.backprop), reference.backprop.__file__)
 
-numbers = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-10**6, 10**6),
-                    st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324]))
+numbers = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(-(10**6), 10**6),
+    st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324]),
+)
 shapes = st.lists(st.integers(0, 4), min_size=0, max_size=3)
 
 
@@ -40,22 +44,47 @@ def arrays(draw):
     return encoded
 
 
-raised = st.builds(lambda kind, name, on_self, function: {
-    "kind": "raised", "type": kind, "message": "boom", "line": 3, "on_self": on_self, "cell": None,
-    "missing": name, "function": function},
-    st.sampled_from(["AttributeError", "TypeError", "ValueError", "NotImplementedError", "MissingDefinition",
-                     "Timeout", "SystemExit"]),
-    st.one_of(st.none(), st.sampled_from(["x", "output", "grad", "w"])), st.booleans(),
-    st.one_of(st.none(), st.sampled_from(["forward", "backward", "step", "compute_loss"])))
+raised = st.builds(
+    lambda kind, name, on_self, function: {
+        "kind": "raised",
+        "type": kind,
+        "message": "boom",
+        "line": 3,
+        "on_self": on_self,
+        "cell": None,
+        "missing": name,
+        "function": function,
+    },
+    st.sampled_from(
+        [
+            "AttributeError",
+            "TypeError",
+            "ValueError",
+            "NotImplementedError",
+            "MissingDefinition",
+            "Timeout",
+            "SystemExit",
+        ]
+    ),
+    st.one_of(st.none(), st.sampled_from(["x", "output", "grad", "w"])),
+    st.booleans(),
+    st.one_of(st.none(), st.sampled_from(["forward", "backward", "step", "compute_loss"])),
+)
 wire_values = st.one_of(
     numbers.map(lambda v: {"kind": "num", "number": wire._float(v)}),
     arrays(),
     raised,
     st.sampled_from(["list", "tuple", "NoneType", "str", "Liar", "bool"]).map(
-        lambda kind: {"kind": "opaque", "type": kind, "repr": f"<a {kind}>"}),
+        lambda kind: {"kind": "opaque", "type": kind, "repr": f"<a {kind}>"}
+    ),
 )
-garbage = st.one_of(st.none(), st.text(max_size=5), st.integers(), st.lists(st.integers(), max_size=3),
-                    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2))
+garbage = st.one_of(
+    st.none(),
+    st.text(max_size=5),
+    st.integers(),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
 
 
 def replace_values(draw, record):
@@ -68,20 +97,25 @@ def replace_values(draw, record):
     if "value" in new:
         new["value"] = draw(wire_values)
     if "state" in new:
-        new["state"] = draw(st.dictionaries(st.sampled_from(["w", "b", "x", "grad", "dw", "grads['w']", "out"]),
-                                            wire_values, max_size=4))
+        new["state"] = draw(
+            st.dictionaries(
+                st.sampled_from(["w", "b", "x", "grad", "dw", "grads['w']", "out"]), wire_values, max_size=4
+            )
+        )
     if "log" in new:
         new["log"] = [[kind, index, draw(wire_values)] for kind, index, _ in new["log"]]
     for key in ("ws", "bs", "losses"):
         if key in new:
             new[key] = draw(st.one_of(arrays(), wire_values))
     if "events" in new:  # a training loop's record
-        new.update(events=draw(st.text(alphabet="FLBSN", max_size=40)),
-                   loss_roles=draw(st.lists(st.lists(st.sampled_from(["estimate", "target"]), max_size=3),
-                                            max_size=3)),
-                   final=draw(st.lists(numbers, min_size=2, max_size=2)),
-                   moved=draw(st.booleans()), returns_model=draw(st.sampled_from([True, False, None])),
-                   raised=draw(st.one_of(st.none(), raised)))
+        new.update(
+            events=draw(st.text(alphabet="FLBSN", max_size=40)),
+            loss_roles=draw(st.lists(st.lists(st.sampled_from(["estimate", "target"]), max_size=3), max_size=3)),
+            final=draw(st.lists(numbers, min_size=2, max_size=2)),
+            moved=draw(st.booleans()),
+            returns_model=draw(st.sampled_from([True, False, None])),
+            raised=draw(st.one_of(st.none(), raised)),
+        )
     return new
 
 
@@ -97,8 +131,13 @@ def test_any_answer_from_the_child_is_judged_or_reported_never_a_traceback(check
     mutants = GRADER.mutants_on(plan) if check.uses_mutants else []
     reference_records = REFERENCE.run(plan.ops)
 
-    @settings(max_examples=40, deadline=None, database=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(student_records(reference_records))
     def judged(records):
         for order in (None, ("target", "estimate")):
@@ -133,7 +172,7 @@ HOSTILE_VALUES = {
     "an array subclass whose __array__ lies": "LyingArray()",
     "a float whose __float__ raises": "BadFloat(1.0)",
 }
-LIARS = '''
+LIARS = """
 
 class Liar:
     def __eq__(self, other):
@@ -173,11 +212,14 @@ class BadFloat(float):
 
     def __eq__(self, other):
         raise ValueError("no comparing")
-'''
+"""
 # the return statements of the reference that a hostile value replaces: a layer's forward, a
 # backward, and compute_loss
-SITES = ("        return self.w * x\n", "        return grad * self.output  # d exp(x)/dx = exp(x)\n",
-         "        return (y_est - y_target) ** 2\n")
+SITES = (
+    "        return self.w * x\n",
+    "        return grad * self.output  # d exp(x)/dx = exp(x)\n",
+    "        return (y_est - y_target) ** 2\n",
+)
 
 
 def hostile_source(reference_src, value, site):
@@ -186,8 +228,13 @@ def hostile_source(reference_src, value, site):
     return with_liars.replace(site, f"        return {value}\n")
 
 
-@settings(max_examples=8, deadline=None, database=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(value=st.sampled_from(sorted(HOSTILE_VALUES)), site=st.sampled_from(SITES))
 def test_a_method_returning_anything_gets_a_report(reference_src, tmp_path_factory, value, site):
     source = hostile_source(reference_src, HOSTILE_VALUES[value], site)
@@ -228,4 +275,3 @@ def test_a_forward_returning_a_list_gets_a_row_in_a_batch(reference_src, tmp_pat
     rows = (tmp_path / "out" / "gradebook.csv").read_text(encoding="utf-8")
     listy = next(line for line in rows.splitlines() if line.startswith("listy,"))
     assert "grader failed" not in listy and not listy.startswith("listy,0,"), listy
-

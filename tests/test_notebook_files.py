@@ -1,6 +1,7 @@
 """The notebook files: the hand-out is built from backprop.py, the sample notebooks are what
 tests/notebooks/make.py builds, all are valid nbformat v4, and the builders make notebooks that
 run (in-process here; the grader itself runs submissions only in its sandboxed child)."""
+
 import importlib.util
 import io
 import zipfile
@@ -54,10 +55,12 @@ def run_cells(nb, stop_on_error=True):
 
 # the files are up to date
 
+
 def test_template_notebook_is_built_from_template_py():
     built = nbs.dumps(nbs.build(TEMPLATE))
-    assert TEMPLATE_NOTEBOOK.read_text(encoding="utf-8") == built, \
+    assert TEMPLATE_NOTEBOOK.read_text(encoding="utf-8") == built, (
         f"student_template/backprop.ipynb is stale: {REBUILD}"
+    )
 
 
 @pytest.mark.parametrize("name", sorted(BUILT))
@@ -89,6 +92,7 @@ def test_zip_and_folder_hold_the_reference_notebook():
 
 # the files are valid
 
+
 def all_notebook_files():
     return [TEMPLATE_NOTEBOOK, *sorted(NOTEBOOKS.rglob("*.ipynb"))]
 
@@ -111,6 +115,7 @@ def test_zipped_notebook_validates():
 
 # the layout
 
+
 def test_template_notebook_layout():
     nb = nbformat.read(str(TEMPLATE_NOTEBOOK), as_version=4)
     assert [c.id for c in nb.cells] == list(nbs.CELL_IDS)
@@ -122,8 +127,11 @@ def test_template_notebook_layout():
     assert "my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])" in training
     assert "learning_rate = 1e-4" in training and "for i in range(5000):" in training
     statements = [line.strip() for line in training.splitlines() if not line.strip().startswith("#")]
-    assert statements[-3:] == ["j = np.random.randint(1, len(xx))", "ws.append(my_fit.layers[0].w)",
-                               "bs.append(my_fit.layers[1].b)"]  # the rest of the body is left to the student
+    assert statements[-3:] == [
+        "j = np.random.randint(1, len(xx))",
+        "ws.append(my_fit.layers[0].w)",
+        "bs.append(my_fit.layers[1].b)",
+    ]  # the rest of the body is left to the student
 
 
 def test_template_notebook_runs_until_the_student_parts():
@@ -146,6 +154,7 @@ def test_filled_takes_the_classes_from_the_given_file():
 
 
 # the builders make working notebooks
+
 
 def test_reference_notebook_trains_to_the_expected_parameters():
     nb = nbformat.read(str(NOTEBOOKS / "reference.ipynb"), as_version=4)
@@ -175,8 +184,9 @@ def test_syntax_error_notebook_fails_only_in_the_composition_cell():
                 with pytest.raises(SyntaxError):
                     compile(c.source, c.id, "exec")
             else:
-                compile("\n".join(line for line in c.source.splitlines() if not line.startswith(("%", "!"))),
-                        c.id, "exec")
+                compile(
+                    "\n".join(line for line in c.source.splitlines() if not line.startswith(("%", "!"))), c.id, "exec"
+                )
 
 
 def test_template_filled_twice_defines_the_wrong_version_first():
@@ -198,5 +208,7 @@ def test_swapped_loss_argument_notebooks(name):
 def test_reference_py_is_what_reference_notebook_holds():
     nb = nbformat.read(str(NOTEBOOKS / "reference.ipynb"), as_version=4)
     source = REFERENCE.read_text(encoding="utf-8")
-    assert all(nbs.cell(nb, name).source in source for name in ("add_bias", "multiplication_weight", "my_exp",
-                                                                 "my_composition"))
+    assert all(
+        nbs.cell(nb, name).source in source
+        for name in ("add_bias", "multiplication_weight", "my_exp", "my_composition")
+    )

@@ -3,6 +3,7 @@ tests/notebooks/make.py), folders and zips holding one, and the submissions that
 
 Cell numbers count every cell from 1 (markdown too); the expected numbers are found from the cell
 ids tests/notebooks.py sets, never written by hand."""
+
 import io
 import json
 import re
@@ -14,17 +15,33 @@ import nbformat
 import pytest
 
 import notebooks as nbs
-from helpers import (ROOT, SUBMISSIONS, TEMPLATE, assert_full_points, checks_by_id, checks_starting, diagnosis,
-                     diagnosis_ids, grade, grade_cli_json, graded, rubric_data, run_cli, summary,
-                     write_rubric)
+from helpers import (
+    ROOT,
+    SUBMISSIONS,
+    TEMPLATE,
+    assert_full_points,
+    checks_by_id,
+    checks_starting,
+    diagnosis,
+    diagnosis_ids,
+    grade,
+    grade_cli_json,
+    graded,
+    rubric_data,
+    run_cli,
+    summary,
+    write_rubric,
+)
 
 NOTEBOOKS = nbs.NOTEBOOKS
 TEMPLATE_NOTEBOOK = ROOT / "student_template" / "backprop.ipynb"
 TRAINING = nbs.TRAINING_CELL
 WHERE = re.compile(r"^(?P<name>[^,]+), cell (?P<cell>\d+)(?:, line (?P<line>\d+))?$")
-FORUM = {"forum_loss_grad_sign": ("loss-grad-sign", "my_composition"),
-         "forum_mul_grad_w_missing_x": ("mul-grad-w-missing-x", "multiplication_weight"),
-         "forum_mul_returns_grad_w": ("mul-returns-grad-w", "multiplication_weight")}
+FORUM = {
+    "forum_loss_grad_sign": ("loss-grad-sign", "my_composition"),
+    "forum_mul_grad_w_missing_x": ("mul-grad-w-missing-x", "multiplication_weight"),
+    "forum_mul_returns_grad_w": ("mul-returns-grad-w", "multiplication_weight"),
+}
 
 
 def sample(name):
@@ -76,12 +93,16 @@ def expected_graded_note(path):
 def essentials(result):
     """What must be equal between two gradings of the same notebook, whatever its path."""
     data = result if isinstance(result, dict) else result.to_dict()
-    return (data["score"], data["max_score"],
-            [(c["id"], c["score"], c["status"], c["diagnoses"]) for c in data["checks"]],
-            [(d["id"], d["checks"]) for d in data["diagnoses"]])
+    return (
+        data["score"],
+        data["max_score"],
+        [(c["id"], c["score"], c["status"], c["diagnoses"]) for c in data["checks"]],
+        [(d["id"], d["checks"]) for d in data["diagnoses"]],
+    )
 
 
 # the hand-out
+
 
 @pytest.mark.slow  # the command line, on a notebook
 def test_template_notebook_gets_a_report_from_the_cli():
@@ -100,6 +121,7 @@ def test_template_notebook_is_not_implemented():
 
 
 # the reference
+
 
 def test_reference_notebook_gets_full_marks():
     result = graded(sample("reference.ipynb"))
@@ -157,14 +179,20 @@ def test_the_extension_add_bias_would_lose_points_if_it_were_graded(tmp_path):
 def test_a_short_experiment_before_the_training_is_not_the_exercises_loop(tmp_path):
     """A first try of the hand-out's model for 100 steps, then the real training: the real one is graded."""
     nb = nbs.filled(ROOT / "reference" / "backprop.py")
-    nbs.insert_before(nb, TRAINING, nbs.code(
-        "trial = my_composition([multiplication_weight(1), add_bias(1), my_exp()])\n"
-        "for _ in range(100):\n"
-        "    j = np.random.randint(1, len(xx))\n"
-        "    trial.compute_loss(trial.forward(xx[j]), yy[j])\n"
-        "    trial.backward()\n"
-        "    trial.step(1e-4)\n"
-        "print(trial.layers[0].w, trial.layers[1].b)", "trial"))
+    nbs.insert_before(
+        nb,
+        TRAINING,
+        nbs.code(
+            "trial = my_composition([multiplication_weight(1), add_bias(1), my_exp()])\n"
+            "for _ in range(100):\n"
+            "    j = np.random.randint(1, len(xx))\n"
+            "    trial.compute_loss(trial.forward(xx[j]), yy[j])\n"
+            "    trial.backward()\n"
+            "    trial.step(1e-4)\n"
+            "print(trial.layers[0].w, trial.layers[1].b)",
+            "trial",
+        ),
+    )
     result = grade(nbs.write(nb, tmp_path / "trial_first.ipynb"))
     assert (result.score, diagnosis_ids(result)) == (100, []), summary(result)
     assert any(f"cell {nbs.index(nb, TRAINING) + 1} trained" in note for note in result.notes), result.notes
@@ -193,6 +221,7 @@ def test_a_cell_magic_runs_the_cell_when_its_body_is_python(tmp_path, magic, run
 
 
 # bugs, and where they are
+
 
 def test_composition_syntax_error_keeps_the_layers_points():
     path = sample("composition_syntax_error.ipynb")
@@ -249,6 +278,7 @@ def test_template_filled_twice_grades_the_definition_the_loop_used():
 
 # the time budget
 
+
 @pytest.mark.slow  # a notebook whose cells take seconds
 def test_slow_exploration_costs_no_points(tmp_path):
     data = rubric_data()
@@ -294,6 +324,7 @@ def test_a_cell_that_spins_costs_its_own_limit_and_the_cells_after_it_still_run(
 
 
 # folders and zips
+
 
 @pytest.mark.parametrize("name", ["zipped.zip", "folder_submission"])
 def test_zip_and_folder_grade_as_the_reference(name):
@@ -347,9 +378,11 @@ def test_empty_folder_is_refused(tmp_path):
     assert "Traceback" not in proc.stderr and proc.stdout == "", proc.stderr
 
 
-@pytest.mark.parametrize("text", ["this is not JSON {\n", json.dumps({"cells": "nope", "hello": 1}),
-                                  json.dumps({"name": "backprop", "version": 3})],
-                         ids=["not-json", "json-not-notebook", "json-no-cells"])
+@pytest.mark.parametrize(
+    "text",
+    ["this is not JSON {\n", json.dumps({"cells": "nope", "hello": 1}), json.dumps({"name": "backprop", "version": 3})],
+    ids=["not-json", "json-not-notebook", "json-no-cells"],
+)
 def test_invalid_notebook_is_refused(tmp_path, text):
     path = tmp_path / "backprop.ipynb"
     path.write_text(text, encoding="utf-8")
@@ -361,6 +394,7 @@ def test_invalid_notebook_is_refused(tmp_path, text):
 
 # determinism, and the .py files the notebooks were built from
 
+
 def test_messy_notebook_grades_identically_twice():
     path = sample("reference_messy.ipynb")
     assert grade(path).to_dict() == grade(path).to_dict()
@@ -371,5 +405,7 @@ def test_py_file_gets_the_same_diagnoses_as_its_notebook(stem):
     from_py = graded(SUBMISSIONS / f"{stem}.py")
     from_notebook = graded(sample(f"{stem}.ipynb"))
     assert FORUM[stem][0] in diagnosis_ids(from_py), summary(from_py)
-    assert sorted(diagnosis_ids(from_py)) == sorted(diagnosis_ids(from_notebook)), (summary(from_py),
-                                                                                     summary(from_notebook))
+    assert sorted(diagnosis_ids(from_py)) == sorted(diagnosis_ids(from_notebook)), (
+        summary(from_py),
+        summary(from_notebook),
+    )

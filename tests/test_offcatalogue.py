@@ -5,6 +5,7 @@ A correct one gets 100/100 and no diagnosis, whatever its style. A buggy one los
 named with exactly the diagnosis ids that describe its code (none when no id does), loses the
 points of the checks its bug touches and keeps those of everything else it got right.
 """
+
 from pathlib import Path
 
 import pytest
@@ -60,14 +61,16 @@ def test_bug_is_named_exactly_and_costs_its_checks_and_no_more(entry):
     result = graded(path_of(entry))
     assert result.score < result.max_score, summary(result)
     assert set(diagnosis_ids(result)) == set(entry["ids"]), (
-        f"expected diagnoses {sorted(entry['ids'])}, got {sorted(set(diagnosis_ids(result)))}\n{summary(result)}")
+        f"expected diagnoses {sorted(entry['ids'])}, got {sorted(set(diagnosis_ids(result)))}\n{summary(result)}"
+    )
     checks = checks_by_id(result)
     unknown = [c for c in entry["must_lose"] + entry.get("must_keep", []) if c not in checks]
     assert not unknown, f"checks not in the report: {unknown}\n{summary(result)}"
     kept = [c for c in entry["must_lose"] if checks[c].score >= checks[c].max_score]
     assert not kept, f"checks that must lose points kept them: {kept}\n{summary(result)}"
-    lost = [c for c in entry.get("must_keep", [])
-            if checks[c].score != checks[c].max_score or checks[c].status != "passed"]
+    lost = [
+        c for c in entry.get("must_keep", []) if checks[c].score != checks[c].max_score or checks[c].status != "passed"
+    ]
     assert not lost, f"checks that must keep their points lost them: {lost}\n{summary(result)}"
     if "max_score" in entry:
         assert result.score <= entry["max_score"], summary(result)

@@ -3,6 +3,7 @@
 The reference and each correct_style_*.py are run in-process (trusted code) on inputs drawn by
 hypothesis, and every check except the training runs must pass against the reference's observation.
 """
+
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +35,9 @@ grads = st.one_of(floats(-3, -0.05), floats(0.05, 3))
 
 
 def scalar_case(layer):
-    return st.builds(LayerCase, params if PARAMETERS[layer] else st.none(), floats(-X_RANGE[layer], X_RANGE[layer]),
-                     grads)
+    return st.builds(
+        LayerCase, params if PARAMETERS[layer] else st.none(), floats(-X_RANGE[layer], X_RANGE[layer]), grads
+    )
 
 
 @st.composite
@@ -117,6 +119,7 @@ def test_scalars_agree_exactly_when_numpy_allclose_says_so(a, b, nudge):
 
     tolerance = Tolerance()
     for other in (b, a * (1 + nudge) + nudge * tolerance.atol * 10):
-        expected = bool(np.allclose(np.array([a]), np.array([other]), rtol=tolerance.rtol, atol=tolerance.atol,
-                                    equal_nan=True))
+        expected = bool(
+            np.allclose(np.array([a]), np.array([other]), rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True)
+        )
         assert agree(a, other, tolerance) == expected, (a, other)

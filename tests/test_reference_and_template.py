@@ -1,4 +1,5 @@
 """The instructor's solution gets every point; the hand-out gets almost none, cleanly."""
+
 from helpers import REFERENCE, TEMPLATE, grade_cli_json, run_cli
 
 

@@ -1,4 +1,5 @@
 """The Markdown, HTML and JUnit reports: each shows what the JSON report says, and student strings stay text."""
+
 import dataclasses
 import json
 import math
@@ -11,8 +12,20 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from helpers import REFERENCE, SUBMISSIONS, TEMPLATE, TESTS, edit, grade, graded, markdown_html, reference_source, \
-    rubric_data, write_rubric, write_submission
+from helpers import (
+    REFERENCE,
+    SUBMISSIONS,
+    TEMPLATE,
+    TESTS,
+    edit,
+    grade,
+    graded,
+    markdown_html,
+    reference_source,
+    rubric_data,
+    write_rubric,
+    write_submission,
+)
 from grader.render import FORMATS, plots, render
 from grader.render import lms_text
 from grader.results import Training
@@ -50,8 +63,11 @@ def text_of(page):
 def script_submission(directory):
     """The reference, but my_exp.forward returns a <script> string and my_exp.step prints one."""
     source = edit(reference_source(), "        return self.output\n", f"        return {SCRIPT!r}\n")
-    source = edit(source, "    def step(self, learning_rate):\n        pass\n",
-                  f"    def step(self, learning_rate):\n        print({SCRIPT!r})\n")
+    source = edit(
+        source,
+        "    def step(self, learning_rate):\n        pass\n",
+        f"    def step(self, learning_rate):\n        print({SCRIPT!r})\n",
+    )
     return write_submission(directory, source)
 
 
@@ -60,16 +76,24 @@ ANY_FLOAT = st.floats(allow_nan=True, allow_infinity=True)
 
 # What a student reads first
 
-STUDENT_VIEWS = {"text": lambda report: report, "markdown": lambda report: text_of(markdown_html(report)),
-                 "html": text_of}
+STUDENT_VIEWS = {
+    "text": lambda report: report,
+    "markdown": lambda report: text_of(markdown_html(report)),
+    "html": text_of,
+}
 
 
 @pytest.mark.parametrize("report_format", sorted(STUDENT_VIEWS))
 def test_a_report_opens_with_the_score_then_what_is_wrong_then_the_checks_then_the_notes(report_format):
     result = dataclasses.replace(graded(TWO_BUGS), notes=["a note, read after the checks"])
     shown = STUDENT_VIEWS[report_format](render(result, report_format))
-    in_order = [f"{result.score:g} / {result.max_score:g}", "What is wrong, and where", result.diagnoses[0].title,
-                result.checks[0].name, "a note, read after the checks"]
+    in_order = [
+        f"{result.score:g} / {result.max_score:g}",
+        "What is wrong, and where",
+        result.diagnoses[0].title,
+        result.checks[0].name,
+        "a note, read after the checks",
+    ]
     assert [shown.index(text) for text in in_order] == sorted(shown.index(text) for text in in_order), in_order
 
 
@@ -78,11 +102,15 @@ def test_the_lms_summary_opens_with_the_score_then_what_is_wrong_then_the_notes(
     result = dataclasses.replace(graded(TWO_BUGS), notes=["a note, read after what is wrong"])
     shown = lms_text.summary(result)
     assert shown.startswith(f"Score: {result.score:g} / {result.max_score:g}")
-    assert shown.index("What is wrong, and where") < shown.index(result.diagnoses[0].title) \
+    assert (
+        shown.index("What is wrong, and where")
+        < shown.index(result.diagnoses[0].title)
         < shown.index("a note, read after what is wrong")
+    )
 
 
 # Markdown
+
 
 def test_markdown_has_score_and_every_diagnosis():
     result = graded(TWO_BUGS)
@@ -98,6 +126,7 @@ def test_markdown_has_score_and_every_diagnosis():
 
 # JSON
 
+
 @pytest.mark.parametrize("path", [REFERENCE, TEMPLATE, TWO_BUGS], ids=lambda p: p.stem)
 def test_the_json_report_is_what_json_dumps_writes(path):
     result = graded(path)
@@ -109,12 +138,14 @@ def test_the_json_report_is_what_json_dumps_writes(path):
 def test_the_json_report_of_any_losses_is_what_json_dumps_writes(losses, message):
     """Whatever the losses and the messages hold (a message naming "losses", say)."""
     result = graded(TWO_BUGS)
-    result = dataclasses.replace(result, training=Training(w=1.0, b=math.nan, losses=losses, target=TARGET),
-                                 notes=[f'"losses": [] {message}'])
+    result = dataclasses.replace(
+        result, training=Training(w=1.0, b=math.nan, losses=losses, target=TARGET), notes=[f'"losses": [] {message}']
+    )
     assert render(result, "json") == json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
 # JUnit
+
 
 def junit_statuses(suite):
     """passed / failed / error / skipped of each test case, read from the XML alone."""
@@ -135,7 +166,11 @@ def test_junit_counts_equal_the_json_statuses(path):
     assert junit_statuses(suite) == {c["id"]: c["status"] for c in checks}
     counts = Counter(c["status"] for c in checks)
     assert {key: int(suite.get(key)) for key in ("tests", "failures", "errors", "skipped")} == {
-        "tests": len(checks), "failures": counts["failed"], "errors": counts["error"], "skipped": counts["skipped"]}
+        "tests": len(checks),
+        "failures": counts["failed"],
+        "errors": counts["error"],
+        "skipped": counts["skipped"],
+    }
     assert all(case.get("classname") == case.get("name").split(".")[0] for case in suite.iter("testcase"))
 
 
@@ -157,6 +192,7 @@ def test_junit_declaration_and_student_control_characters():
 
 
 # HTML
+
 
 def test_html_is_self_contained_with_plots():
     result = graded(TWO_BUGS)
@@ -256,8 +292,13 @@ def test_the_envelope_keeps_each_columns_lowest_and_highest_finite_values(values
 def test_a_line_breaks_where_its_values_are_not_finite():
     values = np.array([1.0, 2.0, np.nan, 3.0, 4.0, np.inf, 5.0])
     axis = plots.Axis(0, 6, 0, 600)
-    assert plots.line_path(values, axis, plots.Axis(0, 5, 100, 0)).split(" ")[0::2] == ["M0.0", "L100.0", "M300.0",
-                                                                                        "L400.0", "M600.0"]
+    assert plots.line_path(values, axis, plots.Axis(0, 5, 100, 0)).split(" ")[0::2] == [
+        "M0.0",
+        "L100.0",
+        "M300.0",
+        "L400.0",
+        "M600.0",
+    ]
 
 
 def test_a_check_scored_by_aspect_shows_the_points_it_kept_in_every_format():
@@ -290,9 +331,12 @@ def test_every_format_shows_the_rubrics_target_not_the_hand_outs(tmp_path):
 
 
 def test_a_warning_for_the_callers_line_names_the_students_loop_not_the_grader(tmp_path):
-    source = edit(reference_source(), "    def step(self, learning_rate):\n        for layer in self.layers:",
-                  "    def step(self, learning_rate):\n        warnings.warn('stepped', stacklevel=2)\n"
-                  "        for layer in self.layers:")
+    source = edit(
+        reference_source(),
+        "    def step(self, learning_rate):\n        for layer in self.layers:",
+        "    def step(self, learning_rate):\n        warnings.warn('stepped', stacklevel=2)\n"
+        "        for layer in self.layers:",
+    )
     source = "import warnings\n" + source
     path = write_submission(tmp_path, source)
     caller = next(n for n, line in enumerate(source.splitlines(), 1) if "my_fit.step(learning_rate)" in line)

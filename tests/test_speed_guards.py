@@ -1,5 +1,6 @@
 """Optimisations change how a report is made, never what it says: each is compared here with the
 slower way it replaced, on submissions where it applies and where it does not."""
+
 from dataclasses import replace
 
 import notebooks as nbs
@@ -39,8 +40,14 @@ def test_the_rubrics_run_is_read_from_the_students_loop_only_when_that_loop_made
     monkeypatch.setattr(Convergence, "from_own_run", spy)
     (tmp_path / "mutant").mkdir()
     mutant = write_submission(tmp_path / "mutant", next(m for m in MUTANTS if m.id == "step-ascent").source())
-    expected = {REFERENCE: True, ARRAYS_OF_ONE: False, LOOP_BUG: False, OTHER_MODEL: False, mutant: True,
-                other_rate(tmp_path): False}
+    expected = {
+        REFERENCE: True,
+        ARRAYS_OF_ONE: False,
+        LOOP_BUG: False,
+        OTHER_MODEL: False,
+        mutant: True,
+        other_rate(tmp_path): False,
+    }
     for path, stands_in in expected.items():
         stood_in.clear()
         grade(path)
@@ -53,8 +60,9 @@ def same_report_made_or_read(path, monkeypatch):
     assert read == grade(path).to_dict()
 
 
-@pytest.mark.parametrize("path", [REFERENCE, *CORRECT_STYLES, NOTEBOOK, ARRAYS_OF_ONE, LOOP_BUG, OTHER_MODEL],
-                         ids=lambda path: path.name)
+@pytest.mark.parametrize(
+    "path", [REFERENCE, *CORRECT_STYLES, NOTEBOOK, ARRAYS_OF_ONE, LOOP_BUG, OTHER_MODEL], ids=lambda path: path.name
+)
 def test_a_report_is_the_same_whether_the_rubrics_run_is_made_or_read_from_the_students_loop(path, monkeypatch):
     same_report_made_or_read(path, monkeypatch)
 
@@ -98,22 +106,29 @@ def test_a_mutant_that_records_what_the_reference_records_shows_no_bug(grader):
 
 
 def test_an_edit_reaches_the_definitions_that_use_what_it_changed():
-    source = ("import numpy as np\ndef h(x):\n    return x\n"
-              "class A:\n    def f(self, x):\n        return h(x)\nclass B:\n    pass\n")
+    source = (
+        "import numpy as np\ndef h(x):\n    return x\n"
+        "class A:\n    def f(self, x):\n        return h(x)\nclass B:\n    pass\n"
+    )
     assert changed_names(source, source.replace("return x", "return 2 * x")) == {"h"}
     assert changed_names(source, source.replace("import numpy as np", "import math")) is None  # not a definition
     definitions, _ = top_level(source)
     assert "h" in reached(definitions, {"A"}) and "B" not in reached(definitions, {"A"})
 
 
-@given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**6, 10**6), max_size=40))
+@given(st.lists(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(10**6), 10**6), max_size=40))
 def test_a_runs_losses_are_made_json_safe_at_once_as_one_by_one(values):
     assert finite_list(values) == [finite(value) for value in values]
 
 
 def test_a_notebook_finds_pyplot_as_a_fresh_process_would_though_its_zygote_plotted_once(tmp_path):
     nb = nbs.filled(REFERENCE)
-    nb.cells.insert(0, nbs.code("import matplotlib.pyplot as plt\n"
-                                "print('figures', plt.get_fignums(), plt.figure().number, len(plt.gca().lines))"))
+    nb.cells.insert(
+        0,
+        nbs.code(
+            "import matplotlib.pyplot as plt\n"
+            "print('figures', plt.get_fignums(), plt.figure().number, len(plt.gca().lines))"
+        ),
+    )
     result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
     assert "figures [] 1 0\n" in result.output, result.output

@@ -5,6 +5,7 @@ is never given another bug's name.
 Examples per test come from STYLE_SPACE_EXAMPLES (default: 10 for the correct styles, 2 per bug
 id, so that `make test` stays fast); STYLE_SPACE_EXAMPLES=200 is the exhaustive run.
 """
+
 import contextlib
 import io
 import itertools
@@ -16,8 +17,19 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 
 from helpers import diagnosis_ids, grade, summary, write_submission
-from style_space import (BUGS, DTYPES, LOOPS, LOSS_NAMES, RETURNS_WITH_LISTS, RETURNS_WITHOUT_LISTS, STATES, Style,
-                         source, styles, trained)
+from style_space import (
+    BUGS,
+    DTYPES,
+    LOOPS,
+    LOSS_NAMES,
+    RETURNS_WITH_LISTS,
+    RETURNS_WITHOUT_LISTS,
+    STATES,
+    Style,
+    source,
+    styles,
+    trained,
+)
 
 pytestmark = pytest.mark.slow  # generated styles, each graded
 
@@ -28,8 +40,13 @@ def examples(default):
 
 
 def budget(default):
-    return settings(max_examples=examples(default), deadline=None, database=None, derandomize=True,
-                    suppress_health_check=[HealthCheck.too_slow])
+    return settings(
+        max_examples=examples(default),
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
 
 
 def grade_source(text):
@@ -79,11 +96,22 @@ def spread_styles():
     """Every state x dtype x composition loop, the other choices cycling through their values."""
     for n, (state, dtype, loops) in enumerate(itertools.product(STATES, DTYPES, LOOPS)):
         keep_lists = n % 2 == 0
-        yield Style(state=state, dtype=dtype, loops=loops, loss_names=n % 5, estimate_first=n % 3 != 0,
-                    keyword_call=n % 4 < 2, grad_form=n % 3, keep_lists=keep_lists,
-                    returns=(RETURNS_WITH_LISTS if keep_lists else RETURNS_WITHOUT_LISTS)[n // 2 % 2],
-                    progress=n % 7 == 0, exp_cache=("output", "input")[n // 3 % 2], grads_in_init=n % 5 < 2,
-                    layer_refs=n % 6 < 3, train_loop=("for", "while")[n // 5 % 2])
+        yield Style(
+            state=state,
+            dtype=dtype,
+            loops=loops,
+            loss_names=n % 5,
+            estimate_first=n % 3 != 0,
+            keyword_call=n % 4 < 2,
+            grad_form=n % 3,
+            keep_lists=keep_lists,
+            returns=(RETURNS_WITH_LISTS if keep_lists else RETURNS_WITHOUT_LISTS)[n // 2 % 2],
+            progress=n % 7 == 0,
+            exp_cache=("output", "input")[n // 3 % 2],
+            grads_in_init=n % 5 < 2,
+            layer_refs=n % 6 < 3,
+            train_loop=("for", "while")[n // 5 % 2],
+        )
 
 
 def test_every_bug_id_has_an_injection_that_changes_every_style():

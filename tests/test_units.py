@@ -1,5 +1,6 @@
 """Small pieces: which compute_loss argument is the estimate, values across the process boundary, and
 the reference runs kept for replays."""
+
 import json
 import math
 
@@ -12,19 +13,22 @@ from grader.scenario import RecentRuns
 from grader.wire import Opaque, Raised, decode, encode
 
 
-@pytest.mark.parametrize("params, order", [
-    (("y_est", "y_target"), ("estimate", "target")),
-    (("y", "y_est"), ("target", "estimate")),
-    (("y_pred", "y_true"), ("estimate", "target")),
-    (("y_true", "y_pred"), ("target", "estimate")),
-    (("Y_HAT", "Y"), ("estimate", "target")),
-    (("a", "b"), ("estimate", "target")),  # nothing to read: the template's order
-    ((), ("estimate", "target")),
-    (("y_actual", "y_estimated"), ("target", "estimate")),
-    (("truth", "guess"), ("target", "estimate")),
-    (("prediction", "observed"), ("estimate", "target")),
-    (("y_est", "y_pred"), ("estimate", "target")),  # two estimates: the names say nothing, the template decides
-])
+@pytest.mark.parametrize(
+    "params, order",
+    [
+        (("y_est", "y_target"), ("estimate", "target")),
+        (("y", "y_est"), ("target", "estimate")),
+        (("y_pred", "y_true"), ("estimate", "target")),
+        (("y_true", "y_pred"), ("target", "estimate")),
+        (("Y_HAT", "Y"), ("estimate", "target")),
+        (("a", "b"), ("estimate", "target")),  # nothing to read: the template's order
+        ((), ("estimate", "target")),
+        (("y_actual", "y_estimated"), ("target", "estimate")),
+        (("truth", "guess"), ("target", "estimate")),
+        (("prediction", "observed"), ("estimate", "target")),
+        (("y_est", "y_pred"), ("estimate", "target")),  # two estimates: the names say nothing, the template decides
+    ],
+)
 def test_loss_order(params, order):
     assert tuple(loss_order(list(params))) == order
 
@@ -67,13 +71,17 @@ def test_nan_round_trips():
     assert math.isnan(through_the_pipe(float("nan")))
 
 
-@pytest.mark.parametrize("array", [
-    np.arange(6, dtype=np.float64).reshape(2, 3) / 7,
-    np.array([1.0, np.nan, np.inf, -np.inf]),
-    np.arange(4, dtype=np.int32).reshape(4, 1),
-    np.zeros((0,)),
-    np.array(2.5),
-], ids=["float-2x3", "nonfinite", "int-4x1", "empty", "0-d"])
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(6, dtype=np.float64).reshape(2, 3) / 7,
+        np.array([1.0, np.nan, np.inf, -np.inf]),
+        np.arange(4, dtype=np.int32).reshape(4, 1),
+        np.zeros((0,)),
+        np.array(2.5),
+    ],
+    ids=["float-2x3", "nonfinite", "int-4x1", "empty", "0-d"],
+)
 def test_arrays_round_trip(array):
     decoded = through_the_pipe(array)
     assert isinstance(decoded, np.ndarray)
@@ -82,14 +90,17 @@ def test_arrays_round_trip(array):
     assert np.array_equal(decoded, array.astype(np.float64), equal_nan=True)
 
 
-@pytest.mark.parametrize("value, type_name", [
-    (1 + 2j, "complex"),
-    (np.array([1 + 1j, 2]), "numpy array of dtype complex128"),
-    (None, "NoneType"),
-    ("hello", "str"),
-    (True, "bool"),
-    ([1.0, 2.0], "list"),
-])
+@pytest.mark.parametrize(
+    "value, type_name",
+    [
+        (1 + 2j, "complex"),
+        (np.array([1 + 1j, 2]), "numpy array of dtype complex128"),
+        (None, "NoneType"),
+        ("hello", "str"),
+        (True, "bool"),
+        ([1.0, 2.0], "list"),
+    ],
+)
 def test_other_values_are_opaque(value, type_name):
     decoded = through_the_pipe(value)
     assert isinstance(decoded, Opaque)
@@ -123,9 +134,11 @@ def test_unknown_wire_value_is_refused():
         decode({"kind": "num", "number": "1e5"})
 
 
-@pytest.mark.parametrize("data", [["1.5"], [True, 1.0], [[1.0]], [None], [10 ** 400], [1.0, "1e5"], "1.0"],
-                         ids=["number-as-string", "bool", "nested", "null", "huge-int", "string-after-a-number",
-                              "not-a-list"])
+@pytest.mark.parametrize(
+    "data",
+    [["1.5"], [True, 1.0], [[1.0]], [None], [10**400], [1.0, "1e5"], "1.0"],
+    ids=["number-as-string", "bool", "nested", "null", "huge-int", "string-after-a-number", "not-a-list"],
+)
 def test_forged_array_data_is_refused(data):
     """A submission can write on the answer channel itself: only numbers (nan and inf spelled as
     the encoder spells them) make an array, and whatever else is a ValueError the grading handles."""
@@ -141,8 +154,11 @@ def test_arrays_cross_the_pipe_packed_with_every_float_as_it_was():
     assert through_the_pipe(np.float32([0.1, 2.5])).dtype == np.float32
 
 
-@pytest.mark.parametrize("packed", ["not base64!", "AAAA", 12, "AAAAAAAAAAA="],
-                         ids=["not-base64", "not-whole-floats", "not-text", "wrong-size-for-the-shape"])
+@pytest.mark.parametrize(
+    "packed",
+    ["not base64!", "AAAA", 12, "AAAAAAAAAAA="],
+    ids=["not-base64", "not-whole-floats", "not-text", "wrong-size-for-the-shape"],
+)
 def test_forged_packed_arrays_are_refused(packed):
     with pytest.raises(ValueError):
         decode({"kind": "array", "shape": [2], "packed": packed})

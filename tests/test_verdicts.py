@@ -1,6 +1,7 @@
 """What every check's `verdict` and `same_bug` do, whatever the check: on the reference's own observation
 and on the catalogue's mutants, observed in-process (no sandbox). The checks one by one are in
 test_verdicts_layers.py, test_verdicts_composition.py and test_verdicts_training.py."""
+
 import pytest
 
 from observations import CHECKS, departures, expected, mutant_names, of_mutant, same_bug, verdict
@@ -11,11 +12,26 @@ NAMING_MUTANTS = [cid for cid in JUDGED_AGAINST_THE_REFERENCE if CHECKS[cid].use
 
 def test_every_check_of_the_grader_is_unit_tested_by_class():
     """The unit tests below name each check class; a new one must get tests of its own."""
-    tested = {"layers.Forward", "layers.InputGrad", "layers.ParamGrad", "layers.Step", "layers.NoStep",
-              "layers.FiniteDifferences", "layers.Arrays", "layers.IndependentInstances",
-              "composition.Forward", "composition.AnyLength", "composition.Backward", "composition.Step",
-              "composition.LossValue", "composition.LossGrad", "composition.LossFiniteDifferences",
-              "training.Convergence", "training.OwnRun", "training.Protocol"}
+    tested = {
+        "layers.Forward",
+        "layers.InputGrad",
+        "layers.ParamGrad",
+        "layers.Step",
+        "layers.NoStep",
+        "layers.FiniteDifferences",
+        "layers.Arrays",
+        "layers.IndependentInstances",
+        "composition.Forward",
+        "composition.AnyLength",
+        "composition.Backward",
+        "composition.Step",
+        "composition.LossValue",
+        "composition.LossGrad",
+        "composition.LossFiniteDifferences",
+        "training.Convergence",
+        "training.OwnRun",
+        "training.Protocol",
+    }
     classes = {f"{type(check).__module__.rsplit('.', 1)[1]}.{type(check).__name__}" for check in CHECKS.values()}
     assert classes == tested
 
@@ -49,6 +65,10 @@ def test_no_mutant_s_observation_is_taken_for_the_bug_of_a_mutant_with_another_i
     """A diagnosis is a claim: code that has one of the catalogue's bugs is never named with another."""
     observed = {name: of_mutant(check_id, name) for name in mutant_names()}
     shown = {name: mutant for name, mutant in observed.items() if departures(check_id, mutant)}
-    confused = [(student, named) for student, seen in shown.items() for named, mutant in shown.items()
-                if student.split(" (")[0] != named.split(" (")[0] and same_bug(check_id, seen, mutant)]
+    confused = [
+        (student, named)
+        for student, seen in shown.items()
+        for named, mutant in shown.items()
+        if student.split(" (")[0] != named.split(" (")[0] and same_bug(check_id, seen, mutant)
+    ]
     assert not confused

@@ -1,5 +1,6 @@
 """Unit tests of the composition checks' `verdict` and `same_bug` (grader/checks/composition.py) on
 hand-made observations: copies of what the reference and the mutants observe, spoiled by hand. No sandbox."""
+
 import math
 
 import numpy as np
@@ -8,17 +9,37 @@ from hypothesis import given, settings, strategies as st
 
 from grader.check import Finding
 from grader.wire import Opaque
-from observations import (FD_TOLERANCE, TOLERANCE, error, expected, first_key, keys_with, numbers, of_mutant,
-                          off_by, same_bug, verdict, with_values)
+from observations import (
+    FD_TOLERANCE,
+    TOLERANCE,
+    error,
+    expected,
+    first_key,
+    keys_with,
+    numbers,
+    of_mutant,
+    off_by,
+    same_bug,
+    verdict,
+    with_values,
+)
 
-FORWARD, ANY_LENGTH, BACKWARD, STEP = ("my_composition.forward", "my_composition.any_length",
-                                       "my_composition.backward", "my_composition.step")
-LOSS_VALUE, LOSS_GRAD, LOSS_FD = ("my_composition.compute_loss.value", "my_composition.compute_loss.grad",
-                                  "my_composition.compute_loss.finite_diff")
+FORWARD, ANY_LENGTH, BACKWARD, STEP = (
+    "my_composition.forward",
+    "my_composition.any_length",
+    "my_composition.backward",
+    "my_composition.step",
+)
+LOSS_VALUE, LOSS_GRAD, LOSS_FD = (
+    "my_composition.compute_loss.value",
+    "my_composition.compute_loss.grad",
+    "my_composition.compute_loss.finite_diff",
+)
 FEW = settings(max_examples=30, deadline=None)
 
 
 # forward
+
 
 def test_layers_applied_in_the_wrong_order_fail_forward_saying_in_which_order_they_ran():
     reference = expected(FORWARD)
@@ -54,16 +75,17 @@ def test_the_wrong_order_is_the_forward_order_mutant_s_bug_and_a_wrong_value_alo
 
 # any length
 
+
 def lengths(observation, ns, value):
     """The observation with every key of stacks of the given lengths set to `value`."""
-    return with_values(observation, {key: value for key in observation
-                                     if any(f" {n} layer" in key for n in ns)})
+    return with_values(observation, {key: value for key in observation if any(f" {n} layer" in key for n in ns)})
 
 
 def test_a_composition_that_fails_for_one_length_fails_any_length_on_that_length_only():
     reference = expected(ANY_LENGTH)
-    result = verdict(ANY_LENGTH, lengths(reference, [2], error("IndexError", "list index out of range",
-                                                                function="forward")))
+    result = verdict(
+        ANY_LENGTH, lengths(reference, [2], error("IndexError", "list index out of range", function="forward"))
+    )
     assert not result.passed and all(" 2 layers" in key for key in result.wrong) and len(result.wrong) == 4
     assert result.message.startswith("forward through 2 layers: expected ")
     assert result.message.endswith("got an error, IndexError: list index out of range (line 7) (and 3 more cases)")
@@ -82,12 +104,15 @@ def test_a_composition_right_for_three_layers_only_is_fixed_arity_however_it_fai
 
 
 def test_any_length_tells_the_forward_order_mutant_from_the_backward_order_one():
-    forward, backward = of_mutant(ANY_LENGTH, "composition-forward-order"), of_mutant(
-        ANY_LENGTH, "composition-backward-order")
+    forward, backward = (
+        of_mutant(ANY_LENGTH, "composition-forward-order"),
+        of_mutant(ANY_LENGTH, "composition-backward-order"),
+    )
     assert not same_bug(ANY_LENGTH, forward, backward) and not same_bug(ANY_LENGTH, backward, forward)
 
 
 # backward
+
 
 def test_backward_in_the_wrong_order_fails_saying_in_which_order_it_ran():
     reference = expected(BACKWARD)
@@ -118,14 +143,17 @@ def test_backward_that_does_not_start_from_the_saved_loss_gradient_fails_with_bo
 
 
 def test_backward_s_order_and_chaining_bugs_are_told_apart():
-    order, no_chain = of_mutant(BACKWARD, "composition-backward-order"), of_mutant(
-        BACKWARD, "composition-backward-no-chain")
+    order, no_chain = (
+        of_mutant(BACKWARD, "composition-backward-order"),
+        of_mutant(BACKWARD, "composition-backward-no-chain"),
+    )
     assert same_bug(BACKWARD, order, order) and same_bug(BACKWARD, no_chain, no_chain)
     assert not same_bug(BACKWARD, order, no_chain) and not same_bug(BACKWARD, no_chain, order)
     assert not same_bug(BACKWARD, expected(BACKWARD), no_chain)
 
 
 # step
+
 
 def test_a_step_that_skips_a_layer_fails_naming_the_layers_stepped():
     reference = expected(STEP)
@@ -142,8 +170,9 @@ def test_a_step_that_passes_another_learning_rate_to_a_layer_fails():
     halved = reference[rates].copy()
     halved[2] /= 2
     result = verdict(STEP, with_values(reference, {rates: halved}))
-    assert not result.passed and result.message == (f"{rates}: expected array of shape (3,) [0.1, 0.1, 0.1], "
-                                                    f"got array of shape (3,) [0.1 , 0.1 , 0.05]")
+    assert not result.passed and result.message == (
+        f"{rates}: expected array of shape (3,) [0.1, 0.1, 0.1], got array of shape (3,) [0.1 , 0.1 , 0.05]"
+    )
 
 
 def test_a_step_that_sets_a_layer_s_numbers_itself_fails():
@@ -164,6 +193,7 @@ def test_a_step_that_skips_a_layer_shares_a_hand_made_mutant_s_bug_only_when_it_
 
 
 # compute_loss: its value
+
 
 def test_a_loss_that_is_not_squared_fails_with_the_value_expected_and_returned():
     mutant, reference = of_mutant(LOSS_VALUE, "loss-value"), expected(LOSS_VALUE)
@@ -193,13 +223,15 @@ def test_any_number_that_is_not_the_squared_error_is_the_loss_value_bug(factor):
 def test_a_loss_that_raises_or_is_right_somewhere_is_not_the_loss_value_bug():
     mutant, reference = of_mutant(LOSS_VALUE, "loss-value"), expected(LOSS_VALUE)
     first = list(reference)[0]
-    assert not same_bug(LOSS_VALUE, {key: error("TypeError", "bad operand", function="compute_loss")
-                                     for key in reference}, mutant)
+    assert not same_bug(
+        LOSS_VALUE, {key: error("TypeError", "bad operand", function="compute_loss") for key in reference}, mutant
+    )
     assert not same_bug(LOSS_VALUE, with_values(mutant, {first: reference[first]}), mutant)
     assert not same_bug(LOSS_VALUE, reference, mutant)
 
 
 # compute_loss: the gradient it saves
+
 
 @pytest.mark.parametrize("factor, mutant_name", [(-1, "loss-grad-sign"), (0.5, "loss-grad-scale")])
 def test_a_saved_loss_gradient_off_by_a_sign_or_a_scale_fails_and_is_its_mutant_s_bug(factor, mutant_name):
@@ -208,8 +240,9 @@ def test_a_saved_loss_gradient_off_by_a_sign_or_a_scale_fails_and_is_its_mutant_
     key = list(reference)[0]
     result = verdict(LOSS_GRAD, student)
     assert not result.passed and result.wrong == tuple(reference)
-    assert result.message.startswith(f"{key}: expected {float(reference[key]):.6g}, "
-                                     f"got {factor * float(reference[key]):.6g}")
+    assert result.message.startswith(
+        f"{key}: expected {float(reference[key]):.6g}, got {factor * float(reference[key]):.6g}"
+    )
     assert same_bug(LOSS_GRAD, student, mutant)
     assert not same_bug(LOSS_GRAD, reference, mutant)
     assert not same_bug(LOSS_GRAD, {key: 3 * value for key, value in reference.items()}, mutant)
@@ -234,6 +267,7 @@ def test_no_saved_loss_gradient_fails_as_nothing():
 
 # compute_loss: its gradient against finite differences of the loss it returns
 
+
 def loss_pairs(observation):
     keys = list(observation)
     return list(zip(keys[::2], keys[1::2]))
@@ -250,8 +284,10 @@ def test_a_loss_gradient_unlike_the_differences_of_its_loss_fails_with_both_numb
     gradient, fd = loss_pairs(mutant)[0]
     result = verdict(LOSS_FD, mutant)
     assert not result.passed
-    assert result.message == (f"{gradient} is {float(mutant[gradient]):.6g}, but the finite difference of the loss "
-                              f"you return gives {float(mutant[fd]):.6g}")
+    assert result.message == (
+        f"{gradient} is {float(mutant[gradient]):.6g}, but the finite difference of the loss "
+        f"you return gives {float(mutant[fd]):.6g}"
+    )
     assert same_bug(LOSS_FD, mutant, mutant) and not same_bug(LOSS_FD, expected(LOSS_FD), mutant)
     assert not same_bug(LOSS_FD, of_mutant(LOSS_FD, "loss-grad-sign"), mutant)
 
@@ -259,8 +295,9 @@ def test_a_loss_gradient_unlike_the_differences_of_its_loss_fails_with_both_numb
 def test_a_loss_gradient_just_inside_the_finite_difference_tolerance_passes_and_just_outside_fails():
     reference = expected(LOSS_FD)
     pairs = loss_pairs(reference)
-    assert verdict(LOSS_FD, with_values(reference, {g: off_by(reference[d], FD_TOLERANCE, 0.5)
-                                                    for g, d in pairs})).passed
+    assert verdict(
+        LOSS_FD, with_values(reference, {g: off_by(reference[d], FD_TOLERANCE, 0.5) for g, d in pairs})
+    ).passed
     for gradient, fd in pairs:
         assert not verdict(LOSS_FD, with_values(reference, {gradient: off_by(reference[fd], FD_TOLERANCE, 2)})).passed
 
@@ -270,12 +307,14 @@ def test_a_loss_that_does_not_depend_on_the_estimate_fails_the_finite_difference
     flat = {key: np.float64(0.0) for key in reference}
     result = verdict(LOSS_FD, flat)
     assert not result.passed
-    assert result.message.startswith("the finite differences of the loss you return in the estimate are 0 in every "
-                                     "case")
+    assert result.message.startswith(
+        "the finite differences of the loss you return in the estimate are 0 in every case"
+    )
 
 
-@pytest.mark.parametrize("bad", [math.nan, error("TypeError", "bad operand", function="compute_loss")],
-                         ids=["nan", "error"])
+@pytest.mark.parametrize(
+    "bad", [math.nan, error("TypeError", "bad operand", function="compute_loss")], ids=["nan", "error"]
+)
 def test_a_loss_with_no_finite_difference_fails_saying_why(bad):
     reference = expected(LOSS_FD)
     gradient, fd = loss_pairs(reference)[0]

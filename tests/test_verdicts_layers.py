@@ -1,5 +1,6 @@
 """Unit tests of the layer checks' `verdict` and `same_bug` (grader/checks/layers.py) on hand-made
 observations: copies of what the reference and the mutants observe, spoiled by hand. No sandbox."""
+
 import math
 
 import numpy as np
@@ -8,8 +9,20 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from grader.check import Finding
 from grader.wire import Opaque
-from observations import (FD_TOLERANCE, TOLERANCE, error, expected, first_key, keys_with, numbers, of_mutant,
-                          off_by, same_bug, verdict, with_values)
+from observations import (
+    FD_TOLERANCE,
+    TOLERANCE,
+    error,
+    expected,
+    first_key,
+    keys_with,
+    numbers,
+    of_mutant,
+    off_by,
+    same_bug,
+    verdict,
+    with_values,
+)
 
 LAYERS = ("add_bias", "multiplication_weight", "my_exp")
 WITH_PARAMETER = ("add_bias", "multiplication_weight")
@@ -26,6 +39,7 @@ def negated(observation, keys):
 
 
 # forward and the returned gradient: values against the reference's
+
 
 @pytest.mark.parametrize("check_id", VALUE_CHECKS)
 def test_a_value_off_by_its_sign_fails_and_the_message_says_what_was_expected_and_what_came(check_id):
@@ -124,8 +138,9 @@ def test_a_float32_value_is_judged_at_float32_s_precision_and_a_float64_one_at_t
 @given(st.data())
 def test_any_observation_within_the_tolerance_of_the_reference_s_passes(check_id, data):
     reference = expected(check_id)
-    moved = {key: off_by(reference[key], TOLERANCE, data.draw(st.floats(-0.9, 0.9), label=key))
-             for key in numbers(reference)}
+    moved = {
+        key: off_by(reference[key], TOLERANCE, data.draw(st.floats(-0.9, 0.9), label=key)) for key in numbers(reference)
+    }
     assert verdict(check_id, with_values(reference, moved)).passed
 
 
@@ -140,23 +155,27 @@ def test_a_returned_gradient_scaled_by_any_factor_outside_the_tolerance_fails(ch
 
 # same_bug on values: the mutants' own observations, the reference's, and unrelated wrong ones
 
-@pytest.mark.parametrize("check_id, mutant_name", [
-    ("multiplication_weight.backward.input_grad", "mul-returns-grad-w"),
-    ("my_exp.backward.input_grad", "exp-backward-missing-local-grad"),
-])
+
+@pytest.mark.parametrize(
+    "check_id, mutant_name",
+    [
+        ("multiplication_weight.backward.input_grad", "mul-returns-grad-w"),
+        ("my_exp.backward.input_grad", "exp-backward-missing-local-grad"),
+    ],
+)
 def test_a_returned_gradient_is_the_mutant_s_bug_only_where_it_departs_as_the_mutant_does(check_id, mutant_name):
     mutant, reference = of_mutant(check_id, mutant_name), expected(check_id)
     assert same_bug(check_id, mutant, mutant)
-    assert same_bug(check_id, with_values(mutant, {key: off_by(mutant[key], TOLERANCE, 0.5) for key in mutant}),
-                    mutant)
+    assert same_bug(check_id, with_values(mutant, {key: off_by(mutant[key], TOLERANCE, 0.5) for key in mutant}), mutant)
     assert not same_bug(check_id, reference, mutant)
     assert not same_bug(check_id, negated(reference, numbers(reference)), mutant)  # wrong, but otherwise
     key = numbers(reference)[0]
     assert not same_bug(check_id, with_values(mutant, {key: reference[key]}), mutant)  # right in one case
 
 
-@pytest.mark.parametrize("check_id", ["add_bias.forward", "add_bias.backward.input_grad",
-                                      "multiplication_weight.forward", "my_exp.forward"])
+@pytest.mark.parametrize(
+    "check_id", ["add_bias.forward", "add_bias.backward.input_grad", "multiplication_weight.forward", "my_exp.forward"]
+)
 def test_where_the_catalogue_has_no_mutant_a_hand_made_one_is_shared_by_the_same_values_only(check_id):
     reference = expected(check_id)
     mutant = with_values(reference, {key: 2 * reference[key] + 1 for key in numbers(reference)})
@@ -186,6 +205,7 @@ def test_an_error_is_the_mutant_s_when_it_is_the_same_failure_in_the_same_method
 
 # the saved parameter gradient, judged with how far step moved the parameter by it
 
+
 def saved_and_moved(check_id):
     reference = expected(check_id)
     return reference, keys_with(reference, "gradient saved for"), keys_with(reference, "how far step")
@@ -207,8 +227,10 @@ def test_a_saved_gradient_of_the_wrong_sign_fails_when_step_moves_the_parameter_
     assert not result.passed
     wrong = [key for key in saved if reference[key] != 0]  # −0 is 0: at x = 0, ∂L/∂w = grad·0 has no sign
     assert result.wrong == tuple(wrong)  # what step did is evidence, never a failure of its own
-    assert result.message == (f"{wrong[0]}: expected {float(reference[wrong[0]]):.6g}, "
-                              f"got {-float(reference[wrong[0]]):.6g} (and {len(wrong) - 1} more cases)")
+    assert result.message == (
+        f"{wrong[0]}: expected {float(reference[wrong[0]]):.6g}, "
+        f"got {-float(reference[wrong[0]]):.6g} (and {len(wrong) - 1} more cases)"
+    )
 
 
 @pytest.mark.parametrize("layer", WITH_PARAMETER)
@@ -238,8 +260,9 @@ def test_a_gradient_that_accumulates_is_its_mutant_s_bug_when_wrong_as_it_in_mos
     mutant, reference = of_mutant(check_id, "grad-accumulates"), expected(check_id)
     keys = list(reference)
     move_by = dict(zip(keys[::2], keys[1::2]))  # observed in pairs: the saved number, then step's move
-    symptoms = [key for key in keys_with(reference, "gradient saved for", "second forward")
-                if mutant[key] != reference[key]]
+    symptoms = [
+        key for key in keys_with(reference, "gradient saved for", "second forward") if mutant[key] != reference[key]
+    ]
     assert len(symptoms) == 5  # the sixth second use follows a first at x = 0, which saved 0
 
     def as_the_mutant_in(cases):
@@ -248,8 +271,9 @@ def test_a_gradient_that_accumulates_is_its_mutant_s_bug_when_wrong_as_it_in_mos
     half = as_the_mutant_in(symptoms[:3])
     assert same_bug(check_id, half, mutant)
     assert not same_bug(check_id, as_the_mutant_in(symptoms[:2]), mutant)
-    otherwise = with_values(half, {symptoms[0]: 3 * mutant[symptoms[0]], move_by[symptoms[0]]: 3 * mutant[
-        move_by[symptoms[0]]]})
+    otherwise = with_values(
+        half, {symptoms[0]: 3 * mutant[symptoms[0]], move_by[symptoms[0]]: 3 * mutant[move_by[symptoms[0]]]}
+    )
     assert not same_bug(check_id, otherwise, mutant)  # wrong there, but not as the mutant is
     assert not same_bug(check_id, of_mutant(check_id, "mul-grad-w-missing-x"), mutant)
 
@@ -265,6 +289,7 @@ def test_a_mutant_wrong_only_in_how_step_moves_is_shared_by_the_same_moves():
 
 
 # step: the rule it follows with the saved gradient, judged with how far it moved the parameter
+
 
 @pytest.mark.parametrize("layer, name", [("add_bias", "b"), ("multiplication_weight", "w")])
 def test_gradient_ascent_fails_the_step_check_naming_the_rule_expected_and_followed(layer, name):
@@ -309,14 +334,16 @@ def test_step_s_bugs_are_told_apart(layer):
 
 # my_exp.step: a layer without parameters
 
+
 def test_a_step_without_parameters_must_run_and_change_nothing():
     check_id = "my_exp.step"
     reference = expected(check_id)
     ran = first_key(reference, "step(0.1)")
     after = first_key(reference, "after step")
     assert reference[ran] == "ran"
-    raised = verdict(check_id, with_values(reference, {ran: error("NameError", "name 'w' is not defined",
-                                                                  function="step")}))
+    raised = verdict(
+        check_id, with_values(reference, {ran: error("NameError", "name 'w' is not defined", function="step")})
+    )
     assert not raised.passed and raised.message.startswith(f"{ran}: expected ran, got an error, NameError")
     moved = verdict(check_id, with_values(reference, {after: off_by(reference[after], TOLERANCE, 2)}))
     assert not moved.passed and moved.wrong == (after,)
@@ -336,6 +363,7 @@ def test_a_step_without_parameters_shares_a_hand_made_mutant_s_error_only_when_i
 
 
 # finite differences: the gradients against the student's own forward, not the reference
+
 
 def fd_pairs(observation):
     keys = list(observation)
@@ -357,8 +385,10 @@ def test_a_gradient_off_by_its_sign_fails_the_finite_difference_check_and_says_b
     gradient, fd = next((g, d) for g, d in fd_pairs(reference) if reference[g] != 0)
     result = verdict(check_id, negated(reference, [gradient]))
     assert not result.passed
-    assert result.message == (f"{gradient} is {-float(reference[gradient]):.6g}, but the finite difference of your "
-                              f"forward gives {float(reference[fd]):.6g}")
+    assert result.message == (
+        f"{gradient} is {-float(reference[gradient]):.6g}, but the finite difference of your "
+        f"forward gives {float(reference[fd]):.6g}"
+    )
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -391,8 +421,9 @@ def test_an_error_in_a_pair_fails_the_finite_difference_check_with_it(layer):
     check_id = f"{layer}.finite_diff"
     reference = expected(check_id)
     gradient, fd = fd_pairs(reference)[1]
-    result = verdict(check_id, with_values(reference, {fd: error("OverflowError", "math range error",
-                                                                 function="forward")}))
+    result = verdict(
+        check_id, with_values(reference, {fd: error("OverflowError", "math range error", function="forward")})
+    )
     assert not result.passed
     assert result.message == f"{gradient}: an error, OverflowError: math range error (line 7)"
 
@@ -405,8 +436,10 @@ def test_a_finite_difference_that_is_not_finite_fails_even_when_the_gradient_is_
     gradient, fd = fd_pairs(reference)[0]
     result = verdict(check_id, with_values(reference, {gradient: np.float64(bad), fd: np.float64(bad)}))
     assert not result.passed
-    assert result.message == f"{gradient}: no finite difference of your forward can be taken: it gives {bad}, " \
-                             "not a finite number"
+    assert (
+        result.message == f"{gradient}: no finite difference of your forward can be taken: it gives {bad}, "
+        "not a finite number"
+    )
 
 
 @pytest.mark.parametrize("layer, variable", [("add_bias", "x"), ("multiplication_weight", "w"), ("my_exp", "x")])
@@ -432,14 +465,16 @@ def test_a_finite_difference_failure_is_the_mutant_s_when_its_gradients_are_the_
 
 # arrays: whole arrays against element by element, inputs left alone
 
+
 @pytest.mark.parametrize("layer", LAYERS)
 def test_a_forward_that_changes_its_input_array_fails_saying_what_it_became(layer):
     check_id = f"{layer}.arrays"
     reference = expected(check_id)
     key = first_key(reference, "the input array after forward")
     assert reference[key] == Finding(True, kind="forward")
-    result = verdict(check_id, with_values(reference, {key: Finding(False, "forward changed it to [1, 2]",
-                                                                    kind="forward")}))
+    result = verdict(
+        check_id, with_values(reference, {key: Finding(False, "forward changed it to [1, 2]", kind="forward")})
+    )
     assert not result.passed
     assert result.message == f"{key}: expected yes, got no: forward changed it to [1, 2]"
 
@@ -451,8 +486,9 @@ def test_results_on_arrays_consistent_with_wrong_elements_still_fail(layer):
     elements = keys_with(reference, "backward on each element", "which must be right too")
     result = verdict(check_id, negated(reference, elements))
     assert not result.passed and result.wrong == tuple(elements)
-    assert verdict(check_id, with_values(reference, {key: off_by(reference[key], TOLERANCE, 0.5)
-                                                     for key in elements})).passed
+    assert verdict(
+        check_id, with_values(reference, {key: off_by(reference[key], TOLERANCE, 0.5) for key in elements})
+    ).passed
 
 
 @pytest.mark.parametrize("layer", LAYERS)
@@ -474,8 +510,9 @@ def test_code_for_single_numbers_is_scalar_only_whatever_conversion_fails_and_wh
     backward = keys_with(reference, "backward on an array", "against backward on each element")
     in_backward = with_values(reference, {key: error("ValueError", "only one element") for key in backward})
     assert same_bug(check_id, in_backward, mutant)
-    wrong_elements = with_values(in_backward, {key: -reference[key] for key in
-                                               keys_with(reference, "backward on each element", "right too")})
+    wrong_elements = with_values(
+        in_backward, {key: -reference[key] for key in keys_with(reference, "backward on each element", "right too")}
+    )
     assert not same_bug(check_id, wrong_elements, mutant)
     other_error = with_values(reference, {key: error("ZeroDivisionError", "division by zero") for key in backward})
     assert not same_bug(check_id, other_error, mutant)
@@ -490,6 +527,7 @@ def test_changing_the_input_array_is_the_mutant_s_bug_and_not_a_scalar_only_one(
 
 
 # two instances used in turn
+
 
 @pytest.mark.parametrize("layer", ["multiplication_weight", "my_exp"])
 def test_two_instances_that_interfere_fail_even_when_each_is_right_alone(layer):

@@ -1,6 +1,7 @@
 """Unit tests of the training checks' `verdict` and `same_bug` (grader/checks/training.py) on hand-made
 observations: copies of what the reference and the mutants observe, spoiled by hand. The reference runs
 in-process (its 5000 steps take milliseconds); no sandbox, no submission file."""
+
 import functools
 
 import numpy as np
@@ -10,8 +11,18 @@ from hypothesis import given, settings, strategies as st
 from grader.check import Finding
 from grader.homework.checks.training import REPLAYED, call_order, loop_steps, replayed
 from grader.grading import partial_score
-from observations import (CHECKS, RUBRIC, base_context, error, expected, of_mutant, reference_runner, same_bug,
-                          verdict, with_values)
+from observations import (
+    CHECKS,
+    RUBRIC,
+    base_context,
+    error,
+    expected,
+    of_mutant,
+    reference_runner,
+    same_bug,
+    verdict,
+    with_values,
+)
 
 CONVERGENCE, OWN_RUN, PROTOCOL = "training.convergence", "training.own_run", "training.protocol"
 TRAINING = RUBRIC.training
@@ -21,6 +32,7 @@ FEW = settings(max_examples=25, deadline=None)
 
 
 # the rubric's training run with the student's classes
+
 
 def shifted(observation, w=0.0, b=0.0, from_step=0):
     """The paths moved by a constant from a step on (steps counted from 0)."""
@@ -43,7 +55,8 @@ def test_a_run_that_leaves_the_reference_s_path_fails_naming_the_first_step_off_
     assert result.message == (
         f"the run left the reference's path on the same samples: b after step 2500 is "
         f"{student[B_PATH][2499]:.6g}, the reference's {reference[B_PATH][2499]:.6g}, more than 0.001 apart "
-        f"(is step plain SGD, w ← w − lr·∂L/∂w?)")
+        f"(is step plain SGD, w ← w − lr·∂L/∂w?)"
+    )
 
 
 def test_of_two_paths_left_the_one_left_first_is_named():
@@ -72,21 +85,27 @@ def ending_at(w, b):
 def test_a_run_must_end_within_the_rubric_s_tolerance_of_the_target(check_id):
     target = TRAINING["target"]
     inside, outside = 0.99 * TARGET_TOLERANCE, 1.01 * TARGET_TOLERANCE
-    for w, b, passes in ((target["w"] + inside, target["b"] - inside, True),
-                         (target["w"] + outside, target["b"], False), (target["w"], target["b"] - outside, False)):
+    for w, b, passes in (
+        (target["w"] + inside, target["b"] - inside, True),
+        (target["w"] + outside, target["b"], False),
+        (target["w"], target["b"] - outside, False),
+    ):
         if check_id == CONVERGENCE:
             result = verdict(check_id, ending_at(w, b), ending_at(w, b))  # its own path: only the target judges
         else:
             result = verdict(check_id, with_values(own_run(), dict(zip(list(own_run())[:2], (w, b)))))
         assert result.passed == passes, (w, b, result.message)
         if not passes:
-            assert result.message == (f"training ended at w = {w:.6g}, b = {b:.6g}; the target is "
-                                      f"w = {target['w']:g}, b = {target['b']:g} within {TARGET_TOLERANCE:g}")
+            assert result.message == (
+                f"training ended at w = {w:.6g}, b = {b:.6g}; the target is "
+                f"w = {target['w']:g}, b = {target['b']:g} within {TARGET_TOLERANCE:g}"
+            )
 
 
 def test_a_run_that_stopped_fails_with_its_error():
-    result = verdict(CONVERGENCE, {"training run": error("ZeroDivisionError", "float division by zero",
-                                                         function="step")})
+    result = verdict(
+        CONVERGENCE, {"training run": error("ZeroDivisionError", "float division by zero", function="step")}
+    )
     assert not result.passed
     assert result.message == "the training run stopped: an error, ZeroDivisionError: float division by zero (line 7)"
 
@@ -112,6 +131,7 @@ def test_a_run_that_jumps_to_the_answer_leaves_the_path_and_fails():
 
 
 # the student's own loop: where it ends, and whether the reference lands there too
+
 
 @functools.cache
 def own_records():
@@ -149,8 +169,9 @@ def test_a_loop_off_target_is_told_so_before_how_its_steps_went():
 
 
 def test_a_loop_that_raised_fails_with_its_error():
-    result = verdict(OWN_RUN, {"your training run": error("NameError", "name 'my_fit' is not defined",
-                                                          function="train")}, None)
+    result = verdict(
+        OWN_RUN, {"your training run": error("NameError", "name 'my_fit' is not defined", function="train")}, None
+    )
     assert not result.passed and result.message.startswith("the training run stopped: an error, NameError")
 
 
@@ -158,13 +179,16 @@ def test_the_replay_of_the_reference_s_own_loop_lands_where_its_record_says():
     assert replayed(own_steps(), base_context()) == Finding(True)
 
 
-@pytest.mark.parametrize("column, step, value, says", [
-    ("x", 9, 0.123456, "step 10 trained on x = 0.123456, not an x of the exercise's data"),
-    ("x", 0, np.nan, "step 1 followed no backward of a forward on one number x"),
-    ("lr", 4, 2e-4, "step 5 used the learning rate 0.0002, more than the 0.0001 asked"),
-    ("w", 99, None, "w after step 100 is "),
-    ("b", 4999, None, "b after step 5000 is "),
-])
+@pytest.mark.parametrize(
+    "column, step, value, says",
+    [
+        ("x", 9, 0.123456, "step 10 trained on x = 0.123456, not an x of the exercise's data"),
+        ("x", 0, np.nan, "step 1 followed no backward of a forward on one number x"),
+        ("lr", 4, 2e-4, "step 5 used the learning rate 0.0002, more than the 0.0001 asked"),
+        ("w", 99, None, "w after step 100 is "),
+        ("b", 4999, None, "b after step 5000 is "),
+    ],
+)
 def test_a_loop_record_that_its_steps_do_not_explain_fails_the_replay_saying_where(column, step, value, says):
     steps = own_steps()
     steps[column][step] = steps[column][step] + 0.01 if value is None else value
@@ -195,15 +219,23 @@ def test_a_loop_passing_estimate_and_target_swapped_fails_that_aspect_alone_and_
 
 def test_every_wrong_aspect_of_the_protocol_is_listed_on_its_own_line():
     reference = expected(PROTOCOL)
-    student = with_values(reference, {ASPECTS["steps"]: Finding(False, "the loop took 199 steps of the 200 asked"),
-                                      ASPECTS["returns"]: Finding(False, "train() should return (my_fit, …)")})
+    student = with_values(
+        reference,
+        {
+            ASPECTS["steps"]: Finding(False, "the loop took 199 steps of the 200 asked"),
+            ASPECTS["returns"]: Finding(False, "train() should return (my_fit, …)"),
+        },
+    )
     result = verdict(PROTOCOL, student)
     assert not result.passed and result.wrong == (ASPECTS["steps"], ASPECTS["returns"])
-    assert result.message.splitlines() == [f"{ASPECTS['steps']}: no: the loop took 199 steps of the 200 asked",
-                                           f"{ASPECTS['returns']}: no: train() should return (my_fit, …)"]
+    assert result.message.splitlines() == [
+        f"{ASPECTS['steps']}: no: the loop took 199 steps of the 200 asked",
+        f"{ASPECTS['returns']}: no: train() should return (my_fit, …)",
+    ]
     spec = RUBRIC.checks[PROTOCOL]
-    assert partial_score(CHECKS[PROTOCOL], spec, result) == spec.points - spec.aspects["steps"] - spec.aspects[
-        "returns"]
+    assert (
+        partial_score(CHECKS[PROTOCOL], spec, result) == spec.points - spec.aspects["steps"] - spec.aspects["returns"]
+    )
 
 
 def test_a_loop_that_stepped_before_backward_is_loop_order_whatever_step_showed_it():
@@ -213,24 +245,32 @@ def test_a_loop_that_stepped_before_backward_is_loop_order_whatever_step_showed_
     assert mutant[order].kind == "steps before backward"
     later = with_values(reference, {order: Finding(False, "step 7 ran forward → step", kind="steps before backward")})
     assert same_bug(PROTOCOL, later, mutant)
-    other = with_values(reference, {order: Finding(False, "step 1 ran compute_loss → forward → backward → step",
-                                                   kind="calls in another order")})
+    other = with_values(
+        reference,
+        {order: Finding(False, "step 1 ran compute_loss → forward → backward → step", kind="calls in another order")},
+    )
     assert not verdict(PROTOCOL, other).passed
     assert not same_bug(PROTOCOL, other, mutant)
     assert not same_bug(PROTOCOL, reference, mutant)
     assert not same_bug(PROTOCOL, of_mutant(PROTOCOL, "loop-loss-args"), mutant)
 
 
-@pytest.mark.parametrize("events, answer", [
-    (["FLB"] * 3, "yes"),
-    (["FLB", "FFLB"], "yes"),  # a forward after the last step (to log a prediction) is no wrong order
-    (["FLB", "FLBF"], "yes"),  # nor one between backward and step: the gradients are saved by then
-    (["FLB", "FLFB"], Finding(False, "", kind="calls in another order")),  # but one between the loss and backward is
-    (["FLB", "FL"], Finding(False, "", kind="steps before backward")),
-    ([""], Finding(False, "", kind="steps before backward")),
-    (["LFB"], Finding(False, "", kind="calls in another order")),
-    ([], Finding(False, "the loop never calls step")),
-])
+@pytest.mark.parametrize(
+    "events, answer",
+    [
+        (["FLB"] * 3, "yes"),
+        (["FLB", "FFLB"], "yes"),  # a forward after the last step (to log a prediction) is no wrong order
+        (["FLB", "FLBF"], "yes"),  # nor one between backward and step: the gradients are saved by then
+        (
+            ["FLB", "FLFB"],
+            Finding(False, "", kind="calls in another order"),
+        ),  # but one between the loss and backward is
+        (["FLB", "FL"], Finding(False, "", kind="steps before backward")),
+        ([""], Finding(False, "", kind="steps before backward")),
+        (["LFB"], Finding(False, "", kind="calls in another order")),
+        ([], Finding(False, "the loop never calls step")),
+    ],
+)
 def test_the_order_of_a_loop_s_calls_is_read_step_by_step(events, answer):
     assert call_order(events) == answer
 

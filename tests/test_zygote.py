@@ -2,6 +2,7 @@
 and must still be the sandbox's child DESIGN.md asks for (principle 1): nothing of the grader in
 it, none of the zygote's descriptors, its own session, workdir and token; a zygote that dies is
 replaced for the next grading."""
+
 import re
 from pathlib import Path
 
@@ -11,14 +12,14 @@ from helpers import REFERENCE, grade, reference_source, sandbox_token, summary, 
 from grader import rubric, sandbox as sandbox_module
 from grader.zygote import TOKEN_PLACEHOLDER
 
-PROBE = '''
+PROBE = """
 import os, sys
 print("modules:", sorted(m for m in sys.modules if m.split(".")[0] in ("reference", "tests", "yaml", "rich")))
 print("descriptors:", len(os.listdir("/proc/self/fd")) - 1)  # listdir's own not counted
 print("session leader:", os.getsid(0) == os.getpid())
 print("workdir:", os.getcwd() == os.environ["HOME"])
 print("argv:", sys.argv == [__file__])
-'''
+"""
 
 
 @pytest.fixture(scope="module")

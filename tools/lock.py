@@ -8,6 +8,7 @@ versions written here, whatever the index holds on the day. It is resolved with 
 the project supports, so that no pin needs a newer one; tests/test_lock.py checks that it agrees
 with pyproject.toml and with what is installed.
 """
+
 import json
 import subprocess
 import sys
@@ -36,8 +37,23 @@ def requirements(pyproject=PROJECT / "pyproject.toml"):
 
 def resolve(python, wanted):
     report = subprocess.run(
-        [python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--only-binary=:all:",
-         "--report", "-", *wanted], check=True, capture_output=True, text=True).stdout
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--dry-run",
+            "--quiet",
+            "--ignore-installed",
+            "--only-binary=:all:",
+            "--report",
+            "-",
+            *wanted,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return sorted((item["metadata"]["name"], item["metadata"]["version"]) for item in json.loads(report)["install"])
 
 

@@ -23,7 +23,7 @@ LOOP_STEPS = 5000  # the steps the hand-out's training loop takes
 
 REFERENCE = "reference.backprop"  # the solution: trusted, run in the grader's process only
 MUTANTS = "reference.mutants"  # the catalogue of bugs, each a small edit of the solution: their ids are
-                               # the bugs named by behaviour (the same behaviour on the same inputs)
+# the bugs named by behaviour (the same behaviour on the same inputs)
 
 # compute_loss's argument order is decided from the student's loop (training.protocol) and checked
 # on its gradient (the check below); where neither the loop nor the names settle it, these stay unnamed
@@ -32,4 +32,5 @@ AMBIGUOUS_LOSS_IDS = ("loss-grad-sign", "loop-loss-args")
 AMBIGUOUS_LOSS_NOTE = (
     "compute_loss's gradient would be right if your loop passed it the estimate and the target the other "
     "way round: either the loop swaps them or the gradient has the wrong sign, and the parameter names do "
-    "not say which argument is the estimate. Name them (y_est, y_target, say) and make the two agree.")
+    "not say which argument is the estimate. Name them (y_est, y_target, say) and make the two agree."
+)

@@ -1,4 +1,5 @@
 """The inputs every check runs on: seeded random values plus the edge cases students trip on."""
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,8 +47,9 @@ def make_inputs(seed):
         scalar={layer: scalar(layer) for layer in layers},
         array={layer: array(layer) for layer in layers},
         pairs={layer: tuple(scalar(layer)[:2]) for layer in layers},
-        curves=tuple((round(float(rng.uniform(0.5, 1.5)), 4), round(float(rng.uniform(0.1, 0.5)), 4))
-                     for _ in range(4)),
+        curves=tuple(
+            (round(float(rng.uniform(0.5, 1.5)), 4), round(float(rng.uniform(0.1, 0.5)), 4)) for _ in range(4)
+        ),
         composition_x=round(float(rng.uniform(0.2, 0.8)), 4),
         losses=tuple((round(float(e), 4), round(float(t), 4)) for e, t in rng.uniform(-3, 3, (4, 2))),
     )

@@ -6,6 +6,7 @@ wrong order, or skipping the chaining, changes what is logged. They take what a 
 compute_loss may hand them (a one-element list) as the number it stands for, and a layer that
 forward never reached still answers backward, so one wrong method costs its own check only.
 """
+
 import numpy as np
 
 

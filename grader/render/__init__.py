@@ -1,4 +1,5 @@
 """Report formats: each renders the one GradeResult to a string (principle 6)."""
+
 from __future__ import annotations
 
 import importlib

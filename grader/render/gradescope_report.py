@@ -3,6 +3,7 @@
 Each check is a test with its rubric visibility, so Gradescope itself withholds the hidden ones; the
 top-level output is always shown, so it describes only the visible checks (see lms_text).
 """
+
 import json
 from html import escape
 
@@ -14,15 +15,17 @@ TEST_FORMAT = "text"  # shown in a <pre>: the observed and expected values keep 
 
 def render(result):
     tests = [test(result, number, check) for number, check in enumerate(result.checks, start=1)]
-    return dump({
-        "score": round(sum(t["score"] for t in tests), 6),  # Gradescope takes this total over its own sum
-        "execution_time": round(result.seconds, 3),
-        "output": simple_format(summary(result)),
-        "output_format": SUMMARY_FORMAT,
-        "visibility": "visible",
-        "stdout_visibility": "hidden",  # the grader's own log, for the instructor
-        "tests": tests,
-    })
+    return dump(
+        {
+            "score": round(sum(t["score"] for t in tests), 6),  # Gradescope takes this total over its own sum
+            "execution_time": round(result.seconds, 3),
+            "output": simple_format(summary(result)),
+            "output_format": SUMMARY_FORMAT,
+            "visibility": "visible",
+            "stdout_visibility": "hidden",  # the grader's own log, for the instructor
+            "tests": tests,
+        }
+    )
 
 
 def test(result, number, check):
@@ -41,8 +44,16 @@ def test(result, number, check):
 
 def render_failure(message):
     """The results.json of a submission that could not be graded at all: score 0, the reason why."""
-    return dump({"score": 0.0, "output": simple_format(message), "output_format": SUMMARY_FORMAT,
-                 "visibility": "visible", "stdout_visibility": "hidden", "tests": []})
+    return dump(
+        {
+            "score": 0.0,
+            "output": simple_format(message),
+            "output_format": SUMMARY_FORMAT,
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [],
+        }
+    )
 
 
 render_ungradable = render_failure  # Gradescope has no "not gradable": a submission it cannot grade scores 0

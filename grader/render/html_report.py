@@ -7,6 +7,7 @@ on its own. Messages, notes, locations and output carry the student's values and
 escapes every one of them, and the page's Content-Security-Policy forbids scripts and any network access
 besides, so a string that slipped through could still do nothing.
 """
+
 from grader.render import pages, plots
 from grader.render.text_report import training_summary
 

@@ -4,6 +4,7 @@ With an indent, the json module encodes in Python, a call per number: the 5000 l
 cost ten times the rest of the report. They are written here by the C encoder's own float
 formatting instead, in the same layout, byte for byte (a test compares both).
 """
+
 import json
 
 LOSSES_ITEM = "\n      "  # the losses are items of a list in the training object: three levels deep

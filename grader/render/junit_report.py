@@ -5,6 +5,7 @@ the check's own message (the inputs that showed it) is the failure's text. The s
 has no place for, goes in the suite's properties. No time attributes: the same submission must
 give the same report (principle 5).
 """
+
 import re
 import xml.etree.ElementTree as ET
 
@@ -24,13 +25,23 @@ def render(result):
 
 def test_suite(result):
     statuses = [check.status for check in result.checks]
-    suite = ET.Element("testsuite", {
-        "name": result.assignment, "tests": str(len(statuses)),
-        "failures": str(statuses.count("failed")), "errors": str(statuses.count("error")),
-        "skipped": str(statuses.count("skipped"))})
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": result.assignment,
+            "tests": str(len(statuses)),
+            "failures": str(statuses.count("failed")),
+            "errors": str(statuses.count("error")),
+            "skipped": str(statuses.count("skipped")),
+        },
+    )
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("submission", result.submission), ("score", f"{result.score:g}"),
-                        ("max_score", f"{result.max_score:g}"), ("grader_version", result.grader_version)):
+    for name, value in (
+        ("submission", result.submission),
+        ("score", f"{result.score:g}"),
+        ("max_score", f"{result.max_score:g}"),
+        ("grader_version", result.grader_version),
+    ):
         ET.SubElement(properties, "property", {"name": name, "value": str(value)})
     diagnoses = {d.id: d for d in result.diagnoses}
     for check in result.checks:

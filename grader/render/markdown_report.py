@@ -5,6 +5,7 @@ as they are and keep the Markdown (and any HTML a renderer would let through) fr
 into them; the prose from the result (notes, names, titles, hints) has Markdown's special characters
 escaped, for the same reason.
 """
+
 import re
 
 from grader.render.text_report import training_summary
@@ -17,14 +18,22 @@ STATUS_MARKS = {"passed": "✅", "failed": "❌", "error": "⛔", "skipped": "�
 
 
 def render(result):
-    blocks = [header(result), diagnoses(result), checks_table(result), notes(result), failed_checks(result),
-              training(result), printed_output(result)]
+    blocks = [
+        header(result),
+        diagnoses(result),
+        checks_table(result),
+        notes(result),
+        failed_checks(result),
+        training(result),
+        printed_output(result),
+    ]
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
 def header(result):
-    return (f"# {prose(result.assignment)}: {code(result.submission)}\n\n"
-            f"**Score: {result.score:g} / {result.max_score:g}**")
+    return (
+        f"# {prose(result.assignment)}: {code(result.submission)}\n\n**Score: {result.score:g} / {result.max_score:g}**"
+    )
 
 
 def notes(result):
@@ -34,8 +43,10 @@ def notes(result):
 
 
 def checks_table(result):
-    rows = [f"| {STATUS_MARKS[c.status]} {c.status} | {c.score:g}/{c.max_score:g} | {prose(c.name)} | {code(c.id)} |"
-            for c in result.checks]
+    rows = [
+        f"| {STATUS_MARKS[c.status]} {c.status} | {c.score:g}/{c.max_score:g} | {prose(c.name)} | {code(c.id)} |"
+        for c in result.checks
+    ]
     return "\n".join(["## Checks", "", "| status | points | check | id |", "|---|---:|---|---|", *rows])
 
 
@@ -56,7 +67,8 @@ def failed_checks(result):
     if not failed:
         return ""
     return "## Failed checks, with the inputs that showed it\n\n" + "\n\n".join(
-        f"### {code(c.id)} ({c.status}, {c.score:g}/{c.max_score:g})\n\n{fenced(c.message)}" for c in failed)
+        f"### {code(c.id)} ({c.status}, {c.score:g}/{c.max_score:g})\n\n{fenced(c.message)}" for c in failed
+    )
 
 
 def training(result):

@@ -2,6 +2,7 @@
 with autoescaping on: a template is given the grader's and the student's text as it is, and every value
 it writes out is escaped, whoever wrote the template.
 """
+
 import functools
 import html
 
@@ -19,9 +20,15 @@ def escape(value):
 @functools.cache
 def environment():
     """Built once per process, on the first page: each template is then compiled once."""
-    return jinja2.Environment(loader=jinja2.PackageLoader("grader.render"), autoescape=True, finalize=escape,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                              trim_blocks=True, lstrip_blocks=True)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("grader.render"),
+        autoescape=True,
+        finalize=escape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(template, **context):

@@ -6,6 +6,7 @@ a few milliseconds instead of the tenth of a second matplotlib spent on its axes
 pure markup: no script, nothing fetched. Each line keeps, per pixel column, the lowest and highest
 of its points there, so it looks as the full line would at that resolution.
 """
+
 from html import escape
 
 import numpy as np
@@ -56,8 +57,11 @@ def training_svg(training, title):
 
 def drawing(training, title):
     steps = len(training.losses)
-    panels = [loss_panel(training.losses), trajectory_panel("w", training.ws, training.target["w"]),
-              trajectory_panel("b", training.bs, training.target["b"])]
+    panels = [
+        loss_panel(training.losses),
+        trajectory_panel("w", training.ws, training.target["w"]),
+        trajectory_panel("b", training.bs, training.target["b"]),
+    ]
     x_axis = Axis(0, max(steps - 1, 1), LEFT, WIDTH - RIGHT, integers=True)
     parts = [f'<text x="{WIDTH / 2:g}" y="20" text-anchor="middle" font-weight="bold">{escape(title)}</text>']
     for index, panel in enumerate(panels):
@@ -69,9 +73,12 @@ def drawing(training, title):
 def document(width, height, label, parts):
     """An SVG document of the given parts, named `label` for screen readers and as its title."""
     label = escape(label)
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
-            f'height="{height}" role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
-            + "\n".join(parts) + "\n</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '
+        f'height="{height}" role="img" aria-label="{label}" {FONT}>\n<title>{label}</title>\n'
+        + "\n".join(parts)
+        + "\n</svg>"
+    )
 
 
 class Panel:
@@ -84,19 +91,25 @@ class Panel:
     def draw(self, x_axis, top, last):
         finite = [values[np.isfinite(values)] for values, _ in self.lines] + [np.array(self.levels, dtype=float)]
         y_axis = Axis(*value_limits(np.concatenate(finite)), top + PANEL_HEIGHT, top, integers=self.exponents)
-        parts = [f'<text x="{LEFT}" y="{top - 12}">{escape(self.title)}</text>',
-                 *frame(x_axis, y_axis, "step" if last else None, power_of_ten if self.exponents else tick_label)]
+        parts = [
+            f'<text x="{LEFT}" y="{top - 12}">{escape(self.title)}</text>',
+            *frame(x_axis, y_axis, "step" if last else None, power_of_ten if self.exponents else tick_label),
+        ]
         for level in self.levels:
             y = y_axis.pixel(level)
-            parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{TARGET_COLOUR}" '
-                         'stroke-dasharray="5 4"/>')
+            parts.append(
+                f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="{TARGET_COLOUR}" '
+                'stroke-dasharray="5 4"/>'
+            )
         for values, stroke in self.lines:
             path = line_path(values, x_axis, y_axis)
             if path:
                 parts.append(f'<path d="{path}" fill="none" {stroke}/>')
         if self.note and not any(np.isfinite(values).any() for values, _ in self.lines):
-            parts.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:g}" y="{top + PANEL_HEIGHT / 2:g}" '
-                         f'text-anchor="middle">{escape(self.note)}</text>')
+            parts.append(
+                f'<text x="{(LEFT + WIDTH - RIGHT) / 2:g}" y="{top + PANEL_HEIGHT / 2:g}" '
+                f'text-anchor="middle">{escape(self.note)}</text>'
+            )
         return parts
 
 
@@ -116,8 +129,9 @@ def frame(x_axis, y_axis, x_title=None, y_label=None):
         label = (y_label or tick_label)(tick)
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{label}</text>')
     if x_title:
-        parts.append(f'<text x="{(left + right) / 2:g}" y="{bottom + 34}" text-anchor="middle">'
-                     f'{escape(x_title)}</text>')
+        parts.append(
+            f'<text x="{(left + right) / 2:g}" y="{bottom + 34}" text-anchor="middle">{escape(x_title)}</text>'
+        )
     return parts
 
 
@@ -127,12 +141,17 @@ def histogram_svg(bins, total):
     x_axis = Axis(0, total, LEFT, width - RIGHT)
     most = max([count for _, _, count in bins] + [1])
     y_axis = Axis(0, most * 1.05, height - BOTTOM, RIGHT, integers=True)
-    bars = [f'<rect x="{x_axis.pixel(low) + 0.5:.1f}" y="{y_axis.pixel(count):.1f}" '
-            f'width="{x_axis.pixel(high) - x_axis.pixel(low) - 1:.1f}" '
-            f'height="{y_axis.start - y_axis.pixel(count):.1f}" fill="{RUN_COLOUR}"/>'
-            for low, high, count in bins if count]
-    y_title = (f'<text x="14" y="{height / 2 - 20:g}" transform="rotate(-90 14 {height / 2 - 20:g})" '
-               'text-anchor="middle">students</text>')
+    bars = [
+        f'<rect x="{x_axis.pixel(low) + 0.5:.1f}" y="{y_axis.pixel(count):.1f}" '
+        f'width="{x_axis.pixel(high) - x_axis.pixel(low) - 1:.1f}" '
+        f'height="{y_axis.start - y_axis.pixel(count):.1f}" fill="{RUN_COLOUR}"/>'
+        for low, high, count in bins
+        if count
+    ]
+    y_title = (
+        f'<text x="14" y="{height / 2 - 20:g}" transform="rotate(-90 14 {height / 2 - 20:g})" '
+        'text-anchor="middle">students</text>'
+    )
     return document(width, height, "histogram of the scores", frame(x_axis, y_axis, "score") + bars + [y_title])
 
 
@@ -140,18 +159,25 @@ def loss_panel(losses):
     """One sample per step makes the raw loss a band of noise; its running mean shows the trend. The
     loss spans decades, so it is drawn as powers of ten."""
     values = finite_or_nan(losses)
-    return Panel(f"loss: each step (pale), mean of the last {MEAN_WINDOW} (dark)",
-                 [(log10(values), f'stroke="{RUN_COLOUR}" stroke-width="0.5" stroke-opacity="0.3"'),
-                  (log10(running_mean(values, MEAN_WINDOW)), f'stroke="{RUN_COLOUR}" stroke-width="1.4"')],
-                 exponents=True)
+    return Panel(
+        f"loss: each step (pale), mean of the last {MEAN_WINDOW} (dark)",
+        [
+            (log10(values), f'stroke="{RUN_COLOUR}" stroke-width="0.5" stroke-opacity="0.3"'),
+            (log10(running_mean(values, MEAN_WINDOW)), f'stroke="{RUN_COLOUR}" stroke-width="1.4"'),
+        ],
+        exponents=True,
+    )
 
 
 def trajectory_panel(name, values, target):
     """One parameter after each step, and its target as a dashed line."""
     ends = f"ends at {float(values[-1]):.4g}, " if len(values) else ""
-    return Panel(f"{name}: {ends}target {target:g} (dashed)",
-                 [(finite_or_nan(values), f'stroke="{RUN_COLOUR}" stroke-width="1.2"')], levels=[target],
-                 note=f"{name} was not recorded")
+    return Panel(
+        f"{name}: {ends}target {target:g} (dashed)",
+        [(finite_or_nan(values), f'stroke="{RUN_COLOUR}" stroke-width="1.2"')],
+        levels=[target],
+        note=f"{name} was not recorded",
+    )
 
 
 class Axis:
@@ -215,8 +241,11 @@ def envelope(values, columns):
     at_lowest = lowest == np.repeat(np.minimum.reduceat(lowest, first), lengths)
     highest = np.where(finite, values, -np.inf)
     at_highest = highest == np.repeat(np.maximum.reduceat(highest, first), lengths)
-    kept = [[0, n - 1], np.minimum.reduceat(np.where(at_lowest, steps, n), first),
-            np.maximum.reduceat(np.where(at_highest, steps, -1), first)]
+    kept = [
+        [0, n - 1],
+        np.minimum.reduceat(np.where(at_lowest, steps, n), first),
+        np.maximum.reduceat(np.where(at_highest, steps, -1), first),
+    ]
     return np.unique(np.concatenate(kept))
 
 
@@ -240,7 +269,7 @@ def log10(values):
 def running_mean(values, window):
     """Mean of the last `window` values at each step (of all of them, in the first steps)."""
     with np.errstate(over="ignore", invalid="ignore"):
-        sums = np.convolve(values, np.ones(window))[:len(values)]
+        sums = np.convolve(values, np.ones(window))[: len(values)]
     return sums / np.minimum(np.arange(1, len(values) + 1), window)
 
 

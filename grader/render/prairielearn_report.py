@@ -5,6 +5,7 @@ and points here, and its feedback is withheld (see lms_text.shown_now). The plot
 run and the reference's go in `images`, as SVG data URLs (an image format every browser shows
 in the `<img>` PrairieLearn puts them in).
 """
+
 import base64
 import json
 
@@ -16,20 +17,23 @@ ESCAPE_CHARACTER, ESCAPE_SYMBOL = "\x1b", "\u241b"  # ESC, and ␛ that shows it
 
 
 def render(result):
-    return dump({
-        "gradable": True,
-        "score": fraction(result.score, result.max_score),
-        "message": f"Score: {result.score:g} / {result.max_score:g}",
-        "output": as_text(summary(result)),
-        "images": [image(label, svg) for label, svg in plots.run_svgs(result)],
-        "tests": [test(result, check) for check in result.checks],
-    })
+    return dump(
+        {
+            "gradable": True,
+            "score": fraction(result.score, result.max_score),
+            "message": f"Score: {result.score:g} / {result.max_score:g}",
+            "output": as_text(summary(result)),
+            "images": [image(label, svg) for label, svg in plots.run_svgs(result)],
+            "tests": [test(result, check) for check in result.checks],
+        }
+    )
 
 
 def render_ungradable(message):
     """Not gradable: PrairieLearn shows the reason and charges the student no attempt."""
-    return dump({"gradable": False, "format_errors": [as_text(message)], "message": as_text(message), "output": "",
-                 "tests": []})
+    return dump(
+        {"gradable": False, "format_errors": [as_text(message)], "message": as_text(message), "output": "", "tests": []}
+    )
 
 
 render_failure = render_ungradable  # the grader's failure is not the student's: no attempt charged either

@@ -6,6 +6,7 @@ Student ids are file names, so anything a file name may hold: escaped as text (H
 templates/summary.html.j2, or Markdown's specials) and percent-encoded in the links, which are relative
 to the summary's folder.
 """
+
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -39,12 +40,15 @@ class Cohort:
             total=rubric.total,
             scores={sid: r["score"] for sid, r in graded},
             problems={s.id: r["problem"] for s, r in reports if "problem" in r},
-            diagnoses=[(d, rubric.diagnoses[d].title, [sid for sid, ids in diagnosed.items() if d in ids])
-                       for d, _ in by_count(named)],
+            diagnoses=[
+                (d, rubric.diagnoses[d].title, [sid for sid, ids in diagnosed.items() if d in ids])
+                for d, _ in by_count(named)
+            ],
             failed_checks=[(c, rubric.checks[c].name, n) for c, n in by_count(failed)][:MOST_FAILED],
             diagnosed=diagnosed,
             links=links,
-            confinement_gaps=tuple(confinement_gaps))
+            confinement_gaps=tuple(confinement_gaps),
+        )
 
     @property
     def limited(self):
@@ -76,6 +80,7 @@ class Cell:
     writes each kind its own way (markdown_cells here, the macro `show` of templates/summary.html.j2):
     "text", the grader's and the rubric's words; "untrusted", text from a submission (why it could not be
     graded); "code", diagnosis and check ids; "student", student ids, each linked to its report."""
+
     kind: str
     values: tuple
     sep: str = ""
@@ -88,14 +93,35 @@ def text(value):
 def tables(cohort):
     """(heading, columns, the columns aligned right, rows of Cells) of each table after the histogram."""
     return [
-        table("Diagnoses", ["diagnosis", "what", "students", "who"], {2},
-              [[Cell("code", (d,)), text(title), text(len(who)), Cell("student", tuple(who), ", ")]
-               for d, title, who in cohort.diagnoses]),
-        table("Checks failed most often", ["check", "", "students"], {2},
-              [[Cell("code", (c,)), text(name), text(n)] for c, name, n in cohort.failed_checks]),
-        table("Students", ["student", "score", "diagnoses", "limits hit"], {1},
-              [[Cell("student", (sid,)), text(f"{cohort.scores[sid]:g}"), Cell("code", tuple(ids), " "),
-                text(", ".join(limits_hit(ids)))] for sid, ids in cohort.diagnosed.items()]),
+        table(
+            "Diagnoses",
+            ["diagnosis", "what", "students", "who"],
+            {2},
+            [
+                [Cell("code", (d,)), text(title), text(len(who)), Cell("student", tuple(who), ", ")]
+                for d, title, who in cohort.diagnoses
+            ],
+        ),
+        table(
+            "Checks failed most often",
+            ["check", "", "students"],
+            {2},
+            [[Cell("code", (c,)), text(name), text(n)] for c, name, n in cohort.failed_checks],
+        ),
+        table(
+            "Students",
+            ["student", "score", "diagnoses", "limits hit"],
+            {1},
+            [
+                [
+                    Cell("student", (sid,)),
+                    text(f"{cohort.scores[sid]:g}"),
+                    Cell("code", tuple(ids), " "),
+                    text(", ".join(limits_hit(ids))),
+                ]
+                for sid, ids in cohort.diagnosed.items()
+            ],
+        ),
     ]
 
 
@@ -109,10 +135,14 @@ def lists(cohort):
     only when there are some."""
     gaps = [("Confinement", [[text(gap)] for gap in cohort.confinement_gaps])] if cohort.confinement_gaps else []
     return gaps + [
-        ("Gradings that hit a limit",
-         [[Cell("student", (sid,)), text(", ".join(limits))] for sid, limits in cohort.limited.items()]),
-        ("Could not be graded",
-         [[Cell("student", (sid,)), Cell("untrusted", (problem,))] for sid, problem in cohort.problems.items()]),
+        (
+            "Gradings that hit a limit",
+            [[Cell("student", (sid,)), text(", ".join(limits))] for sid, limits in cohort.limited.items()],
+        ),
+        (
+            "Could not be graded",
+            [[Cell("student", (sid,)), Cell("untrusted", (problem,))] for sid, problem in cohort.problems.items()],
+        ),
     ]
 
 
@@ -122,6 +152,7 @@ def report_hrefs(cohort):
 
 
 # Markdown
+
 
 def markdown(cohort):
     write = markdown_cells(cohort)
@@ -137,8 +168,12 @@ def markdown(cohort):
 def markdown_cells(cohort):
     """Cell -> its Markdown. The rubric's words are written for Markdown already (and an id holds no backtick)."""
     hrefs = report_hrefs(cohort)
-    kinds = {"text": str, "untrusted": prose, "code": lambda text: f"`{text}`",
-             "student": lambda sid: f"[{prose(sid)}]({hrefs[sid]})"}
+    kinds = {
+        "text": str,
+        "untrusted": prose,
+        "code": lambda text: f"`{text}`",
+        "student": lambda sid: f"[{prose(sid)}]({hrefs[sid]})",
+    }
     return lambda cell: cell.sep.join(kinds[cell.kind](value) for value in cell.values)
 
 
@@ -154,7 +189,14 @@ def md_row(cells):
 
 # HTML
 
+
 def html(cohort):
     histogram = pages.figure(plots.histogram_svg(cohort.histogram(), cohort.total))
-    return pages.render("summary.html.j2", heading=heading(cohort), histogram=histogram, tables=tables(cohort),
-                        lists=lists(cohort), hrefs=report_hrefs(cohort))
+    return pages.render(
+        "summary.html.j2",
+        heading=heading(cohort),
+        histogram=histogram,
+        tables=tables(cohort),
+        lists=lists(cohort),
+        hrefs=report_hrefs(cohort),
+    )

@@ -1,5 +1,6 @@
 """The report a student reads in the terminal: the score and each bug with where and how to fix it first,
 then the checks, the notes, and the inputs that showed each failure."""
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -41,8 +42,10 @@ def training_summary(training):
     if not training.losses:
         return "it stopped before its first step."
     target = training.target
-    return (f"w = {training.w:.4f}, b = {training.b:.4f} after {len(training.losses)} steps "
-            f"(target w = {target['w']:g}, b = {target['b']:g})")
+    return (
+        f"w = {training.w:.4f}, b = {training.b:.4f} after {len(training.losses)} steps "
+        f"(target w = {target['w']:g}, b = {target['b']:g})"
+    )
 
 
 def checks_table(result):
@@ -50,8 +53,9 @@ def checks_table(result):
     for column, justify in (("status", "left"), ("points", "right"), ("check", "left")):
         table.add_column(column, justify=justify)
     for check in result.checks:
-        table.add_row(Text(check.status, style=STYLES[check.status]), f"{check.score:g}/{check.max_score:g}",
-                      Text(check.name))
+        table.add_row(
+            Text(check.status, style=STYLES[check.status]), f"{check.score:g}/{check.max_score:g}", Text(check.name)
+        )
     return table
 
 

@@ -6,6 +6,7 @@ committed files equal what this script builds).
 Each notebook is the course's layout (student_template/build_notebook.py) built with
 tests/notebooks.py from the reference or from a sample submission, plus the edits below.
 """
+
 import io
 import math
 import sys
@@ -39,47 +40,66 @@ def reference_messy():
     nb = filled(REFERENCE)
     nbs.replace_source(nb, "imports", "%matplotlib inline\n" + nbs.cell(nb, "imports").source)
     nbs.insert_before(nb, "imports", nbs.code("!pip install numpy", "pip-install"))
-    nbs.insert_after(nb, "plot-data", nbs.code("plt.plot(xx, yy, 'o')\nplt.xlabel('x')\nplt.ylabel('y')\nplt.show()",
-                                               "plot-data-points"))
-    nbs.insert_after(nb, "my_composition", nbs.code(
-        "# trying things out\n"
-        "my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])\n"
-        "print(my_fit.forward(xx[10]))\n"
-        "my_fit.layers[5]",
-        "exploration"))
-    extension = nbs.insert_after_training(nb, nbs.markdown(
-        "## Extension exercise\n\nWhat happens if the bias is frozen? Redefine `add_bias` so that "
-        "`step` does nothing and train again.", "extension-intro"))
-    nbs.insert_after(nb, extension.id, nbs.code(
-        "class add_bias:\n"
-        "    def __init__(self, b):\n"
-        "        self.b = b\n"
-        "\n"
-        "    def forward(self, x):\n"
-        "        return x + self.b\n"
-        "\n"
-        "    def backward(self, grad):\n"
-        "        self.grad = grad\n"
-        "        return grad\n"
-        "\n"
-        "    def step(self, learning_rate):\n"
-        "        pass  # frozen bias\n"
-        "\n"
-        "\n"
-        "frozen_fit = my_composition([multiplication_weight(1), add_bias(2), my_exp()])\n"
-        "frozen_ws = []\n"
-        "for i in range(200):\n"
-        "    j = np.random.randint(1, len(xx))\n"
-        "    y_est = frozen_fit.forward(xx[j])\n"
-        "    frozen_fit.compute_loss(y_est, yy[j])\n"
-        "    frozen_fit.backward()\n"
-        "    frozen_fit.step(learning_rate)\n"
-        "    frozen_ws.append(frozen_fit.layers[0].w)\n"
-        "plt.plot(frozen_ws)\n"
-        "print(frozen_fit.layers[0].w, frozen_fit.layers[1].b)",
-        "extension"))
-    nbs.append(nb, nbs.code("plt.plot(xx, yy, 'o')\nplt.plot(xx, np.exp(ws[-1] * xx + bs[-1]))\nplt.show()",
-                            "plot-fit"))
+    nbs.insert_after(
+        nb,
+        "plot-data",
+        nbs.code("plt.plot(xx, yy, 'o')\nplt.xlabel('x')\nplt.ylabel('y')\nplt.show()", "plot-data-points"),
+    )
+    nbs.insert_after(
+        nb,
+        "my_composition",
+        nbs.code(
+            "# trying things out\n"
+            "my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])\n"
+            "print(my_fit.forward(xx[10]))\n"
+            "my_fit.layers[5]",
+            "exploration",
+        ),
+    )
+    extension = nbs.insert_after_training(
+        nb,
+        nbs.markdown(
+            "## Extension exercise\n\nWhat happens if the bias is frozen? Redefine `add_bias` so that "
+            "`step` does nothing and train again.",
+            "extension-intro",
+        ),
+    )
+    nbs.insert_after(
+        nb,
+        extension.id,
+        nbs.code(
+            "class add_bias:\n"
+            "    def __init__(self, b):\n"
+            "        self.b = b\n"
+            "\n"
+            "    def forward(self, x):\n"
+            "        return x + self.b\n"
+            "\n"
+            "    def backward(self, grad):\n"
+            "        self.grad = grad\n"
+            "        return grad\n"
+            "\n"
+            "    def step(self, learning_rate):\n"
+            "        pass  # frozen bias\n"
+            "\n"
+            "\n"
+            "frozen_fit = my_composition([multiplication_weight(1), add_bias(2), my_exp()])\n"
+            "frozen_ws = []\n"
+            "for i in range(200):\n"
+            "    j = np.random.randint(1, len(xx))\n"
+            "    y_est = frozen_fit.forward(xx[j])\n"
+            "    frozen_fit.compute_loss(y_est, yy[j])\n"
+            "    frozen_fit.backward()\n"
+            "    frozen_fit.step(learning_rate)\n"
+            "    frozen_ws.append(frozen_fit.layers[0].w)\n"
+            "plt.plot(frozen_ws)\n"
+            "print(frozen_fit.layers[0].w, frozen_fit.layers[1].b)",
+            "extension",
+        ),
+    )
+    nbs.append(
+        nb, nbs.code("plt.plot(xx, yy, 'o')\nplt.plot(xx, np.exp(ws[-1] * xx + bs[-1]))\nplt.show()", "plot-fit")
+    )
     return nb
 
 
@@ -92,7 +112,10 @@ def composition_syntax_error():
 def missing_cache():
     """Partly done: my_exp.forward returns np.exp(x) without saving it, backward reads self.output."""
     nb = filled(REFERENCE)
-    nbs.replace_class(nb, "my_exp", """\
+    nbs.replace_class(
+        nb,
+        "my_exp",
+        """\
 class my_exp:
     # no parameter
 
@@ -106,7 +129,8 @@ class my_exp:
 
     def step(self, learning_rate):
         # no parameter to update: do nothing
-        pass""")
+        pass""",
+    )
     return nb
 
 
@@ -159,8 +183,9 @@ def template_filled_twice():
     wrong = CORRECT_MULTIPLICATION_WEIGHT.replace("return grad * self.w", "return grad * self.x")
     assert wrong != CORRECT_MULTIPLICATION_WEIGHT
     nbs.replace_class(nb, "multiplication_weight", wrong)
-    nbs.insert_after_training(nb, nbs.code("# fixed after the deadline\n" + CORRECT_MULTIPLICATION_WEIGHT,
-                                           "multiplication_weight-fixed"))
+    nbs.insert_after_training(
+        nb, nbs.code("# fixed after the deadline\n" + CORRECT_MULTIPLICATION_WEIGHT, "multiplication_weight-fixed")
+    )
     return nb
 
 
@@ -189,8 +214,10 @@ def data_csv():
 
 def zip_members():
     """name -> bytes of the members of zipped.zip, in order."""
-    return {"some_folder/backprop.ipynb": nbs.dumps(reference()).encode("utf-8"),
-            "README.txt": ZIP_README.encode("utf-8")}
+    return {
+        "some_folder/backprop.ipynb": nbs.dumps(reference()).encode("utf-8"),
+        "README.txt": ZIP_README.encode("utf-8"),
+    }
 
 
 def zip_bytes(members):

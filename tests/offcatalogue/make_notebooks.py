@@ -8,6 +8,7 @@ way a student edits a notebook: a Challenge section after the exercise, experime
 training function defined in one cell and called in another. One is written cell by cell in
 nbgrader's release format. Every notebook runs in well under 5 s.
 """
+
 import sys
 from pathlib import Path
 
@@ -27,7 +28,7 @@ CORRECT = HERE / "correct"
 BUGS = HERE / "bugs"
 REFERENCE = TESTS.parent / "reference" / "backprop.py"
 
-FROZEN_BIAS_CHALLENGE = '''\
+FROZEN_BIAS_CHALLENGE = """\
 class add_bias:
     def __init__(self, b):
         self.b = b
@@ -52,19 +53,25 @@ for i in range(50000):
     frozen.backward()
     frozen.step(1e-4)
     frozen_ws.append(frozen.layers[0].w)
-print("with b frozen at 2, w ends at", frozen.layers[0].w)'''
+print("with b frozen at 2, w ends at", frozen.layers[0].w)"""
 
 
 # correct notebooks
+
 
 def challenge_frozen_bias():
     """The exercise, then a Challenge section that redefines add_bias with a step that does
     nothing (frozen bias, on purpose) and trains 50,000 steps: only the exercise's loop counts."""
     nb = filled(CORRECT / "exp_recompute.py")
-    intro = nbs.append(nb, nbs.markdown(
-        "## Challenge (optional, not graded)\n\n"
-        "Freeze the bias at its true value 2 and train only $w$, for much longer. "
-        "Does $w$ reach 0.5 exactly?", "challenge-intro"))
+    intro = nbs.append(
+        nb,
+        nbs.markdown(
+            "## Challenge (optional, not graded)\n\n"
+            "Freeze the bias at its true value 2 and train only $w$, for much longer. "
+            "Does $w$ reach 0.5 exactly?",
+            "challenge-intro",
+        ),
+    )
     nbs.insert_after(nb, intro.id, nbs.code(FROZEN_BIAS_CHALLENGE, "challenge"))
     nbs.append(nb, nbs.code("plt.plot(frozen_ws)\nplt.axhline(0.5, color='k')", "challenge-plot"))
     return nb
@@ -72,8 +79,7 @@ def challenge_frozen_bias():
 
 NBGRADER_SOLUTION = {"grade": False, "locked": False, "solution": True, "schema_version": 3, "task": False}
 NBGRADER_LOCKED = {"grade": False, "locked": True, "solution": False, "schema_version": 3, "task": False}
-NBGRADER_TEST = {"grade": True, "locked": True, "solution": False, "schema_version": 3, "task": False,
-                 "points": 1}
+NBGRADER_TEST = {"grade": True, "locked": True, "solution": False, "schema_version": 3, "task": False, "points": 1}
 
 
 def nbgrader_cell(kind, source, grade_id, meta):
@@ -90,13 +96,18 @@ def nbgrader_release():
     the "# YOUR CODE HERE" comment above the student's code, locked test cells check a few
     values, and the training loop keeps no ws/bs lists: it prints the final w and b."""
     cells = [
-        ("markdown", "# Homework 3: backpropagation by hand\n\nFit $y = \\exp(wx + b)$ by SGD. "
-                     "Fill in the cells marked `YOUR CODE HERE`; do not change the other cells.",
-         "cell-intro", NBGRADER_LOCKED),
+        (
+            "markdown",
+            "# Homework 3: backpropagation by hand\n\nFit $y = \\exp(wx + b)$ by SGD. "
+            "Fill in the cells marked `YOUR CODE HERE`; do not change the other cells.",
+            "cell-intro",
+            NBGRADER_LOCKED,
+        ),
         ("code", "import numpy as np\nimport matplotlib.pyplot as plt", "cell-imports", NBGRADER_LOCKED),
-        ("code", "xx = np.arange(0, 1, .01)\nyy = np.exp(0.5*xx + 2)\nplt.plot(xx, yy)", "cell-data",
-         NBGRADER_LOCKED),
-        ("code", """\
+        ("code", "xx = np.arange(0, 1, .01)\nyy = np.exp(0.5*xx + 2)\nplt.plot(xx, yy)", "cell-data", NBGRADER_LOCKED),
+        (
+            "code",
+            """\
 class add_bias:
     def __init__(self, b):
         # initialize with a bias b
@@ -113,8 +124,13 @@ class add_bias:
 
     def step(self, learning_rate):
         # update the bias
-        self.b -= learning_rate*self.grad""", "cell-add-bias", NBGRADER_LOCKED),
-        ("code", """\
+        self.b -= learning_rate*self.grad""",
+            "cell-add-bias",
+            NBGRADER_LOCKED,
+        ),
+        (
+            "code",
+            """\
 class multiplication_weight:
     def __init__(self, w):
         # initialize with a weight w
@@ -136,13 +152,23 @@ class multiplication_weight:
     def step(self, learning_rate):
         # update the weight
         # YOUR CODE HERE
-        self.w -= learning_rate*self.grad""", "cell-multiplication-weight", NBGRADER_SOLUTION),
-        ("code", """\
+        self.w -= learning_rate*self.grad""",
+            "cell-multiplication-weight",
+            NBGRADER_SOLUTION,
+        ),
+        (
+            "code",
+            """\
 m = multiplication_weight(2.)
 assert np.isclose(m.forward(3.), 6.)
 assert np.isclose(m.backward(1.), 2.)
-assert np.isclose(m.grad, 3.)""", "cell-test-multiplication-weight", NBGRADER_TEST),
-        ("code", """\
+assert np.isclose(m.grad, 3.)""",
+            "cell-test-multiplication-weight",
+            NBGRADER_TEST,
+        ),
+        (
+            "code",
+            """\
 class my_exp:
     # no parameter
     def forward(self, x):
@@ -159,8 +185,13 @@ class my_exp:
     def step(self, learning_rate):
         # any parameter to update?
         # YOUR CODE HERE
-        pass""", "cell-my-exp", NBGRADER_SOLUTION),
-        ("code", """\
+        pass""",
+            "cell-my-exp",
+            NBGRADER_SOLUTION,
+        ),
+        (
+            "code",
+            """\
 class my_composition:
     def __init__(self, layers):
         # initialize with all the operations (called layers here!) in the right order...
@@ -193,10 +224,19 @@ class my_composition:
         # apply the step method of each layer
         # YOUR CODE HERE
         for l in self.layers:
-            l.step(learning_rate)""", "cell-my-composition", NBGRADER_SOLUTION),
-        ("markdown", "## Training\n\nTrain `my_fit` with 5000 SGD steps and print the final $w$ and $b$.",
-         "cell-training-intro", NBGRADER_LOCKED),
-        ("code", """\
+            l.step(learning_rate)""",
+            "cell-my-composition",
+            NBGRADER_SOLUTION,
+        ),
+        (
+            "markdown",
+            "## Training\n\nTrain `my_fit` with 5000 SGD steps and print the final $w$ and $b$.",
+            "cell-training-intro",
+            NBGRADER_LOCKED,
+        ),
+        (
+            "code",
+            """\
 my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])
 learning_rate = 1e-4
 losses = []
@@ -207,11 +247,18 @@ for i in range(5000):
     losses.append(my_fit.compute_loss(y_est, yy[j]))
     my_fit.backward()
     my_fit.step(learning_rate)
-print('w =', my_fit.layers[0].w, ' b =', my_fit.layers[1].b)""", "cell-training", NBGRADER_SOLUTION),
+print('w =', my_fit.layers[0].w, ' b =', my_fit.layers[1].b)""",
+            "cell-training",
+            NBGRADER_SOLUTION,
+        ),
         ("code", "plt.plot(losses)", "cell-plot-losses", NBGRADER_LOCKED),
     ]
-    nb = new_notebook(metadata={"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                                "language_info": {"name": "python"}})
+    nb = new_notebook(
+        metadata={
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        }
+    )
     nb.cells = [nbgrader_cell(kind, source, grade_id, meta) for kind, source, grade_id, meta in cells]
     return nb
 
@@ -221,7 +268,10 @@ def extra_experiments():
     my_composition with a different list of layers."""
     nb = filled(CORRECT / "grads_in_dict.py")
     nbs.append(nb, nbs.markdown("### Experiments: other learning rates", "lr-intro"))
-    nbs.append(nb, nbs.code("""\
+    nbs.append(
+        nb,
+        nbs.code(
+            """\
 for lr in [1e-3, 1e-5]:
     fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])
     for i in range(1000):
@@ -230,9 +280,15 @@ for lr in [1e-3, 1e-5]:
         fit.compute_loss(est, yy[j])
         fit.backward()
         fit.step(lr)
-    print(lr, fit.layers[0].w, fit.layers[1].b)""", "other-learning-rates"))
+    print(lr, fit.layers[0].w, fit.layers[1].b)""",
+            "other-learning-rates",
+        ),
+    )
     nbs.append(nb, nbs.markdown("### Experiment: no bias, two weights", "two-weights-intro"))
-    nbs.append(nb, nbs.code("""\
+    nbs.append(
+        nb,
+        nbs.code(
+            """\
 two_weights = my_composition([multiplication_weight(2), multiplication_weight(0.5), my_exp()])
 tw_losses = []
 for i in range(500):
@@ -241,11 +297,14 @@ for i in range(500):
     tw_losses.append(two_weights.compute_loss(est, yy[j]))
     two_weights.backward()
     two_weights.step(1e-4)
-plt.plot(tw_losses)""", "two-weights"))
+plt.plot(tw_losses)""",
+            "two-weights",
+        ),
+    )
     return nb
 
 
-LOOP_FUNCTION = '''\
+LOOP_FUNCTION = """\
 def run_sgd(xx, yy, learning_rate=1e-4, n_steps=5000):
     my_fit = my_composition([multiplication_weight(1), add_bias(1), my_exp()])
     losses, ws, bs = [], [], []
@@ -257,15 +316,16 @@ def run_sgd(xx, yy, learning_rate=1e-4, n_steps=5000):
         my_fit.step(learning_rate)
         ws.append(my_fit.layers[0].w)
         bs.append(my_fit.layers[1].b)
-    return my_fit, losses, ws, bs'''
+    return my_fit, losses, ws, bs"""
 
 
 def loop_in_function(py_path, function_source):
     """The training loop written as a function in the training cell, called in the next cell."""
     nb = filled(py_path)
     nbs.replace_source(nb, nbs.TRAINING_CELL, function_source)
-    nbs.insert_after_training(nb, nbs.code("my_fit, losses, ws, bs = run_sgd(xx, yy)\n"
-                                           "print(ws[-1], bs[-1])", "training-call"))
+    nbs.insert_after_training(
+        nb, nbs.code("my_fit, losses, ws, bs = run_sgd(xx, yy)\nprint(ws[-1], bs[-1])", "training-call")
+    )
     return nb
 
 
@@ -283,11 +343,14 @@ def params_in_dict():
 
 
 def truth_guess_target_first():
-    return filled(CORRECT / "loss_truth_guess.py", loop_body="""\
+    return filled(
+        CORRECT / "loss_truth_guess.py",
+        loop_body="""\
 guess = my_fit.forward(xx[j])
 losses.append(my_fit.compute_loss(yy[j], guess))
 my_fit.backward()
-my_fit.step(learning_rate)""")
+my_fit.step(learning_rate)""",
+    )
 
 
 # buggy notebooks
@@ -298,7 +361,7 @@ losses.append(my_fit.compute_loss(y_est, yy[j]))
 my_fit.step(learning_rate)
 my_fit.backward()"""
 
-CORRECT_MY_EXP = '''\
+CORRECT_MY_EXP = """\
 # Challenge: I found my mistake in my_exp, here is the fixed version, trained much longer
 class my_exp:
     def forward(self, x):
@@ -319,7 +382,7 @@ for i in range(50000):
     long_fit.compute_loss(y_est, yy[j])
     long_fit.backward()
     long_fit.step(1e-4)
-print(long_fit.layers[0].w, long_fit.layers[1].b)'''
+print(long_fit.layers[0].w, long_fit.layers[1].b)"""
 
 
 def challenge_fixes_exp():
@@ -335,10 +398,16 @@ def three_layers_with_experiment():
     """A composition hard-wired to three layers; a later experiment cell with two layers
     raises (ValueError), as it would in the student's Jupyter."""
     nb = filled(BUGS / "composition_three_layers_unpacked.py")
-    nbs.append(nb, nbs.code("""\
+    nbs.append(
+        nb,
+        nbs.code(
+            """\
 # experiment: without the bias
 small = my_composition([multiplication_weight(0.5), my_exp()])
-small.forward(xx[3])""", "experiment-two-layers"))
+small.forward(xx[3])""",
+            "experiment-two-layers",
+        ),
+    )
     return nb
 
 
@@ -423,8 +492,9 @@ NOTEBOOKS = {
     BUGS / "challenge_fixes_exp_plain.ipynb": challenge_fixes_exp_plain,
     BUGS / "exp_cache_on_class.ipynb": lambda: filled(BUGS / "exp_cache_on_class.py"),
     BUGS / "loss_abs.ipynb": lambda: filled(BUGS / "loss_abs.py"),
-    BUGS / "loop_in_function_swapped.ipynb": lambda: loop_in_function(CORRECT / "cache_input_cache.py",
-                                                                     SWAPPED_LOOP_FUNCTION),
+    BUGS / "loop_in_function_swapped.ipynb": lambda: loop_in_function(
+        CORRECT / "cache_input_cache.py", SWAPPED_LOOP_FUNCTION
+    ),
     BUGS / "three_layers_with_experiment.ipynb": three_layers_with_experiment,
 }
 

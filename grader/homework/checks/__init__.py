@@ -1,4 +1,5 @@
 """Every check the grader knows, by id. The rubric picks among them and gives their points."""
+
 from grader import homework
 from grader.homework.checks.composition import composition_checks
 from grader.homework.checks.layers import layer_checks

@@ -1,10 +1,25 @@
 """Checks of my_composition and its compute_loss, with the grader's stand-in layers:
 a wrong my_exp or multiplication_weight never costs these points."""
+
 import numpy as np
 
 from grader import homework, wire
-from grader.check import (Check, Finding, Tolerance, agree, central_difference, changed, fd_precision, fd_steps,
-                          finite_difference_verdict, first_error, is_numeric, num, show, state_after)
+from grader.check import (
+    Check,
+    Finding,
+    Tolerance,
+    agree,
+    central_difference,
+    changed,
+    fd_precision,
+    fd_steps,
+    finite_difference_verdict,
+    first_error,
+    is_numeric,
+    num,
+    show,
+    state_after,
+)
 from grader.check import value as result
 from grader.ops import arg, call, items, log, new, state
 from grader.wire import Raised
@@ -15,8 +30,10 @@ def build(prefix, indices, ctx, linear=False):
     whose derivative does not depend on their input, so that what backward hands each one shows
     the order and the chaining of backward alone, whatever forward did."""
     curves = [(w, 0.0) if linear else (w, c) for w, c in ctx.inputs.curves]
-    built = [new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
-           for n, k in enumerate(indices)]
+    built = [
+        new(f"{prefix}new{k}", f"{prefix}s{k}", "standin.Curve", *map(arg, curves[n]), index=k)
+        for n, k in enumerate(indices)
+    ]
     layers = items(f"{prefix}s{k}" for k in indices)
     return built + [new(f"{prefix}new", prefix, homework.COMPOSITION, layers)]
 
@@ -34,7 +51,8 @@ def train_once(prefix, indices, ctx, linear=False):
         loss_call(f"{prefix}loss", prefix, estimate, target),
         call(f"{prefix}bwd", prefix, "backward"),
         call(f"{prefix}step", prefix, "step", arg(ctx.inputs.learning_rate)),
-        log()]
+        log(),
+    ]
 
 
 def calls(records, kind, indices):
@@ -49,8 +67,10 @@ def order(records, kind, indices):
 def relative_gradients(records, indices):
     """Gradients handed to the layers, divided by the first one (the loss gradient), so a
     wrong loss gradient does not make the chaining look wrong."""
-    grads = [np.reshape(g, ()) if is_numeric(g) and np.shape(g) == (1,) else g for _, g in calls(records, "backward",
-                                                                                               indices)]
+    grads = [
+        np.reshape(g, ()) if is_numeric(g) and np.shape(g) == (1,) else g
+        for _, g in calls(records, "backward", indices)
+    ]
     odd = [g for g in grads if not (is_numeric(g) and np.ndim(g) == 0)]
     if odd:
         return odd[0]  # not a number: shown as it is
@@ -75,14 +95,15 @@ class Forward(CompositionCheck):
     id = "my_composition.forward"
 
     def scenario(self, ctx):
-        return build("c", self.indices, ctx) + [call("cfwd", "c", "forward", arg(ctx.inputs.composition_x)),
-                                                log()]
+        return build("c", self.indices, ctx) + [call("cfwd", "c", "forward", arg(ctx.inputs.composition_x)), log()]
 
     def observe(self, records, ctx):
         x = num(ctx.inputs.composition_x)
-        return {f"forward(x={x}) through 3 layers": result(records, "cfwd"),
-                "order of the layers' forward calls": first_error(records, "cnew", "cfwd")
-                or order(records, "forward", self.indices)}
+        return {
+            f"forward(x={x}) through 3 layers": result(records, "cfwd"),
+            "order of the layers' forward calls": first_error(records, "cnew", "cfwd")
+            or order(records, "forward", self.indices),
+        }
 
 
 class AnyLength(CompositionCheck):
@@ -98,22 +119,32 @@ class AnyLength(CompositionCheck):
     @staticmethod
     def keys(n):
         layers = f"{n} layer{'s' if n > 1 else ''}"
-        return (f"forward through {layers}", f"order of forward calls, {layers}",
-                f"order of backward calls, {layers}",
-                f"gradients handed back, {layers} (relative to the loss gradient)")
+        return (
+            f"forward through {layers}",
+            f"order of forward calls, {layers}",
+            f"order of backward calls, {layers}",
+            f"gradients handed back, {layers} (relative to the loss gradient)",
+        )
 
     def observe(self, records, ctx):
         observation = {}
         for n, indices in self.stacks.items():
             failed = first_error(records, f"c{n}new", f"c{n}fwd", f"c{n}bwd")
-            values = (result(records, f"c{n}fwd"), failed or order(records, "forward", indices),
-                      failed or order(records, "backward", indices), failed or relative_gradients(records, indices))
+            values = (
+                result(records, f"c{n}fwd"),
+                failed or order(records, "forward", indices),
+                failed or order(records, "backward", indices),
+                failed or relative_gradients(records, indices),
+            )
             observation.update(zip(self.keys(n), values))
         return observation
 
     def wrong_lengths(self, observation, reference, ctx):
-        return {n for n in self.stacks
-                if any(not agree(observation.get(key), reference[key], ctx.tolerance) for key in self.keys(n))}
+        return {
+            n
+            for n in self.stacks
+            if any(not agree(observation.get(key), reference[key], ctx.tolerance) for key in self.keys(n))
+        }
 
     def same_bug(self, student, mutant, reference, ctx):
         """Besides the mutant's own symptoms: a composition right for the hand-out's 3 layers only
@@ -134,12 +165,16 @@ class Backward(CompositionCheck):
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cfwd", "closs", "cbwd")
         saved, handed = saved_by_loss(records, "cfwd", "closs"), first_handed(records, self.indices, "backward")
-        return {"order of the layers' backward calls": failed or order(records, "backward", self.indices),
-                "gradient handed to each layer in turn, relative to the loss gradient":
-                    failed or relative_gradients(records, self.indices),
-                "backward starts from the gradient compute_loss saved": failed or Finding(
-                    len(saved) != 1 or agree(handed, saved[0], ctx.tolerance),
-                    f"it handed the last layer {show(handed)}, compute_loss saved {show(saved[0]) if saved else '-'}")}
+        return {
+            "order of the layers' backward calls": failed or order(records, "backward", self.indices),
+            "gradient handed to each layer in turn, relative to the loss gradient": failed
+            or relative_gradients(records, self.indices),
+            "backward starts from the gradient compute_loss saved": failed
+            or Finding(
+                len(saved) != 1 or agree(handed, saved[0], ctx.tolerance),
+                f"it handed the last layer {show(handed)}, compute_loss saved {show(saved[0]) if saved else '-'}",
+            ),
+        }
 
 
 class Step(CompositionCheck):
@@ -155,9 +190,11 @@ class Step(CompositionCheck):
     def observe(self, records, ctx):
         failed = first_error(records, "cnew", "cstep")
         stepped = calls(records, "step", self.indices)
-        return {"layers stepped": failed or ", ".join(str(i) for i in sorted(i for i, _ in stepped)) or "none",
-                "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)]),
-                "each layer's own numbers (w, c) after the step": failed or layer_numbers(records, self.indices)}
+        return {
+            "layers stepped": failed or ", ".join(str(i) for i in sorted(i for i, _ in stepped)) or "none",
+            "learning rate each layer got": failed or np.array([lr for _, lr in sorted(stepped)]),
+            "each layer's own numbers (w, c) after the step": failed or layer_numbers(records, self.indices),
+        }
 
 
 def layer_numbers(records, indices):
@@ -188,9 +225,11 @@ class LossCheck(Check):
         ops = []
         for i, (estimate, target) in enumerate(ctx.inputs.losses):
             built, _ = identities("", i)
-            ops += built + [call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
-                            loss_call(f"loss{i}", f"c{i}", estimate, target),
-                            call(f"bwd{i}", f"c{i}", "backward")]
+            ops += built + [
+                call(f"fwd{i}", f"c{i}", "forward", arg(estimate)),
+                loss_call(f"loss{i}", f"c{i}", estimate, target),
+                call(f"bwd{i}", f"c{i}", "backward"),
+            ]
         return ops + [log()]
 
     @staticmethod
@@ -206,12 +245,15 @@ class LossValue(LossCheck):
 
     def same_bug(self, student, mutant, reference, ctx):
         symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]
-        return bool(symptoms) and all(is_numeric(student.get(key)) and not agree(student[key], reference[key],
-                                                                                 ctx.tolerance) for key in symptoms)
+        return bool(symptoms) and all(
+            is_numeric(student.get(key)) and not agree(student[key], reference[key], ctx.tolerance) for key in symptoms
+        )
 
     def observe(self, records, ctx):
-        return {f"loss returned by {self.case(e, t)}": result(records, f"loss{i}")
-                for i, (e, t) in enumerate(ctx.inputs.losses)}
+        return {
+            f"loss returned by {self.case(e, t)}": result(records, f"loss{i}")
+            for i, (e, t) in enumerate(ctx.inputs.losses)
+        }
 
 
 def loss_gradient(records, i):
@@ -250,8 +292,10 @@ class LossGrad(LossCheck):
     id = "my_composition.compute_loss.grad"
 
     def observe(self, records, ctx):
-        return {f"gradient saved by {self.case(e, t)}": loss_gradient(records, i)
-                for i, (e, t) in enumerate(ctx.inputs.losses)}
+        return {
+            f"gradient saved by {self.case(e, t)}": loss_gradient(records, i)
+            for i, (e, t) in enumerate(ctx.inputs.losses)
+        }
 
 
 class LossFiniteDifferences(LossCheck):
@@ -279,8 +323,9 @@ class LossFiniteDifferences(LossCheck):
         return observation
 
     def verdict(self, student, reference, ctx):
-        return finite_difference_verdict(student, reference, ctx, "of the loss you return",
-                                         {"the estimate": LOSS_DIFFERENCE})
+        return finite_difference_verdict(
+            student, reference, ctx, "of the loss you return", {"the estimate": LOSS_DIFFERENCE}
+        )
 
 
 LOSS_DIFFERENCE = "finite difference of the loss returned by"

@@ -1,14 +1,30 @@
 """Checks of one layer class: forward, backward (returned and saved gradients), step,
 finite differences, arrays, and two instances not sharing state."""
+
 import numpy as np
 
 from grader import homework
-from grader.check import (Check, Finding, Tolerance, agree, central_difference, changed, compare, fd_precision,
-                          fd_steps, finite_difference_verdict, first_error, is_numeric, num, show, state_after, value)
+from grader.check import (
+    Check,
+    Finding,
+    Tolerance,
+    agree,
+    central_difference,
+    changed,
+    compare,
+    fd_precision,
+    fd_steps,
+    finite_difference_verdict,
+    first_error,
+    is_numeric,
+    num,
+    show,
+    state_after,
+    value,
+)
 from grader.ops import arg, bind, call, new, read, ref
 from grader.state import equal, same
 from grader.wire import Raised
-
 
 
 # a consistency check (arrays, two instances) earns its points only when what it compares with is right
@@ -35,7 +51,8 @@ class LayerCheck(Check):
         must not cost the forward check."""
         given = {"forward": ("fwd", case.x), "backward": ("bwd", case.grad), "step": ("step", lr)}
         return [self.construct(f"new{i}", f"l{i}", case.param)] + [
-            call(f"{given[method][0]}{i}", f"l{i}", method, arg(given[method][1])) for method in self.life]
+            call(f"{given[method][0]}{i}", f"l{i}", method, arg(given[method][1])) for method in self.life
+        ]
 
     def scenario(self, ctx):
         return [op for i, case in enumerate(self.cases(ctx)) for op in self.run_case(i, case, ctx.inputs.learning_rate)]
@@ -49,8 +66,9 @@ class Forward(LayerCheck):
     life = ("forward",)
 
     def observe(self, records, ctx):
-        return {f"forward(x={num(c.x)}){self.holding(c)}": value(records, f"fwd{i}")
-                for i, c in enumerate(self.cases(ctx))}
+        return {
+            f"forward(x={num(c.x)}){self.holding(c)}": value(records, f"fwd{i}") for i, c in enumerate(self.cases(ctx))
+        }
 
 
 class InputGrad(LayerCheck):
@@ -58,8 +76,11 @@ class InputGrad(LayerCheck):
     life = ("forward", "backward")
 
     def observe(self, records, ctx):
-        return {f"gradient returned by backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}":
-                backward_value(records, i) for i, c in enumerate(self.cases(ctx))}
+        returned = "gradient returned by backward(grad={}) after forward(x={}){}"
+        return {
+            returned.format(num(c.grad), num(c.x), self.holding(c)): backward_value(records, i)
+            for i, c in enumerate(self.cases(ctx))
+        }
 
 
 class WholeLayer(LayerCheck):
@@ -84,11 +105,15 @@ class WholeLayer(LayerCheck):
         def right(observation, key):
             return any(agree(observation.get(k), reference[k], ctx.tolerance) for k in (key, rescues.get(key, key)))
 
-        symptoms = ([key for key in reference if key not in evidence and not right(mutant, key)]
-                    or [key for key in evidence if not right(mutant, key)])
+        symptoms = [key for key in reference if key not in evidence and not right(mutant, key)] or [
+            key for key in evidence if not right(mutant, key)
+        ]
         shared = [key for key in symptoms if not right(student, key)]
-        return (bool(symptoms) and 2 * len(shared) >= len(symptoms)
-                and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in shared))
+        return (
+            bool(symptoms)
+            and 2 * len(shared) >= len(symptoms)
+            and all(agree(student.get(key), mutant.get(key), ctx.tolerance) for key in shared)
+        )
 
 
 class TwoUses(WholeLayer):
@@ -104,9 +129,11 @@ class TwoUses(WholeLayer):
         ops = super().scenario(ctx)
         for i, _ in enumerate(self.cases(ctx)):
             second = self.again(i, ctx)
-            ops += [call(f"again.fwd{i}", f"l{i}", "forward", arg(second.x)),
-                    call(f"again.bwd{i}", f"l{i}", "backward", arg(second.grad)),
-                    call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate))]
+            ops += [
+                call(f"again.fwd{i}", f"l{i}", "forward", arg(second.x)),
+                call(f"again.bwd{i}", f"l{i}", "backward", arg(second.grad)),
+                call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate)),
+            ]
         return ops
 
     def rescues(self, reference):
@@ -116,9 +143,10 @@ class TwoUses(WholeLayer):
     def uses(self, i, c, ctx):
         """(words for each use of case i's instance, its `again` prefix)."""
         second = self.again(i, ctx)
-        return ((f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}", ""),
-                (f"the same instance's second forward(x={num(second.x)}) and backward(grad={num(second.grad)})",
-                 "again."))
+        return (
+            (f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}", ""),
+            (f"the same instance's second forward(x={num(second.x)}) and backward(grad={num(second.grad)})", "again."),
+        )
 
 
 class ParamGrad(TwoUses):
@@ -132,10 +160,10 @@ class ParamGrad(TwoUses):
         for i, c in enumerate(self.cases(ctx)):
             for use, again in self.uses(i, c, ctx):
                 observation[f"gradient saved for {self.param} by {use}"] = saved_gradient(
-                    records, i, c.param, lr, again)[0]
+                    records, i, c.param, lr, again
+                )[0]
                 observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
         return observation
-
 
 
 class Step(TwoUses):
@@ -154,9 +182,9 @@ class Step(TwoUses):
             for use, again in self.uses(i, c, ctx):
                 observation[f"step({lr:g}) after {use}"] = update_rule(records, i, c.param, lr, self.param, again)
                 observation[f"how far step({lr:g}) moved {self.param} after {use}"] = move(
-                    records, i, c.param, lr, again)
+                    records, i, c.param, lr, again
+                )
         return observation
-
 
 
 class NoStep(LayerCheck):
@@ -165,8 +193,11 @@ class NoStep(LayerCheck):
     aspect = method = "step"
 
     def scenario(self, ctx):
-        return [op for i, c in enumerate(self.cases(ctx)) for op in self.run_case(i, c, ctx.inputs.learning_rate)
-                + [call(f"again{i}", f"l{i}", "forward", arg(c.x))]]
+        return [
+            op
+            for i, c in enumerate(self.cases(ctx))
+            for op in self.run_case(i, c, ctx.inputs.learning_rate) + [call(f"again{i}", f"l{i}", "forward", arg(c.x))]
+        ]
 
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
@@ -194,17 +225,23 @@ class FiniteDifferences(LayerCheck):
             for i, c in enumerate(self.cases(ctx)):
                 h = step_size(c.x, relative)
                 for sign, x in (("+", c.x + h), ("-", c.x - h)):
-                    ops += [self.construct(f"{precision}newx{sign}{i}", f"{precision}x{sign}{i}", c.param),
-                            call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x)),
-                            call(f"{precision}after.fx{sign}{i}", f"l{i}", "forward", arg(x))]  # stepped
+                    ops += [
+                        self.construct(f"{precision}newx{sign}{i}", f"{precision}x{sign}{i}", c.param),
+                        call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x)),
+                        call(f"{precision}after.fx{sign}{i}", f"l{i}", "forward", arg(x)),
+                    ]  # stepped
                 if self.param is not None:
                     hp = step_size(c.param, relative)
                     for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
-                        ops += [self.construct(f"{precision}newp{sign}{i}", f"{precision}p{sign}{i}", p),
-                                call(f"{precision}fp{sign}{i}", f"{precision}p{sign}{i}", "forward", arg(c.x))]
+                        ops += [
+                            self.construct(f"{precision}newp{sign}{i}", f"{precision}p{sign}{i}", p),
+                            call(f"{precision}fp{sign}{i}", f"{precision}p{sign}{i}", "forward", arg(c.x)),
+                        ]
         for i, c in enumerate(self.cases(ctx)):  # the stepped instance's own forward and backward, last
-            ops += [call(f"after.fwd{i}", f"l{i}", "forward", arg(c.x)),
-                    call(f"after.bwd{i}", f"l{i}", "backward", arg(c.grad))]
+            ops += [
+                call(f"after.fwd{i}", f"l{i}", "forward", arg(c.x)),
+                call(f"after.bwd{i}", f"l{i}", "backward", arg(c.grad)),
+            ]
         return ops
 
     def observe(self, records, ctx):
@@ -219,18 +256,21 @@ class FiniteDifferences(LayerCheck):
             observation[f"{DIFFERENCE_IN} x at {at}"] = times(c.grad, fd)
             observation[f"returned gradient after a step, at {at}"] = backward_value(records, i, "after.")
             observation[f"{DIFFERENCE_IN} x after a step, at {at}"] = times(
-                c.grad, central(records, f"{precision}after.fx", i, h))
+                c.grad, central(records, f"{precision}after.fx", i, h)
+            )
             if self.param is not None:
                 fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
                 observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
-                    records, i, c.param, ctx.inputs.learning_rate, fd_param, ctx)
+                    records, i, c.param, ctx.inputs.learning_rate, fd_param, ctx
+                )
                 observation[f"{DIFFERENCE_IN} {self.param} at {at}"] = fd_param
         return observation
 
     def verdict(self, student, reference, ctx):
         variables = ["x"] + ([self.param] if self.param else [])
-        return finite_difference_verdict(student, reference, ctx, "of your forward",
-                                         {v: f"{DIFFERENCE_IN} {v} " for v in variables})
+        return finite_difference_verdict(
+            student, reference, ctx, "of your forward", {v: f"{DIFFERENCE_IN} {v} " for v in variables}
+        )
 
 
 def descended_gradient(records, i, param, lr, fd, ctx):
@@ -256,18 +296,22 @@ class Arrays(LayerCheck):
     def scenario(self, ctx):
         ops = []
         for i, c in enumerate(self.cases(ctx)):
-            ops += [bind(f"bind{i}", f"x{i}", arg(c.x)),
-                    bind(f"bindg{i}", f"g{i}", arg(c.grad)),
-                    self.construct(f"new{i}", f"l{i}", c.param),
-                    call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
-                    read(f"input{i}", f"x{i}"),
-                    call(f"bwd{i}", f"l{i}", "backward", ref(f"g{i}")),
-                    read(f"input.after.bwd{i}", f"x{i}"),
-                    read(f"grad.after.bwd{i}", f"g{i}")]
+            ops += [
+                bind(f"bind{i}", f"x{i}", arg(c.x)),
+                bind(f"bindg{i}", f"g{i}", arg(c.grad)),
+                self.construct(f"new{i}", f"l{i}", c.param),
+                call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
+                read(f"input{i}", f"x{i}"),
+                call(f"bwd{i}", f"l{i}", "backward", ref(f"g{i}")),
+                read(f"input.after.bwd{i}", f"x{i}"),
+                read(f"grad.after.bwd{i}", f"g{i}"),
+            ]
             for k, (x, g) in enumerate(zip(c.x.ravel(), c.grad.ravel())):
-                ops += [self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
-                        call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
-                        call(f"bwd{i}.{k}", f"l{i}.{k}", "backward", arg(float(g)))]
+                ops += [
+                    self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
+                    call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
+                    call(f"bwd{i}.{k}", f"l{i}.{k}", "backward", arg(float(g))),
+                ]
         return ops
 
     def observe(self, records, ctx):
@@ -279,28 +323,36 @@ class Arrays(LayerCheck):
                 whole = value(records, f"fwd{i}") if method == "forward" else backward_value(records, i)
                 each = [value(records, f"{key}{i}.{k}") for k in elements]
                 observation[f"{method} on {shape}, against {method} on each element"] = elementwise(
-                    whole, each, c.x.shape, ctx)
-                observation[f"{method} on each element of {shape}, {RIGHT_TOO}"] = as_array(
-                    each, c.x.shape)
-            for what, key, before, method in (("the input array", f"input{i}", c.x, "forward"),
-                                              ("the input array", f"input.after.bwd{i}", c.x, "backward"),
-                                              ("the gradient array", f"grad.after.bwd{i}", c.grad, "backward")):
+                    whole, each, c.x.shape, ctx
+                )
+                observation[f"{method} on each element of {shape}, {RIGHT_TOO}"] = as_array(each, c.x.shape)
+            for what, key, before, method in (
+                ("the input array", f"input{i}", c.x, "forward"),
+                ("the input array", f"input.after.bwd{i}", c.x, "backward"),
+                ("the gradient array", f"grad.after.bwd{i}", c.grad, "backward"),
+            ):
                 after = value(records, key)
                 observation[f"{what} after {method} on {shape}"] = Finding(
                     is_numeric(after) and np.shape(after) == before.shape and np.array_equal(after, before),
-                    f"{method} changed it to {show(after)}", kind=method)
+                    f"{method} changed it to {show(after)}",
+                    kind=method,
+                )
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
         """On arrays, code for single numbers fails converting them (math.exp, float(x), int(x)) with a
         TypeError or a ValueError, in forward or only in backward: one symptom, matched by kind
         when the mutant shows nothing else, and the student's element-by-element results are right."""
+
         def departures(observation):
             return [k for k in reference if not agree(observation.get(k), reference[k], ctx.tolerance)]
 
         def other_than_conversions(observation):
-            return [k for k in departures(observation)
-                    if not (isinstance(observation.get(k), Raised) and observation[k].type in CONVERSION_ERRORS)]
+            return [
+                k
+                for k in departures(observation)
+                if not (isinstance(observation.get(k), Raised) and observation[k].type in CONVERSION_ERRORS)
+            ]
 
         if departures(mutant) and not other_than_conversions(mutant):
             return bool(departures(student)) and not other_than_conversions(student)
@@ -325,8 +377,7 @@ def elementwise(whole, each, shape, ctx):
     if each is None:
         return Finding(True)
     if not is_numeric(each):
-        return Finding(False, f"nothing to compare with: element by element it gives {show(each)}",
-                       kind="not numbers")
+        return Finding(False, f"nothing to compare with: element by element it gives {show(each)}", kind="not numbers")
     return Finding(agree(whole, each, ctx.tolerance), f"got {show(whole)}, element by element {show(each)}")
 
 
@@ -351,10 +402,16 @@ class IndependentInstances(WholeLayer):
     def scenario(self, ctx):
         first, second = self.cases(ctx)
         lr = ctx.inputs.learning_rate
-        together = [self.construct("new0", "a", first.param), self.construct("new1", "b", second.param),
-                    call("fwd0", "a", "forward", arg(first.x)), call("fwd1", "b", "forward", arg(second.x)),
-                    call("bwd0", "a", "backward", arg(first.grad)), call("bwd1", "b", "backward", arg(second.grad)),
-                    call("step0", "a", "step", arg(lr)), call("step1", "b", "step", arg(lr))]
+        together = [
+            self.construct("new0", "a", first.param),
+            self.construct("new1", "b", second.param),
+            call("fwd0", "a", "forward", arg(first.x)),
+            call("fwd1", "b", "forward", arg(second.x)),
+            call("bwd0", "a", "backward", arg(first.grad)),
+            call("bwd1", "b", "backward", arg(second.grad)),
+            call("step0", "a", "step", arg(lr)),
+            call("step1", "b", "step", arg(lr)),
+        ]
         alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, lr)]
         return together + alone
 
@@ -365,13 +422,16 @@ class IndependentInstances(WholeLayer):
             seen = {"backward": (backward_value(records, i), backward_value(records, i + 2))}
             if self.param is not None:
                 seen[f"the gradient saved for {self.param} by backward"] = (
-                    saved_gradient(records, i, case.param, lr)[0], saved_gradient(records, i + 2, case.param, lr)[0])
+                    saved_gradient(records, i, case.param, lr)[0],
+                    saved_gradient(records, i + 2, case.param, lr)[0],
+                )
             for what, (together, alone) in seen.items():
                 observation[f"{what} of the {which} {INTERFERENCE}"] = elementwise(together, [alone], (), ctx)
                 observation[f"{what} of the {which} instance used alone, {RIGHT_TOO}"] = alone
             if self.param is not None:  # evidence for the saved number (see ParamGrad.rescues)
                 observation[f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"] = move(
-                    records, i + 2, case.param, lr)
+                    records, i + 2, case.param, lr
+                )
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
@@ -392,9 +452,12 @@ class IndependentInstances(WholeLayer):
         """The saved number of an instance alone is right when its step descends the gradient with it."""
         if self.param is None:
             return {}
-        return {f"the gradient saved for {self.param} by backward of the {which} instance used alone, {RIGHT_TOO}":
-                f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"
-                for which in ("first", "second")}
+        saved = "the gradient saved for {} by backward of the {} instance used alone, {}"
+        moved = "how far step moved {} of the {} instance used alone, {}"
+        return {
+            saved.format(self.param, which, RIGHT_TOO): moved.format(self.param, which, RIGHT_TOO)
+            for which in ("first", "second")
+        }
 
 
 def parameter_gradient(layer, case):
@@ -411,6 +474,7 @@ def layer_checks(layer):
 
 
 # what the records say about parameters and their gradients
+
 
 def backward_value(records, i, prefix=""):
     """What backward returned; when forward already failed, that failure (backward's own error

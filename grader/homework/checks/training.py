@@ -1,4 +1,5 @@
 """Checks of training: the rubric's run with the student's classes, and the student's own loop."""
+
 import numpy as np
 
 from grader import ops, wire
@@ -50,8 +51,10 @@ class Convergence(Check):
             return ended
         left = departure(student, reference, ctx)
         if left:
-            return Verdict(False, f"the run left the reference's path on the same samples: {left} "
-                                  f"(is step plain SGD, w ← w − lr·∂L/∂w?)")
+            return Verdict(
+                False,
+                f"the run left the reference's path on the same samples: {left} (is step plain SGD, w ← w − lr·∂L/∂w?)",
+            )
         return Verdict(True)
 
     def from_own_run(self, records, ctx):
@@ -62,32 +65,54 @@ class Convergence(Check):
         on the same classes with the same arguments are then not made a second time, right or wrong.
         None when the loop did anything else."""
         record, t = records["own"], ctx.training
-        if (record["raised"] or record["plain_numbers"] is not True or record["handout_model"] is not True
-                or record["events"] != "FLBS" * t["n_steps"]):
+        if (
+            record["raised"]
+            or record["plain_numbers"] is not True
+            or record["handout_model"] is not True
+            or record["events"] != "FLBS" * t["n_steps"]
+        ):
             return None
         order = list(ctx.loss_order or loss_order(record["loss_params"]))
         steps = loop_steps(record)
         xx, _ = data(ctx)
-        same_run = (record["loss_roles"] == [order] and list(steps["start"]) == [t["w0"], t["b0"]]
-                    and np.array_equal(steps["x"], xx[samples(ctx.seed, len(xx), t["n_steps"])])
-                    and np.all(steps["lr"] == t["learning_rate"]))
+        same_run = (
+            record["loss_roles"] == [order]
+            and list(steps["start"]) == [t["w0"], t["b0"]]
+            and np.array_equal(steps["x"], xx[samples(ctx.seed, len(xx), t["n_steps"])])
+            and np.all(steps["lr"] == t["learning_rate"])
+        )
         if not same_run:
             return None
-        return {"train": {"losses": wire.encode(steps["loss"]), "ws": wire.encode(steps["w"]),
-                          "bs": wire.encode(steps["b"]), "raised": None}}
+        return {
+            "train": {
+                "losses": wire.encode(steps["loss"]),
+                "ws": wire.encode(steps["w"]),
+                "bs": wire.encode(steps["b"]),
+                "raised": None,
+            }
+        }
 
     @staticmethod
     def details(records):
         record = records["train"]
-        return {"ws": wire.decode(record["ws"]), "bs": wire.decode(record["bs"]),
-                "losses": wire.decode(record["losses"]),
-                "raised": record["raised"] and wire.decode(record["raised"])}
+        return {
+            "ws": wire.decode(record["ws"]),
+            "bs": wire.decode(record["bs"]),
+            "losses": wire.decode(record["losses"]),
+            "raised": record["raised"] and wire.decode(record["raised"]),
+        }
 
     def training(self, records, ctx):
         """The run's trajectory and the rubric's target, for the report."""
         run = self.details(records)
-        return Training(float(final(run["ws"])), float(final(run["bs"])), run["losses"].tolist(),
-                        ctx.training["target"], run["ws"].tolist(), run["bs"].tolist())
+        return Training(
+            float(final(run["ws"])),
+            float(final(run["bs"])),
+            run["losses"].tolist(),
+            ctx.training["target"],
+            run["ws"].tolist(),
+            run["bs"].tolist(),
+        )
 
 
 def near_target(observation, ctx):
@@ -99,8 +124,11 @@ def near_target(observation, ctx):
     w, b = observation.values()
     if abs(w - target["w"]) <= tolerance and abs(b - target["b"]) <= tolerance:
         return Verdict(True)
-    return Verdict(False, f"training ended at w = {show(w)}, b = {show(b)}; the target is "
-                          f"w = {target['w']:g}, b = {target['b']:g} within {tolerance:g}")
+    return Verdict(
+        False,
+        f"training ended at w = {show(w)}, b = {show(b)}; the target is "
+        f"w = {target['w']:g}, b = {target['b']:g} within {tolerance:g}",
+    )
 
 
 def final(values):
@@ -111,7 +139,7 @@ def padded(values, n):
     """The values after each of n steps; nan after a run that stopped before."""
     path = np.full(n, np.nan)
     values = np.asarray(values, dtype=float).ravel()[:n]
-    path[:len(values)] = values
+    path[: len(values)] = values
     return path
 
 
@@ -133,8 +161,10 @@ def departure(student, reference, ctx):
     if not off:
         return None
     step, key = min(off)
-    return (f"{key.split(' after ')[0]} after step {step + 1} is {show(student[key][step])}, the reference's "
-            f"{show(reference[key][step])}, more than {tolerance:g} apart")
+    return (
+        f"{key.split(' after ')[0]} after step {step + 1} is {show(student[key][step])}, the reference's "
+        f"{show(reference[key][step])}, more than {tolerance:g} apart"
+    )
 
 
 def own_loop(ctx, n_steps):
@@ -162,9 +192,11 @@ class OwnRun(Check):
         if record["raised"]:
             return {"your training run": wire.decode(record["raised"])}
         steps = loop_steps(record)
-        return {"w of the model your loop trained, at its end": final(steps["w"]),
-                "b of the model your loop trained, at its end": final(steps["b"]),
-                REPLAYED: replayed(steps, ctx)}
+        return {
+            "w of the model your loop trained, at its end": final(steps["w"]),
+            "b of the model your loop trained, at its end": final(steps["b"]),
+            REPLAYED: replayed(steps, ctx),
+        }
 
     def verdict(self, student, reference, ctx):
         ended = near_target({key: found for key, found in student.items() if key != REPLAYED}, ctx)
@@ -244,10 +276,12 @@ class Protocol(Check):
     id = "training.protocol"
     subject = "train"
     calls_loss = True
-    aspects = {"steps": "the loop runs the number of steps asked",
-               "order": "every step runs forward, compute_loss, backward, then step",
-               "loss_arguments": "compute_loss gets the estimate where compute_loss expects it",
-               "returns": "train() returns the model it trained"}
+    aspects = {
+        "steps": "the loop runs the number of steps asked",
+        "order": "every step runs forward, compute_loss, backward, then step",
+        "loss_arguments": "compute_loss gets the estimate where compute_loss expects it",
+        "returns": "train() returns the model it trained",
+    }
 
     def scenario(self, ctx):
         return own_loop(ctx, ctx.training["protocol_steps"])
@@ -260,14 +294,19 @@ class Protocol(Check):
         observation = {
             self.aspects["steps"]: raised or step_count(steps, record["asked"] or ctx.training["n_steps"]),
             self.aspects["order"]: call_order(steps) if steps or not raised else raised,
-            self.aspects["loss_arguments"]: loss_arguments(record["loss_roles"], expected_order) or raised
+            self.aspects["loss_arguments"]: loss_arguments(record["loss_roles"], expected_order)
+            or raised
             or "compute_loss never called",
-            self.aspects["returns"]: raised or ("yes" if record["returns_model"] in (True, None) else Finding(
-                False, "train() should return (my_fit, losses, ws, bs), with the model it trained"))}
+            self.aspects["returns"]: raised
+            or (
+                "yes"
+                if record["returns_model"] in (True, None)
+                else Finding(False, "train() should return (my_fit, losses, ws, bs), with the model it trained")
+            ),
+        }
         if not raised and not trains(loop_steps(record)):  # a loop that trains nothing earns nothing for its form
             return {key: TRAINS_NOTHING if found == "yes" else found for key, found in observation.items()}
         return observation
-
 
     def verdict(self, student, reference, ctx):
         verdict = compare(student, reference, ctx.tolerance)
@@ -301,7 +340,7 @@ def calls_before_each_step(events):
 
 
 def call_order(steps):
-    """"yes", or what is wrong, in one of two kinds that compare apart: a step taken with no backward
+    """ "yes", or what is wrong, in one of two kinds that compare apart: a step taken with no backward
     since its compute_loss (the loop-order bug), or any other order of the calls. What a step's calls
     do after its last backward (a forward to watch the fit) changes no gradient that step uses."""
     if not steps:
@@ -312,7 +351,7 @@ def call_order(steps):
         ran = f"step {number} ran {' → '.join(NAMES[c] for c in calls + 'S')}"
         if not has_order(calls, "LB"):
             return Finding(False, ran, kind="steps before backward")
-        to_backward = calls[:calls.rfind("B")]
+        to_backward = calls[: calls.rfind("B")]
         if not has_order(to_backward, "FL") or to_backward.rfind("F") > to_backward.rfind("L"):
             return Finding(False, ran, kind="calls in another order")
     return "yes"
