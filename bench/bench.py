@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # tests/notebooks.py builds the notebook from the project's student_template
+    sys.path.insert(0, str(ROOT))
 SUBMISSIONS = {
     "reference": ROOT / "reference" / "backprop.py",
     "buggy (forum: weight gradient without x)": ROOT / "tests" / "submissions" / "forum_mul_grad_w_missing_x.py",
