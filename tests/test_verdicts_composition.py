@@ -1,4 +1,4 @@
-"""Unit tests of the composition checks' `verdict` and `same_bug` (grader/checks/composition.py) on
+"""Unit tests of the composition checks' `verdict` and `same_bug` (grader/homework/checks/composition.py) on
 hand-made observations: copies of what the reference and the mutants observe, spoiled by hand. No sandbox."""
 
 import math

@@ -1,4 +1,4 @@
-"""Unit tests of the layer checks' `verdict` and `same_bug` (grader/checks/layers.py) on hand-made
+"""Unit tests of the layer checks' `verdict` and `same_bug` (grader/homework/checks/layers.py) on hand-made
 observations: copies of what the reference and the mutants observe, spoiled by hand. No sandbox."""
 
 import math

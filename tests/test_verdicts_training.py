@@ -1,4 +1,4 @@
-"""Unit tests of the training checks' `verdict` and `same_bug` (grader/checks/training.py) on hand-made
+"""Unit tests of the training checks' `verdict` and `same_bug` (grader/homework/checks/training.py) on hand-made
 observations: copies of what the reference and the mutants observe, spoiled by hand. The reference runs
 in-process (its 5000 steps take milliseconds); no sandbox, no submission file."""
 
