@@ -7,7 +7,6 @@ the version line, the time it took, the submission's folder, the checkout's fold
 folder a submission is copied to."""
 
 import dataclasses
-import functools
 import hashlib
 import json
 import re
@@ -49,21 +48,12 @@ def mutant_sources():
     return {f"mutant/{m.name}": m.source() for m in MUTANTS}
 
 
-@functools.cache
-def grader():
-    """One Grader for the default rubric and seed, as a batch worker has (api.grade gives the same reports)."""
-    from grader import grading, rubric
-
-    return grading.Grader(rubric.load(None))
-
-
 def digests(path):
     """{format: digest} of the reports of one submission, graded with the default rubric and seed."""
     from grader.render import FORMATS, render
-    from grader.submission import open_submission
+    from helpers import graded
 
-    with open_submission(path) as submission:
-        result = dataclasses.replace(grader().grade(submission), seconds=0.0)  # the time it took: not a verdict
+    result = dataclasses.replace(graded(path), seconds=0.0)  # the time it took: not a verdict
     return {fmt: digest(render(result, fmt), result.grader_version, path.parent) for fmt in FORMATS}
 
 

@@ -49,9 +49,21 @@ def grade(path, rubric_path=None, seed=None):
 
 
 @functools.cache
+def default_grader():
+    """One Grader of the default rubric and seed per worker, as a batch worker keeps one: the reference's
+    observations and the mutants' are made once (api.grade makes a Grader for each submission)."""
+    from grader import grading, rubric
+
+    return grading.Grader(rubric.load(None))
+
+
+@functools.cache
 def graded(path):
-    """api.grade of a file that does not change during the run, graded once per worker."""
-    return grade(Path(path))
+    """The grading of a file that does not change during the run: once per worker, by the default grader."""
+    from grader.submission import open_submission
+
+    with open_submission(Path(path)) as submission:
+        return default_grader().grade(submission)
 
 
 def diagnosis_ids(result):
