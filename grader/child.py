@@ -98,22 +98,16 @@ def students_caller(filename, lineno, path):
     """(file, line) of the nearest frame of the submission (its file, or a notebook cell) beyond the
     grader's frame at filename:lineno; the submission's frame that warned, when only the grader
     called it (the parent's scenarios)."""
-    frames, frame = [], sys._getframe(1)
+    places, frame = [], sys._getframe(1)  # (file, line) of each frame, from the innermost outwards
     while frame:
-        frames.append(frame)
+        places.append((frame.f_code.co_filename, frame.f_lineno))
         frame = frame.f_back
-    at = next(
-        (i for i, frame in enumerate(frames) if (frame.f_code.co_filename, frame.f_lineno) == (filename, lineno)), None
-    )
-    if at is None:
+    if (filename, lineno) not in places:
         return filename, lineno
-    students = [
-        i
-        for i, frame in enumerate(frames)
-        if frame.f_code.co_filename == path or frame.f_code.co_filename.startswith("<cell ")
-    ]
-    found = next((i for i in students if i > at), None) or next((i for i in reversed(students) if i < at), None)
-    return (frames[found].f_code.co_filename, frames[found].f_lineno) if found is not None else (filename, lineno)
+    at = places.index((filename, lineno))
+    students = [i for i, (file, _) in enumerate(places) if file == path or file.startswith("<cell ")]
+    callers, warned = [i for i in students if i > at], [i for i in students if i < at]
+    return places[callers[0]] if callers else places[warned[-1]] if warned else (filename, lineno)
 
 
 MAX_PROBLEMS = 20
