@@ -11,7 +11,8 @@ from grader.results import Diagnosis
 # named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
 FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")
 LIMITS = ("timeout", "memory-limit", "crash")  # a limit of the sandbox was hit: a TA looks at these first
-BEHAVIOURAL = tuple(dict.fromkeys(mutant.id for mutant in importlib.import_module(homework.MUTANTS).MUTANTS))
+CATALOGUE = importlib.import_module(homework.MUTANTS)  # the mutants: in the parent only, never in the child
+BEHAVIOURAL = tuple(dict.fromkeys(mutant.id for mutant in CATALOGUE.MUTANTS))
 DIAGNOSIS_IDS = BEHAVIOURAL + FROM_ERRORS  # DESIGN.md's ids (and grad-accumulates): the contract of rubric and reports
 ERROR_TYPES = {
     "NotImplementedError": "not-implemented",

@@ -12,6 +12,7 @@ from grader import __version__, homework
 from grader.check import Context, raised_in, show
 from grader.conventions import named_order
 from grader.diagnosis import (
+    CATALOGUE,
     ERROR_TYPES,
     changed_names,
     collect,
@@ -89,7 +90,7 @@ class Grader:
         check: none for a clean run."""
         return [
             (mutant, InProcess(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
-            for mutant, namespace in importlib.import_module(homework.MUTANTS).namespaces()
+            for mutant, namespace in CATALOGUE.namespaces()
         ]
 
     @functools.cached_property
