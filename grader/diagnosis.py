@@ -2,6 +2,7 @@
 of the catalogue that behaves the same way on the same inputs (principle 4)."""
 
 import ast
+import functools
 import importlib
 
 from grader import homework
@@ -11,9 +12,24 @@ from grader.results import Diagnosis
 # named from what happened (an exception, a parse error, a limit), not by comparison with a mutant
 FROM_ERRORS = ("not-implemented", "missing-definition", "syntax-error", "timeout", "memory-limit", "crash")
 LIMITS = ("timeout", "memory-limit", "crash")  # a limit of the sandbox was hit: a TA looks at these first
-CATALOGUE = importlib.import_module(homework.MUTANTS)  # the mutants: in the parent only, never in the child
-BEHAVIOURAL = tuple(dict.fromkeys(mutant.id for mutant in CATALOGUE.MUTANTS))
-DIAGNOSIS_IDS = BEHAVIOURAL + FROM_ERRORS  # DESIGN.md's ids (and grad-accumulates): the contract of rubric and reports
+
+
+@functools.cache
+def catalogue():
+    """The mutants' module: imported in the grader's parent only (never in the child), and only where
+    the solution is (the hand-out's checker has their observations, not their code)."""
+    return importlib.import_module(homework.MUTANTS)
+
+
+def behavioural_ids():
+    return tuple(dict.fromkeys(mutant.id for mutant in catalogue().MUTANTS))
+
+
+def diagnosis_ids():
+    """DESIGN.md's ids (and grad-accumulates): the contract of rubric and reports."""
+    return behavioural_ids() + FROM_ERRORS
+
+
 ERROR_TYPES = {
     "NotImplementedError": "not-implemented",
     "MissingDefinition": "missing-definition",

@@ -1,30 +1,17 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 
 import functools
-import importlib
-import json
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import NamedTuple
 
 from grader import __version__, homework
 from grader.check import Context, raised_in, show
 from grader.conventions import named_order
-from grader.diagnosis import (
-    CATALOGUE,
-    ERROR_TYPES,
-    changed_names,
-    collect,
-    from_errors,
-    from_mutants,
-    observe_mutants,
-    reached,
-    top_level,
-)
+from grader.diagnosis import ERROR_TYPES, collect, from_errors, from_mutants
+from grader.expected import CannotJudge, Solution
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
-from grader.scenario import InProcess, RecentRuns, classes_built
 from grader.wire import Raised
 from grader.homework.checks import all_checks
 from grader.homework.checks.training import loop_loss_order
@@ -32,7 +19,6 @@ from grader.homework.inputs import make_inputs
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
 UNDECIDED = object()
-REFERENCE = importlib.import_module(homework.REFERENCE)
 
 
 class Plan(NamedTuple):
@@ -45,17 +31,18 @@ class Plan(NamedTuple):
 
 class Grader:
     """Grades submissions against one rubric and seed. What depends only on those (the inputs, the
-    reference's observations, its training run, the mutants) is computed once, so a batch reuses it."""
+    reference's observations, its training run, the mutants') is computed once, so a batch reuses
+    it. `expected`: what submissions are compared with (grader.expected): the solution, or a
+    recording of it (the hand-out's checker)."""
 
-    def __init__(self, rubric, seed=None):
+    def __init__(self, rubric, seed=None, expected=None, students_machine=False):
         self.rubric = rubric
+        self.students_machine = students_machine  # the hand-out's checker: no secret for confinement to keep
         self.seed = rubric.seed if seed is None else seed
         self.uid = claim_uid()  # of the sandboxed children, when the grader is root
-        self.reference = InProcess(vars(REFERENCE), REFERENCE.__file__)
-        self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed, reference=RecentRuns(self.reference))
+        self.expected = expected or Solution()
+        self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed)
         self.checks = all_checks()
-        self.observed_mutants = {}  # check id -> observe_mutants() of its plan, made at its first failure
-        self.reference_records = {}  # scenario -> the reference's records of it
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
@@ -74,47 +61,11 @@ class Grader:
     @functools.cached_property
     def reference_training(self):
         """The reference's run of the rubric's training, on the same samples: what plots compare with."""
-        convergence = self.checks["training.convergence"]
-        return convergence.training(self.reference_run(convergence.scenario(self.ctx)), self.ctx)
-
-    def reference_run(self, ops):
-        """The reference's records of a scenario, run once per process (its training runs 5000 steps)."""
-        key = json.dumps(ops, sort_keys=True)
-        if key not in self.reference_records:
-            self.reference_records[key] = self.reference.run(ops)
-        return self.reference_records[key]
-
-    @functools.cached_property
-    def mutants(self):
-        """(mutant, runner, the names its edits change) of the catalogue, built at the first failed
-        check: none for a clean run."""
-        return [
-            (mutant, InProcess(namespace, mutant.filename), changed_names(self.reference_source, mutant.source()))
-            for mutant, namespace in CATALOGUE.namespaces()
-        ]
-
-    @functools.cached_property
-    def reference_source(self):
-        return Path(REFERENCE.__file__).read_text(encoding="utf-8")
-
-    @functools.cached_property
-    def reference_definitions(self):
-        return top_level(self.reference_source)[0]
+        return self.expected.training(self.checks[homework.TRAINING_RUN], self.ctx)
 
     def mutants_on(self, plan):
-        """The mutants' observations on a plan's scenario, made once for every submission: of the
-        mutants whose edits can change what the scenario records (the others record there what the
-        reference does, so they share no departure from it with anyone)."""
-        if plan.spec.id not in self.observed_mutants:
-            built = classes_built(plan.ops)
-            used = None if built is None else reached(self.reference_definitions, built)
-            showing = [
-                (mutant, runner)
-                for mutant, runner, changed in self.mutants
-                if used is None or changed is None or changed & used
-            ]
-            self.observed_mutants[plan.spec.id] = observe_mutants(plan.check, plan.ops, plan.ctx, showing)
-        return self.observed_mutants[plan.spec.id]
+        """The mutants' observations on a plan's scenario, made once for every submission."""
+        return self.expected.mutants_on(plan)
 
     def request(self, plan, order):
         """The line asking the child for a plan's records (the same for every submission)."""
@@ -127,18 +78,19 @@ class Grader:
         """What to run for one check, and what the reference makes of it."""
         ctx = self.ctx.for_check(spec)
         ops = check.scenario(ctx)
-        expected = check.observe(self.reference_run(ops), ctx) if check.uses_reference else None
-        return Plan(check, spec, ctx, ops, expected)
+        return Plan(check, spec, ctx, ops, self.expected.expected(check, spec, ops, ctx))
 
-    def grade(self, submission):
-        return SubmissionGrading(self, submission).run()
+    def grade(self, submission, only=None):
+        """The submission's result on every check of the rubric, or on the checks whose ids are in `only`."""
+        return SubmissionGrading(self, submission, only).run()
 
 
 class SubmissionGrading:
     """One submission's grading: its sandbox, and what its checks found."""
 
-    def __init__(self, grader, submission):
+    def __init__(self, grader, submission, only=None):
         self.grader = grader
+        self.only = only
         self.rubric = grader.rubric
         self.submission = submission
         self.locations = {}
@@ -147,14 +99,20 @@ class SubmissionGrading:
         self.answers = {}  # check id -> the child's records for it, when already run
         self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
         self.grading_notes = []  # what the student should know about how a verdict was reached
+        self.sandbox = None
+        self.results = {}  # check id -> its CheckResult, as they are graded
 
     def run(self):
         started = time.monotonic()
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
+            self.sandbox = sandbox
             # the reference runs (the first time) while the child loads the submission: two cores
             plans, reference_training = self.grader.prepare()
             sandbox.ready()
-            results = [self.grade_check(plan, sandbox) for plan in plans]
+            for plan in plans:
+                if self.only is None or plan.spec.id in self.only:
+                    self.results[plan.spec.id] = self.grade_check(plan, sandbox)
+            results = list(self.results.values())
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
@@ -200,7 +158,7 @@ class SubmissionGrading:
 
     def gradient_right(self, plan, sandbox, order):
         answer = self.answer(plan, sandbox, order)
-        ctx = replace(plan.ctx, loss_order=order)
+        ctx = self.context(plan, order)
         try:
             return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx).passed
         except UNREADABLE:  # a Failure, or a malformed answer
@@ -224,13 +182,21 @@ class SubmissionGrading:
             return None
         records = self.answer(stand_in, sandbox, None)
         try:
-            return (
-                None
-                if isinstance(records, Failure)
-                else plan.check.from_own_run(records, replace(plan.ctx, loss_order=order))
-            )
+            return None if isinstance(records, Failure) else plan.check.from_own_run(records, self.context(plan, order))
         except UNREADABLE:  # a malformed record: the scenario runs and says what it says
             return None
+
+    def context(self, plan, order):
+        """The plan's context for this submission: its compute_loss order, and who replays its loop."""
+        replayer = self.grader.expected.replayer(
+            self.sandbox, lambda: self.loss_order(self.sandbox), self.classes_follow_reference
+        )
+        return replace(plan.ctx, loss_order=order, reference=replayer)
+
+    def classes_follow_reference(self):
+        """Whether the student's classes, trained by the rubric's loop, followed the reference's path."""
+        result = self.results.get(homework.TRAINING_RUN)
+        return result is not None and result.status == "passed"
 
     def loss_order(self, sandbox):
         """Decided once, when the first check that calls compute_loss needs it."""
@@ -243,12 +209,14 @@ class SubmissionGrading:
         if sandbox.loaded.unparsed:
             return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
         order = self.loss_order(sandbox) if check.calls_loss else None
-        ctx = replace(plan.ctx, loss_order=order)
+        ctx = self.context(plan, order)
         answer = self.answer(plan, sandbox, order)
         if isinstance(answer, Failure):
             return self.unrunnable(spec, check, answer, answer.kind, sandbox)
         try:
             observed = check.observe(answer, ctx)
+        except CannotJudge as reason:
+            return self.result(spec, "skipped", f"{reason}\n{spec.feedback}", [], 0.0)
         except UNREADABLE:
             return self.unrunnable(
                 spec, check, Failure("crash", "the submission's answer was malformed"), "crash", sandbox
@@ -319,7 +287,8 @@ class SubmissionGrading:
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
             later = "" if problem in graded else " (after the exercise's training cell: not graded)"
             notes.append(f"{where} raised {problem}{then}{later}.")
-        return notes + list(sandbox.loaded.notes) + self.grading_notes + confinement_gaps()
+        gaps = [] if self.grader.students_machine else confinement_gaps()
+        return notes + list(sandbox.loaded.notes) + self.grading_notes + gaps
 
     def explain(self, message, spec, sandbox):
         problems = self.graded_problems(sandbox)

@@ -3,12 +3,9 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
-import yaml
-
 from grader.homework.checks import CHECK_IDS, all_checks
 from grader.check import Tolerance
-from grader.diagnosis import DIAGNOSIS_IDS
+from grader.diagnosis import diagnosis_ids
 from grader.sandbox import Limits
 
 DEFAULT_RUBRIC = Path(__file__).resolve().parent.parent / "rubrics" / "backprop.yaml"
@@ -42,6 +39,7 @@ class Rubric:
     assignment: str
     total: float
     seed: int
+    handout_seed: int
     limits: Limits
     tolerance: Tolerance
     fd_tolerance: Tolerance
@@ -74,6 +72,7 @@ SCHEMA = _object(
         "assignment": TEXT,
         "total": _number(0, exclusive=True),
         "seed": {"type": "integer", "minimum": 0},
+        "handout_seed": {"type": "integer", "minimum": 0},
         "limits": _object(
             {
                 "check_seconds": _number(0, True),
@@ -124,6 +123,8 @@ SCHEMA = _object(
 
 
 def load(path=None):
+    import yaml  # here: the hand-out's checker reads its rubric as JSON, without yaml or jsonschema
+
     path = Path(path or DEFAULT_RUBRIC)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -136,20 +137,26 @@ def load(path=None):
 
 
 def validate(data, path):
+    import jsonschema
+
     errors = sorted(jsonschema.Draft202012Validator(SCHEMA).iter_errors(data), key=lambda e: list(e.path))
     if errors:
         error = errors[0]
         key = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise RubricError(f"{path}: {key}: {error.message}")
+    if data["handout_seed"] == data["seed"]:
+        raise RubricError(
+            f"{path}: handout_seed: must differ from seed (the hand-out would be the graded run's answer key)"
+        )
     unknown_checks = [c for c in data["checks"] if c not in CHECK_IDS]
     if unknown_checks:
         raise RubricError(f"{path}: checks.{unknown_checks[0]}: unknown check id (known: {', '.join(CHECK_IDS)})")
     for cid, spec in data["checks"].items():
         validate_aspects(cid, spec, path)
-    unknown = [d for d in data["diagnoses"] if d not in DIAGNOSIS_IDS]
+    unknown = [d for d in data["diagnoses"] if d not in diagnosis_ids()]
     if unknown:
         raise RubricError(f"{path}: diagnoses.{unknown[0]}: unknown diagnosis id")
-    missing = [d for d in DIAGNOSIS_IDS if d not in data["diagnoses"]]
+    missing = [d for d in diagnosis_ids() if d not in data["diagnoses"]]
     if missing:
         raise RubricError(f"{path}: diagnoses.{missing[0]}: missing (every diagnosis needs a title and a hint)")
     points = sum(spec["points"] for spec in data["checks"].values())
@@ -177,6 +184,7 @@ def build(data, path):
         assignment=data["assignment"],
         total=float(data["total"]),
         seed=data["seed"],
+        handout_seed=data["handout_seed"],
         limits=Limits(**data["limits"]),
         tolerance=Tolerance(**data["tolerance"]),
         fd_tolerance=Tolerance(fd["rtol"], fd["atol"]),

@@ -3,7 +3,7 @@
 import pytest
 
 from helpers import diagnosis_ids, grade, summary, write_submission
-from grader.diagnosis import BEHAVIOURAL, DIAGNOSIS_IDS
+from grader import diagnosis
 from reference.mutants import MUTANTS
 
 pytestmark = pytest.mark.slow  # every mutant of the catalogue, graded
@@ -46,8 +46,8 @@ def test_mutant_is_diagnosed(mutant, tmp_path):
 
 
 def test_the_grader_names_exactly_the_ids_of_the_design_the_catalogue_holding_one_mutant_for_each_bug():
-    assert sorted(DIAGNOSIS_IDS) == sorted(DESIGN_IDS)
-    assert set(BEHAVIOURAL) == {m.id for m in MUTANTS}
+    assert sorted(diagnosis.diagnosis_ids()) == sorted(DESIGN_IDS)
+    assert set(diagnosis.behavioural_ids()) == {m.id for m in MUTANTS}
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda m: m.name)

@@ -7,6 +7,7 @@ numbers with nan and inf, arrays of any shape, opaque objects, errors, garbage.
 """
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -141,7 +142,7 @@ def test_any_answer_from_the_child_is_judged_or_reported_never_a_traceback(check
     @given(student_records(reference_records))
     def judged(records):
         for order in (None, ("target", "estimate")):
-            ctx = plan.ctx if order is None else type(plan.ctx)(**{**vars(plan.ctx), "loss_order": order})
+            ctx = replace(plan.ctx, loss_order=order, reference=GRADER.expected.replays)
             try:
                 observed = check.observe(records, ctx)
             except UNREADABLE:

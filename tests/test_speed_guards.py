@@ -86,7 +86,7 @@ def test_a_mutant_left_out_of_a_scenario_records_there_what_the_reference_record
     left_out = 0
     for plan in (p for p in grader.plans if p.check.uses_mutants):
         observed = {mutant.name for mutant, _ in grader.mutants_on(plan)}
-        for mutant, runner, _ in grader.mutants:
+        for mutant, runner, _ in grader.expected.mutants:
             if mutant.name not in observed:
                 left_out += 1
                 try:
