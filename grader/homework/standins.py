@@ -12,8 +12,9 @@ import numpy as np
 
 class Curve:
     """x -> w*x + c*x**2, a layer whose derivative depends on its input. It looks like the hand-out's
-    layers with a parameter (w, and the gradient backward saves for it, grad), so that a composition
-    that steps only the layers that have something to update still steps it."""
+    layers with a parameter (a w, and a gradient backward saves, grad), so that a composition that
+    steps only the layers that have something to update still steps it. The gradient it saves is c's:
+    w's would be the hand-out's weight gradient, which this module ships to students (make handout)."""
 
     def __init__(self, w, c, *, log, index):
         self.w, self.c, self.log, self.index = w, c, log, index
@@ -28,7 +29,7 @@ class Curve:
         self.log.append(("handed", self.index, grad))  # as given: a loss gradient saved as a list is one
         grad = np.asarray(grad, dtype=float) if isinstance(grad, (list, tuple)) else grad
         self.log.append(("backward", self.index, grad))
-        self.grad = grad * self.x  # d(w*x + c*x**2)/dw
+        self.grad = grad * self.x**2  # d(w*x + c*x**2)/dc
         return grad * (self.w + 2 * self.c * self.x)  # d(w*x + c*x**2)/dx
 
     def step(self, learning_rate):
