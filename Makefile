@@ -12,7 +12,7 @@ JOBS ?= 2
 # every version installed comes from the lock (pip reads PIP_CONSTRAINT in its build environments too)
 LOCKED := PIP_CONSTRAINT=requirements.lock
 
-.PHONY: install grade test test-fast lint batch bench bundle lock clean
+.PHONY: install grade test test-fast lint batch bench bundle handout lock clean
 
 install: $(VENV)/.installed
 
@@ -28,11 +28,11 @@ grade: install
 # the HTML report is tested in a real headless browser: Debian's chromium, installed here when missing (as root)
 test: install
 	sh tests/browser/install.sh
-	$(PY) -m pytest -n $(JOBS)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup
 
 # everything but the tests marked slow (corpora, attack suites, batches, LMS runs) or browser: under a minute on two cores
 test-fast: install
-	$(PY) -m pytest -n $(JOBS) -m "not slow and not browser"
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -m "not slow and not browser"
 
 # ruff's lint and format (`.venv/bin/python -m ruff format .` applies it), and a lax mypy over grader/
 lint: $(VENV)/.installed-lint
@@ -61,6 +61,10 @@ bench: install
 # the build needs only the standard library
 bundle:
 	$(PYTHON) lms/build_bundle.py
+
+# dist/handout.zip: what students get (the notebook, the .py, and a checker that holds no solution)
+handout: install
+	$(PY) -m grader handout -o dist/handout.zip
 
 # re-resolve requirements.lock after a change of pyproject.toml's dependencies, with the oldest Python it serves
 LOCK_PYTHON ?= python3.10

@@ -36,6 +36,9 @@ def parser():
     batch.add_argument("--seed", type=int, help="seed of the random inputs (default: the rubric's)")
     batch.add_argument("--resume", action="store_true", help="grade only the students without a report")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    handout = commands.add_parser("handout", help="write the students' hand-out zip: the exercise and its checker")
+    handout.add_argument("-o", "--output", default="dist/handout.zip", help="the zip (default: dist/handout.zip)")
+    handout.add_argument("--rubric", help="the rubric YAML (default: rubrics/backprop.yaml)")
     for name, lms, what in (
         ("autograder", autograder.GRADESCOPE, "Gradescope"),
         ("prairielearn", autograder.PRAIRIELEARN, "PrairieLearn's external grader"),
@@ -123,4 +126,26 @@ def batch_command(args):
     return 0
 
 
-COMMANDS = {"grade": grade_command, "batch": batch_command, "autograder": lms_command, "prairielearn": lms_command}
+def handout_command(args):
+    from grader import handout
+    from grader.rubric import RubricError
+
+    try:
+        written = handout.build(args.output, args.rubric)
+    except RubricError as error:
+        print(f"grader: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as error:
+        print(f"grader: cannot write {args.output}: {error.strerror or error}", file=sys.stderr)
+        return USAGE_ERROR
+    print(f"grader: wrote {written}")
+    return 0
+
+
+COMMANDS = {
+    "grade": grade_command,
+    "handout": handout_command,
+    "batch": batch_command,
+    "autograder": lms_command,
+    "prairielearn": lms_command,
+}

@@ -27,6 +27,7 @@ class SubmissionError(Exception):
 class Submission:
     path: Path  # the file graded
     given: str  # the path as the user gave it, for the report
+    cell_name: str = "{name}, cell {cell}"  # how a report names a notebook's cell (the checker: "In [7]")
 
     @property
     def name(self):
@@ -39,7 +40,7 @@ class Submission:
     def where(self, cell, line):
         """How a report points at a line: "backprop.py:27", "backprop.ipynb, cell 7, line 3"."""
         if cell:
-            return f"{self.name}, cell {cell}" + (f", line {line}" if line else "")
+            return self.cell_name.format(name=self.name, cell=cell) + (f", line {line}" if line else "")
         return f"{self.name}:{line}" if line else None
 
 

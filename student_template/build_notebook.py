@@ -172,11 +172,30 @@ def _cell(kind, cell_id, source):
     return cell
 
 
-def build(py_path, loop_body=None):
+CHECKER_IMPORT = """\
+# check("a class") grades it as the course's grader will, on the visible checks (it holds no solution)
+from backprop_check import check"""
+
+
+def with_checks(cells):
+    """The hand-out's cells with the checker: imported after the imports, called after each
+    exercise (a class of the student's, then the training and its plots)."""
+    checked = []
+    for cell_id, cell in cells:
+        checked.append((cell_id, cell))
+        if cell_id == "imports":
+            checked.append(("checker", ("code", CHECKER_IMPORT)))
+        elif cell_id in STUDENT_CLASSES:
+            checked.append((f"check-{cell_id}", ("code", f'check("{cell_id}")')))
+    return checked + [("check-all", ("code", "check()"))]
+
+
+def build(py_path, loop_body=None, checks=False):
     """The course's notebook, with the imports, data and classes of the .py at py_path.
 
     loop_body: see training_source (a string, unindented; build indents it). None: the
-    hand-out's comments. Returns an nbformat v4 NotebookNode, code cells without outputs."""
+    hand-out's comments. checks: with the hand-out's cells that call its checker.
+    Returns an nbformat v4 NotebookNode, code cells without outputs."""
     py_path = Path(py_path)
     imports, data, classes = definitions(py_path.read_text(encoding="utf-8"), str(py_path))
     if PLOT_IMPORT not in imports.splitlines():
@@ -198,7 +217,9 @@ def build(py_path, loop_body=None):
         ("code", "plt.plot(bs)"),
     ]
     nb = new_notebook(metadata={"kernelspec": dict(KERNELSPEC), "language_info": dict(LANGUAGE_INFO)})
-    nb.cells = [_cell(kind, cell_id, source) for cell_id, (kind, source) in zip(CELL_IDS, cells, strict=True)]
+    cells = list(zip(CELL_IDS, cells, strict=True))
+    cells = with_checks(cells) if checks else cells
+    nb.cells = [_cell(kind, cell_id, source) for cell_id, (kind, source) in cells]
     nbformat.validate(nb)
     return nb
 
@@ -207,7 +228,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     py_path = Path(argv[0]) if argv else DEFAULT_PY
     out_path = Path(argv[1]) if len(argv) > 1 else DEFAULT_NOTEBOOK
-    nbformat.write(build(py_path), str(out_path))
+    nbformat.write(build(py_path, checks=True), str(out_path))
     print(f"wrote {out_path}")
 
 

@@ -42,6 +42,14 @@ def corpus():
     return {name: path for name, path in entries.items() if name not in UNSTABLE}
 
 
+def grouped(entries):
+    """The entries as test parameters, each in a group of its own name: the tests of one entry (its
+    reports here, the hand-out's verdicts in test_handout.py) run in one worker, which grades it once."""
+    import pytest
+
+    return [pytest.param(name, marks=pytest.mark.xdist_group(name)) for name in sorted(entries)]
+
+
 def mutant_sources():
     from reference.mutants import MUTANTS
 

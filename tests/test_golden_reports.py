@@ -17,7 +17,7 @@ def test_every_file_of_the_corpora_and_every_mutant_has_recorded_reports():
     assert set(RECORDED) == set(golden.corpus()) | set(MUTANTS)
 
 
-@pytest.mark.parametrize("name", sorted(golden.corpus()))
+@pytest.mark.parametrize("name", golden.grouped(golden.corpus()))
 def test_a_submission_of_the_corpora_gets_the_reports_recorded(name):
     assert golden.digests(golden.corpus()[name]) == RECORDED[name]
 

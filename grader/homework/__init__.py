@@ -20,6 +20,9 @@ PROBES = {"multiplication_weight": 1.0, "add_bias": 0.0}  # forward(probe) is th
 
 LOOP = "train"  # the student's own training function (in a notebook: the cell that trains the model)
 LOOP_STEPS = 5000  # the steps the hand-out's training loop takes
+TRAINING_RUN = "training.convergence"  # the check whose run of the rubric's training the reports plot
+
+CHECKER = "backprop_check"  # the hand-out's checker, which its notebook imports (make handout)
 
 REFERENCE = "reference.backprop"  # the solution: trusted, run in the grader's process only
 MUTANTS = "reference.mutants"  # the catalogue of bugs, each a small edit of the solution: their ids are
