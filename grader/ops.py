@@ -1,7 +1,8 @@
 """The scenario language: what the parent asks of the submission (and of the reference and the
 mutants), one operation at a time. A scenario is a list of ops, plain JSON built by the functions
 below and nothing else; grader.scenario's interpreter runs them in order on one namespace and
-answers {each op's key: its record}.
+answers {each op's key: its record} (ops that share a key, the logs of a scenario, answer with the
+last one's). A check names each key once, in the handles its scenario and its observation share.
 
 | op          | fields (besides key)                          | record                                      |
 |-------------|-----------------------------------------------|---------------------------------------------|
@@ -67,7 +68,7 @@ def state(key, name):
     return {"key": key, "op": "state", "name": name}
 
 
-def log(key="log"):
+def log(key):
     return {"key": key, "op": "log"}
 
 

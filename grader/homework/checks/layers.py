@@ -1,5 +1,11 @@
 """Checks of one layer class: forward, backward (returned and saved gradients), step,
-finite differences, arrays, and two instances not sharing state."""
+finite differences, arrays, and two instances not sharing state.
+
+A check's scenario and its observation are made from the same handles (`fresh` below): each names
+its records' keys once, scenario() makes the ops with them and observe() reads the records by them."""
+
+from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -22,6 +28,7 @@ from grader.check import (
     state_after,
     value,
 )
+from grader.homework.inputs import LayerCase
 from grader.ops import arg, bind, call, new, read, ref
 from grader.state import equal, same
 from grader.wire import Raised
@@ -29,6 +36,41 @@ from grader.wire import Raised
 
 # a consistency check (arrays, two instances) earns its points only when what it compares with is right
 RIGHT_TOO = "which must be right too"
+
+
+class Use(NamedTuple):
+    """One use of a layer instance: the case its forward and backward are given, and the keys of its
+    records: the one it starts from (the instance's construction, or its previous step), then its
+    forward, backward and step (a check whose instances live shorter leaves the last ones unmade)."""
+
+    case: LayerCase
+    start: str
+    forward: str
+    backward: str
+    step: str
+
+
+class Instance(NamedTuple):
+    """A fresh instance of the layer in a scenario: its name, the key of its construction's record,
+    its first use and its second (`again`, made by the checks that use an instance twice)."""
+
+    name: str
+    new: str
+    first: Use
+    again: Use
+
+    @property
+    def case(self):
+        """The case it is built for (the parameter it holds) and first used on."""
+        return self.first.case
+
+
+def fresh(label, case, again=None):
+    """The handle of the instance labelled `label` (unique in its scenario), built for `case` and used
+    again on `again` (the same case, unless given). Its keys are named here and nowhere else."""
+    first = Use(case, f"new{label}", f"fwd{label}", f"bwd{label}", f"step{label}")
+    second = [f"again.{key}" for key in (first.forward, first.backward, first.step)]
+    return Instance(f"l{label}", first.start, first, Use(case if again is None else again, first.step, *second))
 
 
 class LayerCheck(Check):
@@ -41,21 +83,34 @@ class LayerCheck(Check):
     def cases(self, ctx):
         return ctx.inputs.scalar[self.layer]
 
-    def construct(self, key, name, param):
-        return new(key, name, self.layer, *([] if self.param is None else [arg(param)]))
+    def instances(self, ctx):
+        """A fresh instance per case: what scenario() builds and observe() reads, in the same order."""
+        return [fresh(i, case) for i, case in enumerate(self.cases(ctx))]
+
+    def construct(self, instance):
+        param = [] if self.param is None else [arg(instance.case.param)]
+        return new(instance.new, instance.name, self.layer, *param)
 
     life: tuple[str, ...] = ("forward", "backward", "step")  # the calls after new the check needs of an instance
 
-    def run_case(self, i, case, lr):
-        """The life of one instance, new then the calls of `life`, and no further: a hang in backward
-        must not cost the forward check."""
-        given = {"forward": ("fwd", case.x), "backward": ("bwd", case.grad), "step": ("step", lr)}
-        return [self.construct(f"new{i}", f"l{i}", case.param)] + [
-            call(f"{given[method][0]}{i}", f"l{i}", method, arg(given[method][1])) for method in self.life
-        ]
+    def calls(self, instance, use, lr, methods):
+        """The ops of one use of an instance: the calls of `methods`, in their order, forward given the
+        use's x, backward its grad and step the learning rate."""
+        given = {
+            "forward": (use.forward, use.case.x),
+            "backward": (use.backward, use.case.grad),
+            "step": (use.step, lr),
+        }
+        return [call(given[method][0], instance.name, method, arg(given[method][1])) for method in methods]
+
+    def run_case(self, instance, lr, methods=None):
+        """The life of one instance, new then the calls of `life` (or of `methods`), and no further: a
+        hang in backward must not cost the forward check."""
+        return [self.construct(instance)] + self.calls(instance, instance.first, lr, methods or self.life)
 
     def scenario(self, ctx):
-        return [op for i, case in enumerate(self.cases(ctx)) for op in self.run_case(i, case, ctx.inputs.learning_rate)]
+        lr = ctx.inputs.learning_rate
+        return [op for instance in self.instances(ctx) for op in self.run_case(instance, lr)]
 
     def holding(self, case):
         return "" if self.param is None else f" with {self.param}={num(case.param)}"
@@ -67,7 +122,8 @@ class Forward(LayerCheck):
 
     def observe(self, records, ctx):
         return {
-            f"forward(x={num(c.x)}){self.holding(c)}": value(records, f"fwd{i}") for i, c in enumerate(self.cases(ctx))
+            f"forward(x={num(instance.case.x)}){self.holding(instance.case)}": value(records, instance.first.forward)
+            for instance in self.instances(ctx)
         }
 
 
@@ -77,10 +133,12 @@ class InputGrad(LayerCheck):
 
     def observe(self, records, ctx):
         returned = "gradient returned by backward(grad={}) after forward(x={}){}"
-        return {
-            returned.format(num(c.grad), num(c.x), self.holding(c)): backward_value(records, i)
-            for i, c in enumerate(self.cases(ctx))
-        }
+        observation = {}
+        for instance in self.instances(ctx):
+            c = instance.case
+            words = returned.format(num(c.grad), num(c.x), self.holding(c))
+            observation[words] = backward_value(records, instance.first)
+        return observation
 
 
 class WholeLayer(LayerCheck):
@@ -120,32 +178,29 @@ class TwoUses(WholeLayer):
     """Each instance used twice: a gradient that accumulates is right once, then wrong; a step
     with momentum is plain SGD at first, then not."""
 
-    def again(self, i, ctx):
-        """The case the instance of case i is used for the second time."""
+    def instances(self, ctx):
+        """Each case's instance, used again on the next case."""
         cases = self.cases(ctx)
-        return cases[(i + 1) % len(cases)]
+        return [fresh(i, case, again=cases[(i + 1) % len(cases)]) for i, case in enumerate(cases)]
 
     def scenario(self, ctx):
-        ops = super().scenario(ctx)
-        for i, _ in enumerate(self.cases(ctx)):
-            second = self.again(i, ctx)
-            ops += [
-                call(f"again.fwd{i}", f"l{i}", "forward", arg(second.x)),
-                call(f"again.bwd{i}", f"l{i}", "backward", arg(second.grad)),
-                call(f"again.step{i}", f"l{i}", "step", arg(ctx.inputs.learning_rate)),
-            ]
-        return ops
+        lr = ctx.inputs.learning_rate
+        again = [op for instance in self.instances(ctx) for op in self.calls(instance, instance.again, lr, self.life)]
+        return super().scenario(ctx) + again
 
     def rescues(self, reference):
         keys = list(reference)  # observed in pairs: what is judged (a saved number, a rule), then how far step moved
         return dict(zip(keys[::2], keys[1::2]))
 
-    def uses(self, i, c, ctx):
-        """(words for each use of case i's instance, its `again` prefix)."""
-        second = self.again(i, ctx)
+    def uses(self, instance):
+        """(words for each use of the instance, that use)."""
+        c, second = instance.case, instance.again.case
         return (
-            (f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}", ""),
-            (f"the same instance's second forward(x={num(second.x)}) and backward(grad={num(second.grad)})", "again."),
+            (f"backward(grad={num(c.grad)}) after forward(x={num(c.x)}){self.holding(c)}", instance.first),
+            (
+                f"the same instance's second forward(x={num(second.x)}) and backward(grad={num(second.grad)})",
+                instance.again,
+            ),
         )
 
 
@@ -157,12 +212,11 @@ class ParamGrad(TwoUses):
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
-        for i, c in enumerate(self.cases(ctx)):
-            for use, again in self.uses(i, c, ctx):
-                observation[f"gradient saved for {self.param} by {use}"] = saved_gradient(
-                    records, i, c.param, lr, again
-                )[0]
-                observation[f"how far step then moved {self.param}, after {use}"] = move(records, i, c.param, lr, again)
+        for instance in self.instances(ctx):
+            for words, use in self.uses(instance):
+                saved, _ = saved_gradient(records, instance, use, lr)
+                observation[f"gradient saved for {self.param} by {words}"] = saved
+                observation[f"how far step then moved {self.param}, after {words}"] = move(records, instance, use)
         return observation
 
 
@@ -178,12 +232,10 @@ class Step(TwoUses):
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
-        for i, c in enumerate(self.cases(ctx)):
-            for use, again in self.uses(i, c, ctx):
-                observation[f"step({lr:g}) after {use}"] = update_rule(records, i, c.param, lr, self.param, again)
-                observation[f"how far step({lr:g}) moved {self.param} after {use}"] = move(
-                    records, i, c.param, lr, again
-                )
+        for instance in self.instances(ctx):
+            for words, use in self.uses(instance):
+                observation[f"step({lr:g}) after {words}"] = update_rule(records, instance, use, lr, self.param)
+                observation[f"how far step({lr:g}) moved {self.param} after {words}"] = move(records, instance, use)
         return observation
 
 
@@ -193,22 +245,43 @@ class NoStep(LayerCheck):
     aspect = method = "step"
 
     def scenario(self, ctx):
+        lr = ctx.inputs.learning_rate
         return [
             op
-            for i, c in enumerate(self.cases(ctx))
-            for op in self.run_case(i, c, ctx.inputs.learning_rate) + [call(f"again{i}", f"l{i}", "forward", arg(c.x))]
+            for instance in self.instances(ctx)
+            for op in self.run_case(instance, lr) + self.calls(instance, instance.again, lr, ("forward",))
         ]
 
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
-        for i, c in enumerate(self.cases(ctx)):
-            observation[f"step({lr:g}) after backward"] = error_only(value(records, f"step{i}"))
-            observation[f"forward(x={num(c.x)}) after step"] = value(records, f"again{i}")
+        for instance in self.instances(ctx):
+            observation[f"step({lr:g}) after backward"] = error_only(value(records, instance.first.step))
+            observation[f"forward(x={num(instance.case.x)}) after step"] = value(records, instance.again.forward)
         return observation
 
 
 DIFFERENCE_IN = "grad × finite difference in"
+
+
+class Difference(NamedTuple):
+    """A central difference of forward in one variable: its step h, and the keys of the records of
+    forward at the variable + h and at − h."""
+
+    h: float
+    plus: str
+    minus: str
+
+
+class Differences(NamedTuple):
+    """The finite differences at one case in one precision's steps: in x, of fresh instances; in x
+    again, of the case's own instance after its step; in the parameter, of fresh instances holding it
+    ± h (None for a layer without one); and the ops that take them."""
+
+    x: Difference
+    stepped: Difference
+    param: Difference | None
+    ops: list[dict]
 
 
 class FiniteDifferences(LayerCheck):
@@ -220,48 +293,58 @@ class FiniteDifferences(LayerCheck):
     aspect, method = "finite_diff", "backward"
 
     def scenario(self, ctx):
+        lr = ctx.inputs.learning_rate
+        instances = self.instances(ctx)
         ops = super().scenario(ctx)
         for precision, relative in fd_steps(ctx).items():
-            for i, c in enumerate(self.cases(ctx)):
-                h = step_size(c.x, relative)
-                for sign, x in (("+", c.x + h), ("-", c.x - h)):
-                    ops += [
-                        self.construct(f"{precision}newx{sign}{i}", f"{precision}x{sign}{i}", c.param),
-                        call(f"{precision}fx{sign}{i}", f"{precision}x{sign}{i}", "forward", arg(x)),
-                        call(f"{precision}after.fx{sign}{i}", f"l{i}", "forward", arg(x)),
-                    ]  # stepped
-                if self.param is not None:
-                    hp = step_size(c.param, relative)
-                    for sign, p in (("+", c.param + hp), ("-", c.param - hp)):
-                        ops += [
-                            self.construct(f"{precision}newp{sign}{i}", f"{precision}p{sign}{i}", p),
-                            call(f"{precision}fp{sign}{i}", f"{precision}p{sign}{i}", "forward", arg(c.x)),
-                        ]
-        for i, c in enumerate(self.cases(ctx)):  # the stepped instance's own forward and backward, last
-            ops += [
-                call(f"after.fwd{i}", f"l{i}", "forward", arg(c.x)),
-                call(f"after.bwd{i}", f"l{i}", "backward", arg(c.grad)),
-            ]
+            for i, instance in enumerate(instances):
+                ops += self.differences(i, instance, precision, relative, lr).ops
+        for instance in instances:  # the stepped instance's own forward and backward, last
+            ops += self.calls(instance, instance.again, lr, ("forward", "backward"))
         return ops
+
+    def differences(self, i, instance, precision, relative, lr):
+        """The finite differences at the case of instance i in one precision's steps (observe() reads
+        them by their keys, and drops the ops made again with them)."""
+        c = instance.case
+        h = step_size(c.x, relative)
+        ops, at_x, stepped = [], [], []
+        for sign, x in (("+", c.x + h), ("-", c.x - h)):
+            moved = fresh(f"{precision}x{sign}{i}", replace(c, x=x))
+            at_x.append(moved.first.forward)
+            stepped.append(f"{precision}after.fx{sign}{i}")
+            ops += self.run_case(moved, lr, ("forward",)) + [call(stepped[-1], instance.name, "forward", arg(x))]
+        param = None
+        if self.param is not None:
+            hp = step_size(c.param, relative)
+            shifted = [
+                fresh(f"{precision}p{sign}{i}", replace(c, param=p))
+                for sign, p in (("+", c.param + hp), ("-", c.param - hp))
+            ]
+            ops += [op for each in shifted for op in self.run_case(each, lr, ("forward",))]
+            param = Difference(hp, *(each.first.forward for each in shifted))
+        return Differences(Difference(h, *at_x), Difference(h, *stepped), param, ops)
 
     def observe(self, records, ctx):
         observation = {}
-        precision = fd_precision([value(records, f"fwd{i}") for i, _ in enumerate(self.cases(ctx))])
+        lr = ctx.inputs.learning_rate
+        instances = self.instances(ctx)
+        precision = fd_precision([value(records, instance.first.forward) for instance in instances])
         relative = fd_steps(ctx)[precision]
-        for i, c in enumerate(self.cases(ctx)):
+        for i, instance in enumerate(instances):
+            c, differences = instance.case, self.differences(i, instance, precision, relative, lr)
             at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
-            h = step_size(c.x, relative)
-            fd = central(records, f"{precision}fx", i, h)
-            observation[f"returned gradient at {at}"] = backward_value(records, i)
+            fd = central(records, differences.x)
+            observation[f"returned gradient at {at}"] = backward_value(records, instance.first)
             observation[f"{DIFFERENCE_IN} x at {at}"] = times(c.grad, fd)
-            observation[f"returned gradient after a step, at {at}"] = backward_value(records, i, "after.")
+            observation[f"returned gradient after a step, at {at}"] = backward_value(records, instance.again)
             observation[f"{DIFFERENCE_IN} x after a step, at {at}"] = times(
-                c.grad, central(records, f"{precision}after.fx", i, h)
+                c.grad, central(records, differences.stepped)
             )
-            if self.param is not None:
-                fd_param = times(c.grad, central(records, f"{precision}fp", i, step_size(c.param, relative)))
+            if differences.param is not None:
+                fd_param = times(c.grad, central(records, differences.param))
                 observation[f"saved gradient for {self.param} at {at}"] = descended_gradient(
-                    records, i, c.param, ctx.inputs.learning_rate, fd_param, ctx
+                    records, instance, lr, fd_param, ctx
                 )
                 observation[f"{DIFFERENCE_IN} {self.param} at {at}"] = fd_param
         return observation
@@ -273,14 +356,46 @@ class FiniteDifferences(LayerCheck):
         )
 
 
-def descended_gradient(records, i, param, lr, fd, ctx):
+def descended_gradient(records, instance, lr, fd, ctx):
     """The saved gradient; or, when step moved the parameter by exactly −lr·fd with a saved number
     that is not fd (minus it, say), the gradient the layer descends: fd."""
-    saved = saved_gradient(records, i, param, lr)[0]
-    moved = move(records, i, param, lr)
+    saved = saved_gradient(records, instance, instance.first, lr)[0]
+    moved = move(records, instance, instance.first)
     if is_numeric(moved) and is_numeric(fd) and agree(moved, -lr * fd, ctx.fd_tolerance):
         return -moved / lr
     return saved
+
+
+class OnArrays(NamedTuple):
+    """One case on arrays: an instance given the whole arrays, bound to names (`x`, `grad`) so that
+    what its forward and backward do to them can be read back, and a fresh instance per element; the
+    keys of the bindings' records and of the arrays read back."""
+
+    whole: Instance
+    elements: list[Instance]
+    x: str
+    grad: str
+    x_bound: str
+    grad_bound: str
+    x_after_forward: str
+    x_after_backward: str
+    grad_after_backward: str
+
+
+def on_arrays(i, case):
+    """The handle of case i on arrays. Its keys are named here and nowhere else."""
+    each = zip(case.x.ravel(), case.grad.ravel())
+    return OnArrays(
+        whole=fresh(i, case),
+        elements=[fresh(f"{i}.{k}", LayerCase(case.param, float(x), float(g))) for k, (x, g) in enumerate(each)],
+        x=f"x{i}",
+        grad=f"g{i}",
+        x_bound=f"bind{i}",
+        grad_bound=f"bindg{i}",
+        x_after_forward=f"input{i}",
+        x_after_backward=f"input.after.bwd{i}",
+        grad_after_backward=f"grad.after.bwd{i}",
+    )
 
 
 class Arrays(LayerCheck):
@@ -289,47 +404,49 @@ class Arrays(LayerCheck):
     are right too (a wrong formula that is consistently wrong on arrays is still wrong)."""
 
     aspect, method = "arrays", "forward"
+    life = ("forward", "backward")
 
     def cases(self, ctx):
         return ctx.inputs.array[self.layer]
 
+    def plan(self, ctx):
+        """A case on arrays per case: what scenario() builds and observe() reads, in the same order."""
+        return [on_arrays(i, case) for i, case in enumerate(self.cases(ctx))]
+
     def scenario(self, ctx):
+        lr = ctx.inputs.learning_rate
         ops = []
-        for i, c in enumerate(self.cases(ctx)):
+        for arrays in self.plan(ctx):
+            whole = arrays.whole
             ops += [
-                bind(f"bind{i}", f"x{i}", arg(c.x)),
-                bind(f"bindg{i}", f"g{i}", arg(c.grad)),
-                self.construct(f"new{i}", f"l{i}", c.param),
-                call(f"fwd{i}", f"l{i}", "forward", ref(f"x{i}")),
-                read(f"input{i}", f"x{i}"),
-                call(f"bwd{i}", f"l{i}", "backward", ref(f"g{i}")),
-                read(f"input.after.bwd{i}", f"x{i}"),
-                read(f"grad.after.bwd{i}", f"g{i}"),
+                bind(arrays.x_bound, arrays.x, arg(whole.case.x)),
+                bind(arrays.grad_bound, arrays.grad, arg(whole.case.grad)),
+                self.construct(whole),
+                call(whole.first.forward, whole.name, "forward", ref(arrays.x)),
+                read(arrays.x_after_forward, arrays.x),
+                call(whole.first.backward, whole.name, "backward", ref(arrays.grad)),
+                read(arrays.x_after_backward, arrays.x),
+                read(arrays.grad_after_backward, arrays.grad),
             ]
-            for k, (x, g) in enumerate(zip(c.x.ravel(), c.grad.ravel())):
-                ops += [
-                    self.construct(f"new{i}.{k}", f"l{i}.{k}", c.param),
-                    call(f"fwd{i}.{k}", f"l{i}.{k}", "forward", arg(float(x))),
-                    call(f"bwd{i}.{k}", f"l{i}.{k}", "backward", arg(float(g))),
-                ]
+            ops += [op for element in arrays.elements for op in self.run_case(element, lr)]
         return ops
 
     def observe(self, records, ctx):
         observation = {}
-        for i, c in enumerate(self.cases(ctx)):
+        for arrays in self.plan(ctx):
+            use, c = arrays.whole.first, arrays.whole.case
             shape = f"an array of shape {c.x.shape}"
-            elements = range(c.x.size)
-            for method, key in (("forward", "fwd"), ("backward", "bwd")):
-                whole = value(records, f"fwd{i}") if method == "forward" else backward_value(records, i)
-                each = [value(records, f"{key}{i}.{k}") for k in elements]
+            for method in ("forward", "backward"):
+                whole = value(records, use.forward) if method == "forward" else backward_value(records, use)
+                each = [value(records, getattr(element.first, method)) for element in arrays.elements]
                 observation[f"{method} on {shape}, against {method} on each element"] = elementwise(
                     whole, each, c.x.shape, ctx
                 )
                 observation[f"{method} on each element of {shape}, {RIGHT_TOO}"] = as_array(each, c.x.shape)
             for what, key, before, method in (
-                ("the input array", f"input{i}", c.x, "forward"),
-                ("the input array", f"input.after.bwd{i}", c.x, "backward"),
-                ("the gradient array", f"grad.after.bwd{i}", c.grad, "backward"),
+                ("the input array", arrays.x_after_forward, c.x, "forward"),
+                ("the input array", arrays.x_after_backward, c.x, "backward"),
+                ("the gradient array", arrays.grad_after_backward, c.grad, "backward"),
             ):
                 after = value(records, key)
                 observation[f"{what} after {method} on {shape}"] = Finding(
@@ -399,38 +516,35 @@ class IndependentInstances(WholeLayer):
     def cases(self, ctx):
         return ctx.inputs.pairs[self.layer]
 
+    def alone(self, ctx):
+        """The same cases' instances, used one after the other once the two of `instances` are done."""
+        cases = self.cases(ctx)
+        return [fresh(i, case) for i, case in enumerate(cases, start=len(cases))]
+
     def scenario(self, ctx):
-        first, second = self.cases(ctx)
         lr = ctx.inputs.learning_rate
-        together = [
-            self.construct("new0", "a", first.param),
-            self.construct("new1", "b", second.param),
-            call("fwd0", "a", "forward", arg(first.x)),
-            call("fwd1", "b", "forward", arg(second.x)),
-            call("bwd0", "a", "backward", arg(first.grad)),
-            call("bwd1", "b", "backward", arg(second.grad)),
-            call("step0", "a", "step", arg(lr)),
-            call("step1", "b", "step", arg(lr)),
-        ]
-        alone = [op for i, c in enumerate((first, second), start=2) for op in self.run_case(i, c, lr)]
-        return together + alone
+        together = self.instances(ctx)
+        ops = [self.construct(instance) for instance in together]
+        for method in self.life:  # each call made on one instance, then on the other
+            ops += [op for instance in together for op in self.calls(instance, instance.first, lr, (method,))]
+        return ops + [op for instance in self.alone(ctx) for op in self.run_case(instance, lr)]
 
     def observe(self, records, ctx):
         lr = ctx.inputs.learning_rate
         observation = {}
-        for i, (which, case) in enumerate(zip(("first", "second"), self.cases(ctx))):
-            seen = {"backward": (backward_value(records, i), backward_value(records, i + 2))}
+        for which, in_turn, by_itself in zip(("first", "second"), self.instances(ctx), self.alone(ctx)):
+            seen = {"backward": (backward_value(records, in_turn.first), backward_value(records, by_itself.first))}
             if self.param is not None:
                 seen[f"the gradient saved for {self.param} by backward"] = (
-                    saved_gradient(records, i, case.param, lr)[0],
-                    saved_gradient(records, i + 2, case.param, lr)[0],
+                    saved_gradient(records, in_turn, in_turn.first, lr)[0],
+                    saved_gradient(records, by_itself, by_itself.first, lr)[0],
                 )
             for what, (together, alone) in seen.items():
                 observation[f"{what} of the {which} {INTERFERENCE}"] = elementwise(together, [alone], (), ctx)
                 observation[f"{what} of the {which} instance used alone, {RIGHT_TOO}"] = alone
             if self.param is not None:  # evidence for the saved number (see ParamGrad.rescues)
                 observation[f"how far step moved {self.param} of the {which} instance used alone, {RIGHT_TOO}"] = move(
-                    records, i + 2, case.param, lr
+                    records, by_itself, by_itself.first
                 )
         return observation
 
@@ -476,15 +590,15 @@ def layer_checks(layer):
 # what the records say about parameters and their gradients
 
 
-def backward_value(records, i, prefix=""):
+def backward_value(records, use):
     """What backward returned; when forward already failed, that failure (backward's own error
     would only be its consequence)."""
-    return first_error(records, f"{prefix}fwd{i}", f"{prefix}bwd{i}") or value(records, f"{prefix}bwd{i}")
+    return first_error(records, use.forward, use.backward) or value(records, use.backward)
 
 
-def saved_gradient(records, i, param, lr, again=""):
-    """The gradient backward saved for the parameter, wherever the student keeps it; `again`:
-    "again." for the instance's second forward, backward and step.
+def saved_gradient(records, instance, use, lr):
+    """The gradient backward saved for the parameter in one use of the instance, wherever the
+    student keeps it.
 
     Candidates are the numbers backward created or changed (failing that, those it may have
     rewritten with the same value: neither the parameter nor a cache of forward's). When there are
@@ -492,30 +606,29 @@ def saved_gradient(records, i, param, lr, again=""):
     game nothing.
     Returns (gradient or None, parameter's path or None).
     """
-    start, forward, backward, step = use_keys(i, again)
-    failed = first_error(records, forward, backward)
-    if failed and not changed(records, forward, backward):
+    failed = first_error(records, use.forward, use.backward)
+    if failed and not changed(records, use.forward, use.backward):
         return failed, None
-    attr = param_attribute(records, i, param)
-    candidates = {k: v for k, v in changed(records, forward, backward).items() if k != attr}
+    attr = param_attribute(records, instance)
+    candidates = {k: v for k, v in changed(records, use.forward, use.backward).items() if k != attr}
     if not candidates:  # backward may have saved the value the attribute already had (0 at x = 0)
-        cached = changed(records, start, forward)
-        candidates = {k: v for k, v in state_after(records, backward).items() if k != attr and k not in cached}
+        cached = changed(records, use.start, use.forward)
+        candidates = {k: v for k, v in state_after(records, use.backward).items() if k != attr and k not in cached}
     if not candidates:
         return None, attr
-    before, after = state_after(records, backward).get(attr), state_after(records, step).get(attr)
+    before, after = state_after(records, use.backward).get(attr), state_after(records, use.step).get(attr)
     for gradient in candidates.values():
         if after is not None and before is not None and classify(before, after, gradient, lr) in GRADIENT_RULES:
             return gradient, attr
     return next(iter(candidates.values())), attr
 
 
-def param_attribute(records, i, param):
+def param_attribute(records, instance):
     """Where the parameter is kept: of the numbers equal to the constructor's value after __init__,
     the one step moves (the first, if step moves none)."""
-    initial = state_after(records, f"new{i}")
-    holders = [k for k, v in initial.items() if equal(v, param)]
-    stepped = [state_after(records, key) for key in (f"step{i}", f"again.step{i}") if key in records]
+    initial = state_after(records, instance.new)
+    holders = [k for k, v in initial.items() if equal(v, instance.case.param)]
+    stepped = [state_after(records, use.step) for use in (instance.first, instance.again) if use.step in records]
     moved = [k for k in holders if any(k in after and not same(after[k], initial[k]) for after in stepped)]
     return (moved or holders or [None])[0]
 
@@ -526,40 +639,33 @@ GRADIENT_RULES = ("param − lr·grad", "param + lr·grad", "param set to ±lr·
 RULES = (*GRADIENT_RULES, "unchanged")
 
 
-def use_keys(i, again=""):
-    """The records of one use of instance i: (before it, forward, backward, step); `again`:
-    "again." for its second use, which starts where its first step left it."""
-    start = f"step{i}" if again else f"new{i}"
-    return start, f"{again}fwd{i}", f"{again}bwd{i}", f"{again}step{i}"
-
-
-def move(records, i, param, lr, again=""):
-    """How far step moved the parameter (after − before), or what kept it from moving."""
-    _, forward, backward, step = use_keys(i, again)
-    failed = first_error(records, forward, backward, step)
+def move(records, instance, use):
+    """How far step moved the parameter in one use of the instance (after − before), or what kept it
+    from moving."""
+    failed = first_error(records, use.forward, use.backward, use.step)
     if failed:
         return failed
-    attr = param_attribute(records, i, param)
-    before, after = state_after(records, backward).get(attr), state_after(records, step).get(attr)
+    attr = param_attribute(records, instance)
+    before, after = state_after(records, use.backward).get(attr), state_after(records, use.step).get(attr)
     if before is None or after is None:
         return None
     return after - before
 
 
-def update_rule(records, i, param, lr, name, again=""):
+def update_rule(records, instance, use, lr, name):
     """How step moved the parameter, relative to the gradient the student's own backward saved."""
-    _, forward, backward, step = use_keys(i, again)
-    failed = first_error(records, forward, backward, step)
+    failed = first_error(records, use.forward, use.backward, use.step)
     if failed:
         return failed
-    gradient, attr = saved_gradient(records, i, param, lr, again)
+    gradient, attr = saved_gradient(records, instance, use, lr)
     if attr is None:
         return f"no attribute holding {name} (it should start at the value passed to __init__)"
     if gradient is None or isinstance(gradient, Raised):
         return "no gradient saved by backward to step with"
     if not shows_a_rule(gradient):
         return f"backward saved {show(gradient)} as the gradient of {name}, so no step can show its rule"
-    before, after = state_after(records, backward).get(attr, param), state_after(records, step).get(attr)
+    before = state_after(records, use.backward).get(attr, instance.case.param)
+    after = state_after(records, use.step).get(attr)
     rule = classify(before, after, gradient, lr)
     return rule.replace("param", name) if rule else f"{name} went from {show(before)} to {show(after)}"
 
@@ -589,8 +695,8 @@ def step_size(x, relative):
     return relative * np.maximum(1.0, np.abs(x))
 
 
-def central(records, prefix, i, h):
-    return central_difference(value(records, f"{prefix}+{i}"), value(records, f"{prefix}-{i}"), h)
+def central(records, difference):
+    return central_difference(value(records, difference.plus), value(records, difference.minus), difference.h)
 
 
 def times(grad, fd):

@@ -11,6 +11,11 @@ from grader.scenario import samples
 from grader.wire import Raised
 
 
+# the keys of the records of the training checks' one op: a training run (the rubric's, or the reference's
+# replay of a loop's steps), and the student's own loop (which grading.py reads too, for compute_loss's order)
+RUN, OWN = "train", "own"
+
+
 def data(ctx):
     xx = np.arange(0, 1, 0.01)
     return xx, truth(xx, ctx)
@@ -36,7 +41,7 @@ class Convergence(Check):
     def scenario(self, ctx):
         xx, yy = data(ctx)
         t = ctx.training
-        return [ops.train("train", xx, yy, t["w0"], t["b0"], t["learning_rate"], t["n_steps"], ctx.seed)]
+        return [ops.train(RUN, xx, yy, t["w0"], t["b0"], t["learning_rate"], t["n_steps"], ctx.seed)]
 
     def observe(self, records, ctx):
         run = self.details(records)
@@ -64,7 +69,7 @@ class Convergence(Check):
         run passes it), backward and step, once each, on numbers (not arrays of one). The same calls
         on the same classes with the same arguments are then not made a second time, right or wrong.
         None when the loop did anything else."""
-        record, t = records["own"], ctx.training
+        record, t = records[OWN], ctx.training
         if (
             record["raised"]
             or record["plain_numbers"] is not True
@@ -84,7 +89,7 @@ class Convergence(Check):
         if not same_run:
             return None
         return {
-            "train": {
+            RUN: {
                 "losses": wire.encode(steps["loss"]),
                 "ws": wire.encode(steps["w"]),
                 "bs": wire.encode(steps["b"]),
@@ -94,7 +99,7 @@ class Convergence(Check):
 
     @staticmethod
     def details(records):
-        record = records["train"]
+        record = records[RUN]
         return {
             "ws": wire.decode(record["ws"]),
             "bs": wire.decode(record["bs"]),
@@ -171,7 +176,7 @@ def own_loop(ctx, n_steps):
     """The student's own loop, watched: `train(xx, yy, learning_rate, n_steps)`, or a notebook's
     training cell."""
     xx, yy = data(ctx)
-    return [ops.own_train("own", xx, yy, ctx.training["learning_rate"], n_steps, ctx.seed)]
+    return [ops.own_train(OWN, xx, yy, ctx.training["learning_rate"], n_steps, ctx.seed)]
 
 
 class OwnRun(Check):
@@ -188,7 +193,7 @@ class OwnRun(Check):
         return own_loop(ctx, ctx.training["n_steps"])
 
     def observe(self, records, ctx):
-        record = records["own"]
+        record = records[OWN]
         if record["raised"]:
             return {"your training run": wire.decode(record["raised"])}
         steps = loop_steps(record)
@@ -261,7 +266,7 @@ def left_replay(steps, ctx):
     """Where the loop's record leaves the reference's replay of its steps, in words; None when it
     never does. A step given no number for a learning rate is replayed at the rate asked."""
     rates = np.where(np.isfinite(steps["lr"]), steps["lr"], ctx.training["learning_rate"])
-    replay = ops.replay("train", steps["x"], truth(steps["x"], ctx), rates, ctx.training["w0"], ctx.training["b0"])
+    replay = ops.replay(RUN, steps["x"], truth(steps["x"], ctx), rates, ctx.training["w0"], ctx.training["b0"])
     with np.errstate(all="ignore"):
         run = Convergence.details(ctx.reference.run([replay]))
     paths = {"w after each step": steps["w"], "b after each step": steps["b"]}
@@ -287,7 +292,7 @@ class Protocol(Check):
         return own_loop(ctx, ctx.training["protocol_steps"])
 
     def observe(self, records, ctx):
-        record = records["own"]
+        record = records[OWN]
         raised = wire.decode(record["raised"]) if record["raised"] else None
         steps = calls_before_each_step(record["events"])
         expected_order = ctx.loss_order or loss_order(record["loss_params"])
