@@ -2,7 +2,7 @@
 of what the solution and its mutants do on the visible checks' inputs (grader.expected.Recording),
 never from the solution itself (`make handout` writes the recording; grader.handout).
 
-In a notebook, `check("my_exp")` after writing a class, or `check()` for every class defined so far,
+In a notebook, `check("a class")` after writing the class, or `check()` for every class defined so far,
 grades the cells the kernel has run, in order, in a child process (a cell that hangs costs its time
 limit, never the kernel). In the shell, `python -m backprop_check FILE` (the hand-out's `make grade`)
 grades a file. Where there is no recording (this repository), the solution itself is used.
@@ -109,8 +109,8 @@ class Report:
 
 
 def check(*names):
-    """Grades what this notebook's kernel has run so far: the checks of the classes named (say
-    check("my_exp")), or of every class defined so far."""
+    """Grades what this notebook's kernel has run so far: the checks of the classes named
+    (check("the class")), or of every class defined so far (check())."""
     from IPython import get_ipython
 
     shell = get_ipython()

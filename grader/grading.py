@@ -14,7 +14,7 @@ from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
 from grader.wire import Raised
 from grader.homework.checks import all_checks
-from grader.homework.checks.training import loop_loss_order
+from grader.homework.checks.training import OWN, loop_loss_order
 from grader.homework.inputs import make_inputs
 
 UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
@@ -141,8 +141,8 @@ class SubmissionGrading:
             return None
         records = self.answer(protocol, sandbox, None)
         try:
-            loop = loop_loss_order(records["own"])
-            named = named_order(records["own"].get("loss_params") or [])
+            loop = loop_loss_order(records[OWN])
+            named = named_order(records[OWN].get("loss_params") or [])
         except UNREADABLE:  # the loop could not run (a Failure), or the answer is malformed
             return None
         if loop is None or loop == named or self.gradient_right(gradient, sandbox, loop):

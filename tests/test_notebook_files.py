@@ -57,7 +57,7 @@ def run_cells(nb, stop_on_error=True):
 
 
 def test_template_notebook_is_built_from_template_py():
-    built = nbs.dumps(nbs.build(TEMPLATE))
+    built = nbs.dumps(nbs.build(TEMPLATE, checks=True))
     assert TEMPLATE_NOTEBOOK.read_text(encoding="utf-8") == built, (
         f"student_template/backprop.ipynb is stale: {REBUILD}"
     )
@@ -118,7 +118,13 @@ def test_zipped_notebook_validates():
 
 def test_template_notebook_layout():
     nb = nbformat.read(str(TEMPLATE_NOTEBOOK), as_version=4)
-    assert [c.id for c in nb.cells] == list(nbs.CELL_IDS)
+    assert [c.id for c in nb.cells] == [cell_id for cell_id, _ in nbs.build_notebook.with_checks(CELLS)]
+    assert [c.source for c in nb.cells if c.id.startswith("check-")] == [
+        'check("multiplication_weight")',
+        'check("my_exp")',
+        'check("my_composition")',
+        "check()",
+    ]
     source = TEMPLATE.read_text(encoding="utf-8")
     for name in ("add_bias", "multiplication_weight", "my_exp", "my_composition"):
         assert nbs.cell(nb, name).source in source  # verbatim from the .py
@@ -134,8 +140,12 @@ def test_template_notebook_layout():
     ]  # the rest of the body is left to the student
 
 
+CELLS = [(cell_id, None) for cell_id in nbs.CELL_IDS]
+
+
 def test_template_notebook_runs_until_the_student_parts():
     nb = nbformat.read(str(TEMPLATE_NOTEBOOK), as_version=4)
+    nb.cells = [cell for cell in nb.cells if not cell.id.startswith("check")]  # the checker's (test_handout.py)
     namespace, errors = run_cells(nb, stop_on_error=False)
     assert namespace["My_add_bias"].b == pytest.approx(1 - 1e-2 * 2 * (1 + 0.1 - 5.1))
     # the training cell fails at its first line, in the template's multiplication_weight(1);

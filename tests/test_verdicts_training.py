@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from grader.check import Finding
-from grader.homework.checks.training import REPLAYED, call_order, loop_steps, replayed
+from grader.homework.checks.training import OWN, REPLAYED, call_order, loop_steps, replayed
 from grader.grading import partial_score
 from observations import (
     CHECKS,
@@ -146,7 +146,7 @@ def own_run():
 
 def own_steps():
     """The steps of the reference's own loop, as the check reads them from its record (fresh arrays)."""
-    return loop_steps(own_records()["own"])
+    return loop_steps(own_records()[OWN])
 
 
 def test_the_reference_s_own_loop_passes_with_no_reference_to_compare_with():
