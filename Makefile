@@ -55,6 +55,7 @@ bench: install
 	$(PY) bench/batch_bench.py
 	$(PY) bench/verdicts_bench.py
 	$(PY) bench/lms_bench.py
+	$(PY) bench/handout_bench.py
 	STYLE_SPACE_EXAMPLES=200 $(PY) -m pytest -n $(JOBS) -q tests/test_style_space.py
 
 # dist/autograder.zip for Gradescope and dist/prairielearn/ for a PrairieLearn course (lms/README.md);
