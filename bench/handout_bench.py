@@ -138,8 +138,10 @@ def main():
         with zipfile.ZipFile(zipped) as archive:
             archive.extractall(folder)
         packed, unpacked, recording = sizes(zipped)
-        print(f"hand-out: {packed / 1024:.0f} KiB zipped, {unpacked / 1024:.0f} KiB unpacked "
-              f"(the recording {recording / 1024:.0f} KiB)")
+        print(
+            f"hand-out: {packed / 1024:.0f} KiB zipped, {unpacked / 1024:.0f} KiB unpacked "
+            f"(the recording {recording / 1024:.0f} KiB)"
+        )
         python = checker_python(folder)
         for name, seconds in shell_times(python, folder, args.runs).items():
             print(f"  {name:<28} {seconds:6.3f} s (median of {args.runs})")
