@@ -26,6 +26,12 @@ class CheckerError(Exception):
     """A request the checker cannot answer (a name it does not know): said in one sentence."""
 
 
+def supported():
+    """The sandbox counts on Linux (/proc, prctl, fork): elsewhere, one sentence instead of a traceback."""
+    if not sys.platform.startswith("linux"):
+        raise CheckerError(f"the checker runs on Linux (or in WSL on Windows), not on {sys.platform} yet")
+
+
 @functools.cache
 def grader():
     from grader import rubric as rubrics
@@ -116,6 +122,7 @@ def check(*names):
     shell = get_ipython()
     if shell is None:
         raise CheckerError("check() grades a notebook's cells: in the shell, run `make grade` instead")
+    supported()
     only = chosen(list(names), shell.user_ns)
     return Report(grade_cells(shell.history_manager.input_hist_raw[1:], only))
 
@@ -129,8 +136,9 @@ def main(argv=None):
     parser.add_argument("--format", choices=SHELL_FORMATS, default="text", help="report format (default: text)")
     args = parser.parse_args(argv)
     try:
+        supported()
         result = grade_file(args.path)
-    except SubmissionError as error:
+    except (CheckerError, SubmissionError) as error:
         print(f"check: {error}", file=sys.stderr)
         return 2
     sys.stdout.write(render(result, args.format))

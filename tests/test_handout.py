@@ -374,3 +374,9 @@ def test_the_handout_gives_the_full_graders_scores_and_diagnoses(name):
     known = {KNOWN_DIFFERENCES[name][0]} if name in KNOWN_DIFFERENCES else set()
     assert differences == known, name
     assert [d.id for d in mine.diagnoses] == [d.id for d in graded(path).diagnoses]
+
+
+def test_the_checker_elsewhere_than_linux_says_so_in_one_line(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "platform", "darwin")
+    assert checker.main([str(TEMPLATE)]) == 2
+    assert "runs on Linux" in capsys.readouterr().err
