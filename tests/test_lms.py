@@ -85,7 +85,7 @@ def test_buggy_submission_names_the_bug_in_its_tests(tmp_path):
     assert {t["name"] for t in failed} == check_names(BUGGY_CHECKS)
     for test in failed:
         assert test["score"] == 0 and test["tags"] == ["mul-returns-grad-w"]
-        assert "return grad * self.w" in test["output"]  # the fix
+        assert "∂L/∂x = grad·w" in test["output"]  # the fix
     input_grad = entries_named(results, check_names(BUGGY_CHECKS[:1]))[0]
     assert "1.02389" in input_grad["output"]  # the value that showed it
     assert "forum_mul_returns_grad_w.py:34" in results["output"] and "[mul-returns-grad-w]" in results["output"]
