@@ -57,6 +57,7 @@ bench: install
 	$(PY) bench/lms_bench.py
 	$(PY) bench/handout_bench.py
 	STYLE_SPACE_EXAMPLES=200 $(PY) -m pytest -n $(JOBS) -q tests/test_style_space.py
+	HANDOUT_CORPUS=all $(PY) -m pytest -n $(JOBS) --dist loadgroup -q tests/test_handout.py
 
 # dist/autograder.zip for Gradescope and dist/prairielearn/ for a PrairieLearn course (lms/README.md);
 # the build needs only the standard library

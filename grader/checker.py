@@ -128,6 +128,7 @@ def check(*names):
 
 
 def main(argv=None):
+    from grader.expected import RecordingError
     from grader.render import render
     from grader.submission import SubmissionError
 
@@ -138,6 +139,12 @@ def main(argv=None):
     try:
         supported()
         result = grade_file(args.path)
+    except RecordingError as error:
+        print(
+            f"check: this hand-out's recording does not fit its checker ({error}): ask for the hand-out again",
+            file=sys.stderr,
+        )
+        return 2
     except (CheckerError, SubmissionError) as error:
         print(f"check: {error}", file=sys.stderr)
         return 2

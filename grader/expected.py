@@ -105,6 +105,7 @@ class Recording:
             raise RecordingError(f"a recording of format {data.get('format')}, not {RECORDING_FORMAT}")
         self.checks = data["checks"]
         self.reference_training = Training(**data["training"]) if data["training"] else None
+        self.observed_mutants = {}  # check id -> the mutants' observations, read once
 
     def replayer(self, sandbox, loss_order, classes_follow_reference):
         """The student's classes, once they are shown to follow the reference's path. Both arguments
@@ -122,10 +123,12 @@ class Recording:
         return self.reference_training
 
     def mutants_on(self, plan):
-        return [
-            (RecordedMutant(mutant_id), decode_observation(found))
-            for mutant_id, found in self.checks[plan.spec.id]["mutants"]
-        ]
+        if plan.spec.id not in self.observed_mutants:
+            self.observed_mutants[plan.spec.id] = [
+                (RecordedMutant(mutant_id), decode_observation(found))
+                for mutant_id, found in self.checks[plan.spec.id]["mutants"]
+            ]
+        return self.observed_mutants[plan.spec.id]
 
 
 class CannotJudge(Exception):
