@@ -157,7 +157,9 @@ class StudentClasses:
 
 def record(grader, check_ids):
     """The recording of `grader`'s plans for the checks named (the hand-out's visible checks): their
-    scenarios, the reference's observations and the mutants' (each checked to read back the same)."""
+    scenarios, the reference's observations and the mutants' (each checked to read back the same), and
+    the reference's training run (for the plots) only when its check is named: that run, w and b after
+    every step, is the expected value of a check the rubric may keep hidden."""
     checks = {}
     for plan in grader.plans:
         if plan.spec.id in check_ids:
@@ -167,7 +169,7 @@ def record(grader, check_ids):
                 "expected": encode_observation(plan.expected),
                 "mutants": [[mutant.id, encode_observation(found)] for mutant, found in mutants],
             }
-    training = grader.reference_training
+    training = grader.reference_training if homework.TRAINING_RUN in check_ids else None
     return {
         "format": RECORDING_FORMAT,
         "checks": checks,
