@@ -23,7 +23,11 @@ SHELL_FORMATS = ("text", "markdown", "json", "html")
 
 
 class CheckerError(Exception):
-    """A request the checker cannot answer (a name it does not know): said in one sentence."""
+    """A request the checker cannot answer (a name it does not know, a grading it cannot make): said in
+    one sentence, which is all a notebook shows of it (IPython's `_render_traceback_`)."""
+
+    def _render_traceback_(self):
+        return [f"check: {self}"]
 
 
 def supported():
@@ -58,6 +62,34 @@ def groups():
     for check_id in grader().rubric.checks:
         found.setdefault(check_id.split(".")[0], []).append(check_id)
     return found
+
+
+TAKES = f"check takes the names of the exercise's classes, as check({homework.MODEL[-1]!r})"
+
+
+def kernel():
+    """The notebook's IPython shell, or None (a plain Python, or no IPython at all)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def names_of(given):
+    """The names of what `check` was given: names, the classes themselves (check(a_class) for
+    check("a_class")), or lists of either (check(["a_class", "another"]))."""
+    names = []
+    for item in given:
+        if isinstance(item, (list, tuple)):
+            names += names_of(item)
+        elif isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, type):
+            names.append(item.__name__)
+        else:
+            raise CheckerError(f"check({item!r:.60}): {TAKES}")
+    return names
 
 
 def chosen(names, defined):
@@ -114,23 +146,47 @@ class Report:
         return render(self.result, "text")
 
 
-def check(*names):
+def check(*names, **options):
     """Grades what this notebook's kernel has run so far: the checks of the classes named
-    (check("the class")), or of every class defined so far (check())."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
+    (check("the class")), or of every class defined so far (check()). What it cannot do, it says in
+    one line (a CheckerError), never with a traceback."""
+    shell = kernel()
     if shell is None:
         raise CheckerError("check() grades a notebook's cells: in the shell, run `make grade` instead")
     supported()
-    only = chosen(list(names), shell.user_ns)
-    return Report(grade_cells(shell.history_manager.input_hist_raw[1:], only))
+    if options:
+        raise CheckerError(f"{TAKES}, not {next(iter(options))}=…")
+    only = chosen(names_of(names), shell.user_ns)
+    try:
+        return Report(grade_cells(shell.history_manager.input_hist_raw[1:], only))
+    except cannot_grade() as error:
+        raise CheckerError(told(error)) from None
+    except KeyboardInterrupt:
+        raise CheckerError("stopped (the kernel was interrupted) before the report was made") from None
+
+
+def cannot_grade():
+    """What a grading may end with that the student can only be told: a recording that does not fit
+    the inputs this checker draws (an edited file, another numpy), a rubric or a submission it cannot
+    read, a file it cannot write."""
+    from grader.expected import RecordingError
+    from grader.rubric import RubricError
+    from grader.submission import SubmissionError
+
+    return (RecordingError, RubricError, SubmissionError, OSError)
+
+
+def told(error):
+    """The one line a student reads of what the checker could not do."""
+    from grader.expected import RecordingError
+
+    if isinstance(error, RecordingError):
+        return f"this hand-out's recording does not fit its checker ({error}): ask for the hand-out again"
+    return str(error)
 
 
 def main(argv=None):
-    from grader.expected import RecordingError
     from grader.render import render
-    from grader.submission import SubmissionError
 
     parser = argparse.ArgumentParser(prog="python -m backprop_check", description="Checks your homework.")
     parser.add_argument("path", help="your backprop.py or backprop.ipynb")
@@ -139,14 +195,11 @@ def main(argv=None):
     try:
         supported()
         result = grade_file(args.path)
-    except RecordingError as error:
-        print(
-            f"check: this hand-out's recording does not fit its checker ({error}): ask for the hand-out again",
-            file=sys.stderr,
-        )
+    except (CheckerError, *cannot_grade()) as error:
+        print(f"check: {told(error)}", file=sys.stderr)
         return 2
-    except (CheckerError, SubmissionError) as error:
-        print(f"check: {error}", file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        print("check: stopped (Ctrl-C) before the report was made", file=sys.stderr)
+        return 130
     sys.stdout.write(render(result, args.format))
     return 0

@@ -3,12 +3,18 @@ with its checker: what the hand-out gives away, what its data earns in the full 
 checker answers a notebook's accidents (a report or one line, never a traceback)."""
 
 import json
+import signal
+import subprocess
+import sys
+import time
+import types
 import zipfile
 
 import pytest
 
 from helpers import TEMPLATE, checks_by_id, grade, rubric_data, summary, write_rubric
-from grader import handout, homework
+from grader import checker, handout, homework
+from grader.expected import RecordingError
 
 
 def unpacked(zipped):
@@ -177,3 +183,115 @@ def test_the_handouts_training_path_earns_nothing_in_the_full_grader(default_han
     checks = checks_by_id(result)
     assert checks[homework.TRAINING_RUN].score == 0, summary(result)  # its classes follow no reference
     assert checks["training.own_run"].score == 0, summary(result)
+
+
+# check() in a notebook: the usual mistakes get one line
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    """A stand-in for IPython in this process, whose history and namespace the test writes."""
+    state = {}
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = lambda: state.get("shell")
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+
+    def run(*cells, namespace=None):
+        state["shell"] = types.SimpleNamespace(
+            user_ns=dict(namespace or {}), history_manager=types.SimpleNamespace(input_hist_raw=["", *cells])
+        )
+
+    return run
+
+
+def one_line(error):
+    """What Jupyter shows of an exception raised by a cell: its _render_traceback_() when it has one
+    (IPython's protocol), else the whole traceback."""
+    shown = error._render_traceback_() if hasattr(error, "_render_traceback_") else ["Traceback …", str(error)]
+    assert len(shown) == 1 and "\n" not in shown[0], shown
+    return shown[0]
+
+
+@pytest.mark.parametrize(
+    "names, says",
+    [
+        (("my_expp",), "'my_expp'"),  # a typo
+        ((3,), "names of the exercise's classes"),  # not a name
+        ((["my_exp", 3],), "names of the exercise's classes"),
+    ],
+)
+def test_a_mistaken_call_of_check_is_one_line_in_a_notebook_not_a_traceback(kernel, names, says):
+    kernel("x = 1")
+    with pytest.raises(checker.CheckerError) as raised:
+        checker.check(*names)
+    assert says in one_line(raised.value)
+
+
+def test_check_outside_a_notebook_is_one_line_too(kernel):
+    with pytest.raises(checker.CheckerError) as raised:
+        checker.check()
+    assert "make grade" in one_line(raised.value)
+
+
+def test_check_takes_a_class_or_a_list_of_names_as_it_takes_the_names(kernel):
+    """check(my_exp), the class itself, and check(["my_exp", "my_composition"]) are the usual slips."""
+    my_exp = type("my_exp", (), {})
+    assert checker.names_of((my_exp,)) == ["my_exp"]
+    assert checker.names_of((["my_exp", "my_composition"],)) == ["my_exp", "my_composition"]
+    assert checker.names_of(("my_exp",)) == ["my_exp"]
+
+
+def test_a_grading_check_cannot_do_is_one_line_in_a_notebook(kernel, monkeypatch):
+    """A checker whose recording does not fit the inputs it draws (another numpy, an edited file) says so."""
+
+    def refused(*args, **kwargs):
+        raise RecordingError("my_exp.forward: the recording was made on other inputs than this checker draws")
+
+    monkeypatch.setattr(checker, "grade_cells", refused)
+    kernel("x = 1")
+    with pytest.raises(checker.CheckerError) as raised:
+        checker.check("my_exp")
+    assert "other inputs" in one_line(raised.value)
+
+
+def test_make_grade_says_in_one_line_what_the_checker_cannot_do(monkeypatch, capsys):
+    def refused(*args, **kwargs):
+        raise RecordingError("my_exp.forward: the recording was made on other inputs than this checker draws")
+
+    monkeypatch.setattr(checker, "grade_file", refused)
+    assert checker.main([str(TEMPLATE)]) == 2
+    err = capsys.readouterr().err
+    assert "other inputs" in err and len(err.strip().splitlines()) == 1, err
+
+
+def checker_python(folder):
+    """A Python with the grader's environment's packages, but neither the grader nor the solution."""
+    import sysconfig
+
+    env = folder.parent / "env"
+    if not env.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site = env / "lib" / version / "site-packages"
+        (site / "packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return env / "bin" / "python"
+
+
+@pytest.mark.slow
+def test_make_grade_stopped_with_ctrl_c_says_so_in_one_line(default_handout, tmp_path):
+    """A student who stops a long `make grade` (a file that hangs at import) sees one line, not a traceback."""
+    _, folder = default_handout
+    submission = tmp_path / "backprop.py"
+    submission.write_text("import time\nwhile True:\n    time.sleep(0.1)\n", encoding="utf-8")
+    process = subprocess.Popen(
+        [str(checker_python(folder)), "-m", "backprop_check", str(submission)],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
