@@ -10,6 +10,7 @@ Later cells (extensions, challenges) never change the grade.
 
 import ast
 import json
+import re
 import signal
 import time
 
@@ -19,6 +20,9 @@ from grader import homework, loops, scenario, wire
 
 
 PYTHON_CELL_MAGICS = ("time", "timeit", "capture", "prun")  # cell magics whose body is the cell's own Python
+# lines that are IPython's, not Python's: a magic or a shell command (%time …, !pip …), help (np.exp?,
+# ??np.exp), or either assigned (files = !ls, t = %timeit -o …)
+IPYTHON_LINE = re.compile(r"\s*([%!]|\?{1,2}[\w.*]+\s*$|[\w.*]+\?{1,2}\s*$|[\w.\[\], ]+=\s*[%!])")
 
 
 class OutOfTime(BaseException):
@@ -75,6 +79,9 @@ class NotebookRun:
         except SyntaxError as error:
             self.fail(number, wire.encode(wire.Raised("SyntaxError", error.msg or "", error.lineno, cell=number)))
             return
+        except ValueError as error:  # a null byte: Python 3.11's parser says so with a ValueError
+            self.fail(number, wire.encode(wire.Raised("SyntaxError", str(error), None, cell=number)))
+            return
         signal.setitimer(signal.ITIMER_REAL, seconds)
         try:
             for statement in tree.body:  # one by one, so a composition class defined here is recorded below
@@ -97,7 +104,14 @@ class NotebookRun:
         self.failed[number] = raised
 
     def without_magics(self, number, source):
-        """IPython magics and shell lines become comments (line numbers stay)."""
+        """IPython magics, shell and help lines become comments (line numbers stay). A cell that parses as
+        it is has none: its lines are Python's, even one that starts with % or != (an expression going
+        on from the line before)."""
+        try:
+            ast.parse(source)
+            return source
+        except (SyntaxError, ValueError):  # ValueError: a null byte, which Python 3.11 reports so
+            pass
         magic = source.lstrip().split(None, 1)[0] if source.lstrip().startswith("%%") else None
         if magic and magic[2:] not in PYTHON_CELL_MAGICS:
             self.notes.append(f"{self.name}, cell {number}: skipped, a cell magic ({source.strip().splitlines()[0]})")
@@ -107,7 +121,7 @@ class NotebookRun:
             first = next(i for i, line in enumerate(lines) if line.strip())
             lines[first] = "# " + lines[first]
         for i, line in enumerate(lines):
-            if line.lstrip().startswith(("%", "!")):
+            if IPYTHON_LINE.match(line):
                 self.notes.append(
                     f"{self.name}, cell {number}, line {i + 1}: skipped `{line.strip()}` (IPython, not Python)"
                 )

@@ -12,7 +12,8 @@ import zipfile
 
 import pytest
 
-from helpers import TEMPLATE, checks_by_id, grade, rubric_data, summary, write_rubric
+import notebooks as nbs
+from helpers import REFERENCE, TEMPLATE, checks_by_id, diagnosis_ids, grade, rubric_data, summary, write_rubric
 from grader import checker, handout, homework
 from grader.expected import RecordingError
 
@@ -295,3 +296,45 @@ def test_make_grade_stopped_with_ctrl_c_says_so_in_one_line(default_handout, tmp
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (out, err)
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+# IPython's own syntax in a notebook's cell: skipped like a magic, the cell's Python still runs
+
+
+@pytest.mark.parametrize("line", ["np.exp?", "??np.exp", "my_exp.forward??", "files = !ls", "t = %timeit -o 1 + 1"])
+def test_a_line_of_ipython_help_or_a_shell_assignment_costs_its_cell_nothing(tmp_path, line):
+    """Jupyter runs a cell with `np.exp?` (help) or `files = !ls` in it; the grader, which skips magics and
+    shell lines, runs the rest of that cell's Python too, instead of calling the whole cell a syntax error
+    (here the cell of my_exp, whose every check it would cost)."""
+    nb = nbs.filled(REFERENCE)
+    nbs.replace_class(nb, "my_exp", nbs.cell(nb, "my_exp").source + "\n\n" + line)
+    result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
+    assert "syntax-error" not in diagnosis_ids(result), summary(result)
+    assert result.score == result.max_score, summary(result)
+    assert any(f"skipped `{line}`" in note for note in result.notes), result.notes
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        'print("exp(1) = %f, exp(2) = %f"\n      % (np.exp(1), np.exp(2)))',  # a format's arguments, on their line
+        "if (np.exp(0)\n        != 1.0):\n    print('odd')",  # a comparison going on from the line before
+    ],
+)
+def test_a_python_line_that_starts_with_percent_or_bang_is_python_not_a_magic(tmp_path, lines):
+    """A line of a cell that parses is Python's, whatever it starts with: the grader must not comment out
+    the end of an expression (and lose the whole cell, here my_exp's, as a syntax error)."""
+    nb = nbs.filled(REFERENCE)
+    nbs.replace_class(nb, "my_exp", nbs.cell(nb, "my_exp").source + "\n\n" + lines)
+    result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
+    assert result.score == result.max_score and not diagnosis_ids(result), summary(result)
+    assert not [note for note in result.notes if "skipped" in note], result.notes
+
+
+def test_a_null_byte_in_a_cell_costs_that_cell_only(tmp_path):
+    """A cell Python cannot read (a null byte pasted in) is that cell's syntax error, as Jupyter runs it,
+    not a notebook the grader cannot read."""
+    nb = nbs.filled(REFERENCE)
+    nbs.insert_after_training(nb, 's = "pasted\x00"')
+    result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
+    assert result.score == result.max_score, summary(result)
