@@ -20,6 +20,9 @@ from grader import homework
 
 RECORDING = Path(__file__).with_name("recording.json")  # written into the hand-out's copy of the grader
 SHELL_FORMATS = ("text", "markdown", "json", "html")
+# what the checker imports (the engine, its reports, notebooks, the child's confinement): {module:
+# the package that installs it}, the hand-out's requirements.txt (grader.handout) and its README
+PACKAGES = {"numpy": "numpy", "nbformat": "nbformat", "rich": "rich", "jinja2": "Jinja2", "landlockpy": "landlockpy"}
 
 
 class CheckerError(Exception):
@@ -34,6 +37,20 @@ def supported():
     """The sandbox counts on Linux (/proc, prctl, fork): elsewhere, one sentence instead of a traceback."""
     if not sys.platform.startswith("linux"):
         raise CheckerError(f"the checker runs on Linux (or in WSL on Windows), not on {sys.platform} yet")
+
+
+def require_packages():
+    """Raises a CheckerError naming the checker's packages this Python lacks (a student's own Jupyter),
+    before a grading would fail deep inside the engine or its fork server."""
+    from importlib.util import find_spec
+
+    absent = [package for module, package in PACKAGES.items() if find_spec(module) is None]
+    if absent:
+        raise CheckerError(
+            f"this Python lacks {', '.join(absent)}, which the checker needs: in the hand-out's folder, "
+            "`make install` (then use .venv/bin/python), or `python -m pip install -r requirements.txt` "
+            "with the Python that runs your notebook"
+        )
 
 
 @functools.cache
@@ -156,6 +173,7 @@ def check(*names, **options):
     supported()
     if options:
         raise CheckerError(f"{TAKES}, not {next(iter(options))}=…")
+    require_packages()
     only = chosen(names_of(names), shell.user_ns)
     try:
         return Report(grade_cells(shell.history_manager.input_hist_raw[1:], only))
@@ -194,6 +212,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         supported()
+        require_packages()
         result = grade_file(args.path)
     except (CheckerError, *cannot_grade()) as error:
         print(f"check: {told(error)}", file=sys.stderr)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from grader import expected, grading, rubric as rubrics
+from grader import checker, expected, grading, rubric as rubrics
 from grader.diagnosis import FROM_ERRORS
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -31,7 +31,7 @@ STUDENT_FILES = {
     "HANDOUT.md": "README.md",
 }
 # the checker's packages (the engine, the reports, notebooks, the child's confinement), pinned from the lock
-CHECKER_NEEDS = ("numpy", "nbformat", "rich", "Jinja2", "landlockpy")
+CHECKER_NEEDS = tuple(checker.PACKAGES.values())
 # what only TAs and LMSs run: batches, LMS results, the command line, this builder
 LEFT_OUT = {
     "__main__.py",

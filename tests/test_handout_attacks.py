@@ -9,6 +9,7 @@ import sys
 import time
 import types
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -338,3 +339,46 @@ def test_a_null_byte_in_a_cell_costs_that_cell_only(tmp_path):
     nbs.insert_after_training(nb, 's = "pasted\x00"')
     result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
     assert result.score == result.max_score, summary(result)
+
+
+# the checker in a Python that lacks one of its packages (a student's own Jupyter)
+
+
+def python_without(folder, package):
+    """A Python with the grader's environment's packages but `package`, as if it were not installed."""
+    import sysconfig
+
+    env = folder / f"without-{package}"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+    packages = folder / "packages"
+    packages.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(package):
+            (packages / entry.name).symlink_to(entry)
+    site = next((env / "lib").glob("python*/site-packages"))
+    (site / "packages.pth").write_text(f"{packages}\n", encoding="utf-8")
+    return env / "bin" / "python"
+
+
+@pytest.mark.slow
+def test_the_checker_in_a_python_without_one_of_its_packages_says_which_in_one_line(default_handout, tmp_path):
+    """The hand-out's README lets a student run the notebook in a Python of their own with the checker's
+    packages: one missing (landlockpy, which the child's confinement imports) is named in one line, with
+    how to install it, where it was a traceback from the fork server's death."""
+    _, folder = default_handout
+    proc = subprocess.run(
+        [str(python_without(tmp_path, "landlockpy")), "-m", "backprop_check", str(REFERENCE)],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "landlockpy" in proc.stderr and "requirements.txt" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_the_handouts_readme_names_every_package_its_checker_needs():
+    readme = (TEMPLATE.parent / "HANDOUT.md").read_text(encoding="utf-8")
+    kernel_sentence = readme[readme.index("It needs the notebook's kernel") :].split(".")[0]
+    assert all(package in kernel_sentence for package in handout.CHECKER_NEEDS), kernel_sentence
