@@ -167,7 +167,7 @@ def record(grader, check_ids):
             checks[plan.spec.id] = {
                 "ops": plan.ops,
                 "expected": encode_observation(plan.expected),
-                "mutants": [[mutant.id, encode_observation(found)] for mutant, found in mutants],
+                "mutants": [[mutant.id, encode_observation(anonymous(found))] for mutant, found in mutants],
             }
     training = grader.reference_training if homework.TRAINING_RUN in check_ids else None
     return {
@@ -175,6 +175,22 @@ def record(grader, check_ids):
         "checks": checks,
         "training": training and dataclasses.asdict(training),
     }
+
+
+def anonymous(observation):
+    """A mutant's observation with its errors told only as far as matching reads them (their type, whose
+    attribute, in which function: Raised.same_failure), not their message, line, or the attribute the
+    object itself lacked: those would name the solution's own attributes and lines in the hand-out."""
+    return {
+        key: anonymous_error(found) if isinstance(found, wire.Raised) else found for key, found in observation.items()
+    }
+
+
+def anonymous_error(raised):
+    told_by_name = not (raised.type == "AttributeError" and raised.on_self)
+    return wire.Raised(
+        raised.type, "", None, raised.on_self, None, raised.missing if told_by_name else None, raised.function
+    )
 
 
 def canonical(ops):
