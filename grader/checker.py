@@ -175,12 +175,38 @@ def check(*names, **options):
         raise CheckerError(f"{TAKES}, not {next(iter(options))}=…")
     require_packages()
     only = chosen(names_of(names), shell.user_ns)
+    if not only:
+        raise CheckerError("nothing to check yet: check() checks the classes defined so far, and none is")
     try:
-        return Report(grade_cells(shell.history_manager.input_hist_raw[1:], only))
+        return Report(grade_cells(cells_run(shell), only))
     except cannot_grade() as error:
         raise CheckerError(told(error)) from None
     except KeyboardInterrupt:
         raise CheckerError("stopped (the kernel was interrupted) before the report was made") from None
+
+
+INTERRUPTED: set = set()  # the execution counts of the cells the student interrupted (watch_the_kernel)
+
+
+def watch_the_kernel():
+    """Notes, from now on, the cells the student interrupts (a loop that never ended): check() leaves
+    them out, where replaying them would cost their time limit at every check and say "timeout" about
+    code the student already stopped."""
+    shell = kernel()
+    events = getattr(shell, "events", None)
+    if events is not None:
+        events.register("post_run_cell", noted_if_interrupted)
+
+
+def noted_if_interrupted(result):
+    if isinstance(getattr(result, "error_in_exec", None), KeyboardInterrupt):
+        INTERRUPTED.add(result.execution_count)
+
+
+def cells_run(shell):
+    """The sources of In [1], In [2], …, the interrupted ones left empty (so that In [n] stays cell n)."""
+    sources = shell.history_manager.input_hist_raw[1:]
+    return ["" if number in INTERRUPTED else source for number, source in enumerate(sources, start=1)]
 
 
 def cannot_grade():

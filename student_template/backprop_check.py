@@ -5,9 +5,11 @@ It holds no solution: it runs your code on the checks' inputs and compares what 
 a correct solution did on the same inputs (and with what the usual bugs do, to name yours).
 """
 
-from grader.checker import check, main
+from grader.checker import check, main, watch_the_kernel
 
 __all__ = ["check"]
+
+watch_the_kernel()  # in a notebook: cells you interrupt are left out of the next checks
 
 if __name__ == "__main__":
     raise SystemExit(main())

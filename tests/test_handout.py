@@ -287,6 +287,14 @@ class Shell:
     def __init__(self, cells, namespace):
         self.user_ns = namespace
         self.history_manager = types.SimpleNamespace(input_hist_raw=["", *cells])
+        self.events = types.SimpleNamespace(register=lambda event, callback: self.hooks.append((event, callback)))
+        self.hooks = []
+
+    def ran(self, number, error=None):
+        """Tells the hooks that In [number] ended, raising `error` (or not)."""
+        for event, callback in self.hooks:
+            if event == "post_run_cell":
+                callback(types.SimpleNamespace(execution_count=number, error_in_exec=error))
 
 
 @pytest.fixture
@@ -299,7 +307,9 @@ def kernel(monkeypatch):
 
     def run(*cells, defined=()):
         state["shell"] = Shell(list(cells), dict.fromkeys(defined))
+        return state["shell"]
 
+    monkeypatch.setattr(checker, "INTERRUPTED", set())
     return run
 
 
@@ -402,3 +412,21 @@ def test_a_recording_the_checker_cannot_read_is_one_line_not_a_traceback(default
     recording.write_text(json.dumps(data), encoding="utf-8")
     proc, _ = run_checker(folder, "backprop.py")
     assert proc.returncode == 2 and "ask for the hand-out again" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_cell_the_student_interrupted_is_left_out_of_the_next_checks(kernel):
+    cells = notebook_cells()
+    hung = "while True:\n    pass"
+    shell = kernel(*cells[:11], hung, *cells[11:], defined=("my_exp",))
+    checker.watch_the_kernel()
+    shell.ran(12, KeyboardInterrupt())
+    shell.ran(13)
+    result = checker.check("my_exp").result
+    assert result.score == result.max_score and not [n for n in result.notes if "Timeout" in n], result.notes
+
+
+def test_check_before_any_class_is_defined_says_there_is_nothing_to_check_yet(kernel):
+    kernel("import numpy as np")
+    with pytest.raises(checker.CheckerError, match="nothing to check yet"):
+        checker.check()
