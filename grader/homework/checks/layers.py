@@ -84,8 +84,11 @@ class LayerCheck(Check):
         return ctx.inputs.scalar[self.layer]
 
     def instances(self, ctx):
-        """A fresh instance per case: what scenario() builds and observe() reads, in the same order."""
-        return [fresh(i, case) for i, case in enumerate(self.cases(ctx))]
+        """A fresh instance per case: what scenario() builds and observe() reads, in the same order.
+        Made once per inputs: observe() reads them for every submission and every mutant."""
+        if getattr(self, "made_for", None) is not ctx.inputs:
+            self.made_for, self.made = ctx.inputs, [fresh(i, case) for i, case in enumerate(self.cases(ctx))]
+        return self.made
 
     def construct(self, instance):
         param = [] if self.param is None else [arg(instance.case.param)]
@@ -274,14 +277,15 @@ class Difference(NamedTuple):
 
 
 class Differences(NamedTuple):
-    """The finite differences at one case in one precision's steps: in x, of fresh instances; in x
-    again, of the case's own instance after its step; in the parameter, of fresh instances holding it
-    ± h (None for a layer without one); and the ops that take them."""
+    """The finite differences at one case in one precision's steps: in x, of fresh instances (`moved`);
+    in x again, of the case's own instance after its step; in the parameter, of fresh instances holding
+    it ± h (`shifted`; None and none for a layer without one)."""
 
     x: Difference
     stepped: Difference
     param: Difference | None
-    ops: list[dict]
+    moved: list
+    shifted: list
 
 
 class FiniteDifferences(LayerCheck):
@@ -298,32 +302,34 @@ class FiniteDifferences(LayerCheck):
         ops = super().scenario(ctx)
         for precision, relative in fd_steps(ctx).items():
             for i, instance in enumerate(instances):
-                ops += self.differences(i, instance, precision, relative, lr).ops
+                ops += self.difference_ops(self.differences(i, instance, precision, relative), instance, lr)
         for instance in instances:  # the stepped instance's own forward and backward, last
             ops += self.calls(instance, instance.again, lr, ("forward", "backward"))
         return ops
 
-    def differences(self, i, instance, precision, relative, lr):
-        """The finite differences at the case of instance i in one precision's steps (observe() reads
-        them by their keys, and drops the ops made again with them)."""
+    def differences(self, i, instance, precision, relative):
+        """The handles of the finite differences at the case of instance i in one precision's steps:
+        scenario() builds their ops (difference_ops), observe() reads their records."""
         c = instance.case
         h = step_size(c.x, relative)
-        ops, at_x, stepped = [], [], []
-        for sign, x in (("+", c.x + h), ("-", c.x - h)):
-            moved = fresh(f"{precision}x{sign}{i}", replace(c, x=x))
-            at_x.append(moved.first.forward)
-            stepped.append(f"{precision}after.fx{sign}{i}")
-            ops += self.run_case(moved, lr, ("forward",)) + [call(stepped[-1], instance.name, "forward", arg(x))]
-        param = None
-        if self.param is not None:
-            hp = step_size(c.param, relative)
-            shifted = [
-                fresh(f"{precision}p{sign}{i}", replace(c, param=p))
-                for sign, p in (("+", c.param + hp), ("-", c.param - hp))
-            ]
-            ops += [op for each in shifted for op in self.run_case(each, lr, ("forward",))]
-            param = Difference(hp, *(each.first.forward for each in shifted))
-        return Differences(Difference(h, *at_x), Difference(h, *stepped), param, ops)
+        moved = [fresh(f"{precision}x{sign}{i}", replace(c, x=x)) for sign, x in (("+", c.x + h), ("-", c.x - h))]
+        stepped = Difference(h, *(f"{precision}after.fx{sign}{i}" for sign in "+-"))
+        x = Difference(h, *(each.first.forward for each in moved))
+        if self.param is None:
+            return Differences(x, stepped, None, moved, [])
+        hp = step_size(c.param, relative)
+        shifted = [
+            fresh(f"{precision}p{sign}{i}", replace(c, param=p))
+            for sign, p in (("+", c.param + hp), ("-", c.param - hp))
+        ]
+        return Differences(x, stepped, Difference(hp, *(each.first.forward for each in shifted)), moved, shifted)
+
+    def difference_ops(self, differences, instance, lr):
+        """Forward at x ± h of fresh instances and of the case's own, then at the parameter ± h."""
+        ops = []
+        for moved, key in zip(differences.moved, (differences.stepped.plus, differences.stepped.minus)):
+            ops += self.run_case(moved, lr, ("forward",)) + [call(key, instance.name, "forward", arg(moved.case.x))]
+        return ops + [op for each in differences.shifted for op in self.run_case(each, lr, ("forward",))]
 
     def observe(self, records, ctx):
         observation = {}
@@ -332,7 +338,7 @@ class FiniteDifferences(LayerCheck):
         precision = fd_precision([value(records, instance.first.forward) for instance in instances])
         relative = fd_steps(ctx)[precision]
         for i, instance in enumerate(instances):
-            c, differences = instance.case, self.differences(i, instance, precision, relative, lr)
+            c, differences = instance.case, self.differences(i, instance, precision, relative)
             at = f"x={num(c.x)}{self.holding(c)}, grad={num(c.grad)}"
             fd = central(records, differences.x)
             observation[f"returned gradient at {at}"] = backward_value(records, instance.first)
