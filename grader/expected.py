@@ -101,34 +101,40 @@ class Recording:
     no others (training.convergence compares those with the reference's path, stored as numbers)."""
 
     def __init__(self, data):
-        if data.get("format") != RECORDING_FORMAT:
-            raise RecordingError(f"a recording of format {data.get('format')}, not {RECORDING_FORMAT}")
-        self.checks = data["checks"]
-        self.reference_training = Training(**data["training"]) if data["training"] else None
-        self.observed_mutants = {}  # check id -> the mutants' observations, read once
+        if not isinstance(data, dict) or data.get("format") != RECORDING_FORMAT:
+            raise RecordingError(f"a recording of format {data.get('format') if isinstance(data, dict) else None}")
+        try:  # read whole at once (a few milliseconds): a damaged recording is refused here, not mid-grading
+            self.checks = {
+                check_id: {
+                    "ops": recorded["ops"],
+                    "expected": decode_observation(recorded["expected"]),
+                    "mutants": [
+                        (RecordedMutant(str(i)), decode_observation(found)) for i, found in recorded["mutants"]
+                    ],
+                }
+                for check_id, recorded in data["checks"].items()
+            }
+            self.reference_training = Training(**data["training"]) if data["training"] else None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise RecordingError(f"a damaged recording ({type(error).__name__}: {error})") from None
 
     def replayer(self, sandbox, loss_order, classes_follow_reference):
         """The student's classes, once they are shown to follow the reference's path. Both arguments
-        are asked at the replay: how the student's compute_loss takes its arguments, and whether
-        the classes follow the reference."""
+        are asked at the replay: how the student's compute_loss takes its arguments, and whether the
+        classes follow the reference."""
         return StudentClasses(sandbox, loss_order, classes_follow_reference)
 
     def expected(self, check, spec, ops, ctx):
         recorded = self.checks[spec.id]
         if canonical(ops) != canonical(recorded["ops"]):
             raise RecordingError(f"{spec.id}: the recording was made on other inputs than this checker draws")
-        return decode_observation(recorded["expected"])
+        return recorded["expected"]
 
     def training(self, convergence, ctx):
         return self.reference_training
 
     def mutants_on(self, plan):
-        if plan.spec.id not in self.observed_mutants:
-            self.observed_mutants[plan.spec.id] = [
-                (RecordedMutant(mutant_id), decode_observation(found))
-                for mutant_id, found in self.checks[plan.spec.id]["mutants"]
-            ]
-        return self.observed_mutants[plan.spec.id]
+        return self.checks[plan.spec.id]["mutants"]
 
 
 class CannotJudge(Exception):

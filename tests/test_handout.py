@@ -430,3 +430,9 @@ def test_check_before_any_class_is_defined_says_there_is_nothing_to_check_yet(ke
     kernel("import numpy as np")
     with pytest.raises(checker.CheckerError, match="nothing to check yet"):
         checker.check()
+
+
+def test_a_damaged_recording_is_refused_whole_before_any_grading():
+    damaged = {"format": 1, "checks": {"my_exp.forward": {"ops": [], "expected": {"x": {"kind": "?"}}, "mutants": []}}}
+    with pytest.raises(handout.expected.RecordingError, match="damaged"):
+        handout.expected.Recording({**damaged, "training": None})
