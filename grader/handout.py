@@ -32,6 +32,7 @@ STUDENT_FILES = {
 }
 # the checker's packages (the engine, the reports, notebooks, the child's confinement), pinned from the lock
 CHECKER_NEEDS = tuple(checker.PACKAGES.values())
+NOTEBOOK_NEEDS = ("matplotlib",)  # what the hand-out's notebook imports besides numpy: its child runs it
 # what only TAs and LMSs run: batches, LMS results, the command line, this builder
 LEFT_OUT = {
     "__main__.py",
@@ -90,11 +91,12 @@ def students_rubric(data, visible, recording, seed):
 
 
 def requirements(lock):
-    """The checker's packages at the lock's versions; the lock itself constrains what they pull in."""
+    """The checker's packages and the notebook's at the lock's versions; the lock itself constrains
+    what they pull in."""
     pins = {
         line.split("==")[0].lower(): line for line in lock.splitlines() if "==" in line and not line.startswith("#")
     }
-    lines = [pins[name.lower()] for name in CHECKER_NEEDS] + ["-c constraints.txt"]
+    lines = [pins[name.lower()] for name in CHECKER_NEEDS + NOTEBOOK_NEEDS] + ["-c constraints.txt"]
     return ("\n".join(lines) + "\n").encode()
 
 

@@ -15,6 +15,7 @@ import atexit
 import ctypes
 import gc
 import importlib
+import importlib.util
 import json
 import os
 import selectors
@@ -99,10 +100,7 @@ class ForkServer:
 
 def spawn(request, fds, server):
     if PLOTTING_PRELOAD[0] not in sys.modules and names_plotting(request["config"]["path"]):
-        for module in PLOTTING_PRELOAD:
-            importlib.import_module(module)
-        warm_up_plotting()
-        gc.freeze()
+        preload_plotting()
     try:
         pid = os.fork()
         if pid == 0:
@@ -113,6 +111,17 @@ def spawn(request, fds, server):
         for fd in fds:
             os.close(fd)
     return {"pid": pid}
+
+
+def preload_plotting():
+    """matplotlib imported and warmed up once for the forks to come, where it is installed (a
+    hand-out's environment may lack it: the submission's own import then fails, in its cell)."""
+    if importlib.util.find_spec(PLOTTING_PRELOAD[0].split(".")[0]) is None:
+        return
+    for module in PLOTTING_PRELOAD:
+        importlib.import_module(module)
+    warm_up_plotting()
+    gc.freeze()
 
 
 def warm_up_plotting():

@@ -436,3 +436,21 @@ def test_a_damaged_recording_is_refused_whole_before_any_grading():
     damaged = {"format": 1, "checks": {"my_exp.forward": {"ops": [], "expected": {"x": {"kind": "?"}}, "mutants": []}}}
     with pytest.raises(handout.expected.RecordingError, match="damaged"):
         handout.expected.Recording({**damaged, "training": None})
+
+
+def test_every_package_the_handouts_notebook_imports_is_installed_by_its_make_grade(default_handout):
+    """The checker runs the student's notebook: what the hand-out's notebook imports, its requirements
+    install (a notebook of the course's imports matplotlib, which the checker itself never needs)."""
+    files, _ = default_handout
+    cells = json.loads(files["backprop.ipynb"])["cells"]
+    imported = set()
+    for cell in cells:
+        if cell["cell_type"] == "code":
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    imported.add(node.module.split(".")[0])
+    required = {line.split("==")[0].lower() for line in files["requirements.txt"].decode().splitlines() if "==" in line}
+    assert "matplotlib" in imported
+    assert imported - {"backprop_check"} <= required

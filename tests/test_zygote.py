@@ -4,6 +4,7 @@ it, none of the zygote's descriptors, its own session, workdir and token; a zygo
 replaced for the next grading."""
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,13 @@ def test_the_child_cannot_signal_its_zygote(tmp_path):
     assert "PermissionError" in " ".join(result.notes), summary(result)
     assert before.process.poll() is None and sandbox_module.Zygote.shared() is before
     assert Path(f"/proc/{before.process.pid}").exists()
+
+
+def test_a_notebook_naming_matplotlib_where_it_is_not_installed_leaves_the_fork_server_alive(monkeypatch):
+    """A hand-out's environment may lack matplotlib: the preload is skipped, and the submission's own
+    import fails in its cell instead of the fork server dying."""
+    from grader import zygote
+
+    monkeypatch.setattr(zygote, "PLOTTING_PRELOAD", ("no_such_plotting_package.pyplot",))
+    zygote.preload_plotting()
+    assert "no_such_plotting_package" not in sys.modules
