@@ -8,6 +8,7 @@ key for the graded run), the reference's observation of it and the mutants'. Not
 reference/, and nothing of a check the rubric does not mark visible, goes in.
 """
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -72,7 +73,8 @@ def checker_data(rubric_path=None, seed=None):
     data = yaml.safe_load(Path(rubric_path or rubrics.DEFAULT_RUBRIC).read_text(encoding="utf-8"))
     seed = rubric.handout_seed if seed is None else seed
     visible = [check_id for check_id, spec in rubric.checks.items() if spec.visibility == VISIBLE]
-    recording = expected.record(grading.Grader(rubric, seed=seed), visible)
+    students = dataclasses.replace(rubric, training={**rubric.training, "run_start": rubric.handout_start})
+    recording = expected.record(grading.Grader(students, seed=seed), visible)
     return {"rubric": students_rubric(data, visible, recording, seed), "recording": recording}
 
 
@@ -84,6 +86,7 @@ def students_rubric(data, visible, recording, seed):
     return {
         **data,
         "seed": seed,
+        "training": {**data["training"], "run_start": data["handout_start"]},
         "total": sum(spec["points"] for spec in checks.values()),
         "checks": checks,
         "diagnoses": {d: text for d, text in data["diagnoses"].items() if d in named or d in FROM_ERRORS},

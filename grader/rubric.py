@@ -40,6 +40,7 @@ class Rubric:
     total: float
     seed: int
     handout_seed: int
+    handout_start: dict  # {"w": …, "b": …}: where the hand-out's checker starts training.convergence's run
     limits: Limits
     tolerance: Tolerance
     fd_tolerance: Tolerance
@@ -66,6 +67,17 @@ def _object(properties, required=None):
 
 
 TOLERANCE = _object({"rtol": _number(0), "atol": _number(0)})
+POINT = _object({"w": _number(), "b": _number()})
+TRAINING = {
+    "w0": _number(),
+    "b0": _number(),
+    "learning_rate": _number(0, True),
+    "n_steps": {"type": "integer", "minimum": 1},
+    "protocol_steps": {"type": "integer", "minimum": 1},
+    "target": POINT,
+    "tolerance": _number(0, True),
+    "path_tolerance": _number(0, True),
+}
 TEXT = {"type": "string", "minLength": 1}
 SCHEMA = _object(
     {
@@ -73,6 +85,7 @@ SCHEMA = _object(
         "total": _number(0, exclusive=True),
         "seed": {"type": "integer", "minimum": 0},
         "handout_seed": {"type": "integer", "minimum": 0},
+        "handout_start": POINT,
         "limits": _object(
             {
                 "check_seconds": _number(0, True),
@@ -91,16 +104,8 @@ SCHEMA = _object(
         "tolerance": TOLERANCE,
         "finite_differences": _object({"step": _number(0, True), "rtol": _number(0), "atol": _number(0)}),
         "training": _object(
-            {
-                "w0": _number(),
-                "b0": _number(),
-                "learning_rate": _number(0, True),
-                "n_steps": {"type": "integer", "minimum": 1},
-                "protocol_steps": {"type": "integer", "minimum": 1},
-                "target": _object({"w": _number(), "b": _number()}),
-                "tolerance": _number(0, True),
-                "path_tolerance": _number(0, True),
-            }
+            {**TRAINING, "run_start": POINT},
+            required=list(TRAINING),  # run_start: the hand-out's checker's (grader.handout)
         ),
         "checks": {
             "type": "object",
@@ -185,6 +190,7 @@ def build(data, path):
         total=float(data["total"]),
         seed=data["seed"],
         handout_seed=data["handout_seed"],
+        handout_start=data["handout_start"],
         limits=Limits(**data["limits"]),
         tolerance=Tolerance(**data["tolerance"]),
         fd_tolerance=Tolerance(fd["rtol"], fd["atol"]),

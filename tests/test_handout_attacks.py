@@ -190,12 +190,6 @@ def train(xx, yy, learning_rate=1e-4, n_steps=5000):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="the hand-out's training run starts where the graded own loop is replayed from (the rubric's w0, b0) "
-    "at the same rate, so its recorded path is the reference's replay of any loop that draws the hand-out's "
-    "samples: the fix (a hand-out run the full grader's replay never makes) is a design choice, see the report",
-)
 def test_the_handouts_training_path_earns_nothing_in_the_full_grader(default_handout, tmp_path):
     """Replayed by classes that compute nothing, the recording's path of the reference earns the cheat no
     more than the same classes walking any other path (19 of 100 in both, where the template has 6)."""
