@@ -40,7 +40,7 @@ class Solution:
 
     def run(self, ops):
         """The reference's records of a scenario, run once per process (its training runs 5000 steps)."""
-        key = json.dumps(ops, sort_keys=True)
+        key = canonical(ops)
         if key not in self.records:
             self.records[key] = self.reference.run(ops)
         return self.records[key]
@@ -109,7 +109,8 @@ class Recording:
                     "ops": recorded["ops"],
                     "expected": decode_observation(recorded["expected"]),
                     "mutants": [
-                        (RecordedMutant(str(i)), decode_observation(found)) for i, found in recorded["mutants"]
+                        (RecordedMutant(str(mutant_id)), decode_observation(found))
+                        for mutant_id, found in recorded["mutants"]
                     ],
                 }
                 for check_id, recorded in data["checks"].items()
@@ -194,12 +195,13 @@ def anonymous(observation):
 
 def anonymous_error(raised):
     told_by_name = not (raised.type == "AttributeError" and raised.on_self)
-    return wire.Raised(
-        raised.type, "", None, raised.on_self, None, raised.missing if told_by_name else None, raised.function
+    return dataclasses.replace(
+        raised, message="", line=None, cell=None, missing=raised.missing if told_by_name else None
     )
 
 
 def canonical(ops):
+    """A scenario as one string: the key of its records, and what two recordings compare."""
     return json.dumps(ops, sort_keys=True)
 
 

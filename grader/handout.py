@@ -8,13 +8,10 @@ key for the graded run), the reference's observation of it and the mutants'. Not
 reference/, and nothing of a check the rubric does not mark visible, goes in.
 """
 
-import dataclasses
 import io
 import json
 import zipfile
 from pathlib import Path
-
-import yaml
 
 from grader import checker, expected, grading, rubric as rubrics
 from grader.diagnosis import FROM_ERRORS
@@ -69,12 +66,14 @@ def build(output, rubric_path=None):
 def checker_data(rubric_path=None, seed=None):
     """What the checker reads (grader.checker): the students' rubric and the recording, made on the
     inputs of `seed` (default: the rubric's handout_seed)."""
-    rubric = rubrics.load(rubric_path)
-    data = yaml.safe_load(Path(rubric_path or rubrics.DEFAULT_RUBRIC).read_text(encoding="utf-8"))
+    path = Path(rubric_path or rubrics.DEFAULT_RUBRIC)
+    data = rubrics.read(path)
+    # the hand-out's training check runs from handout_start (see rubrics/backprop.yaml)
+    data = {**data, "training": {**data["training"], "run_start": data["handout_start"]}}
+    rubric = rubrics.build(data, path)
     seed = rubric.handout_seed if seed is None else seed
     visible = [check_id for check_id, spec in rubric.checks.items() if spec.visibility == VISIBLE]
-    students = dataclasses.replace(rubric, training={**rubric.training, "run_start": rubric.handout_start})
-    recording = expected.record(grading.Grader(students, seed=seed), visible)
+    recording = expected.record(grading.Grader(rubric, seed=seed), visible)
     return {"rubric": students_rubric(data, visible, recording, seed), "recording": recording}
 
 
@@ -86,7 +85,6 @@ def students_rubric(data, visible, recording, seed):
     return {
         **data,
         "seed": seed,
-        "training": {**data["training"], "run_start": data["handout_start"]},
         "total": sum(spec["points"] for spec in checks.values()),
         "checks": checks,
         "diagnoses": {d: text for d, text in data["diagnoses"].items() if d in named or d in FROM_ERRORS},

@@ -128,9 +128,14 @@ SCHEMA = _object(
 
 
 def load(path=None):
+    path = Path(path or DEFAULT_RUBRIC)
+    return build(read(path), path)
+
+
+def read(path):
+    """The rubric's data as its YAML file holds it, validated."""
     import yaml  # here: the hand-out's checker reads its rubric as JSON, without yaml or jsonschema
 
-    path = Path(path or DEFAULT_RUBRIC)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -138,7 +143,7 @@ def load(path=None):
     except yaml.YAMLError as error:
         raise RubricError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     validate(data, path)
-    return build(data, path)
+    return data
 
 
 def validate(data, path):

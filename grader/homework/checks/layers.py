@@ -79,6 +79,7 @@ class LayerCheck(Check):
         self.param = homework.LAYERS[layer]
         self.id = f"{layer}.{self.aspect}"
         self.subject = f"{layer}.{self.method}"
+        self.made_for, self.made = None, []  # the inputs the instances' handles were made for, and those
 
     def cases(self, ctx):
         return ctx.inputs.scalar[self.layer]
@@ -86,7 +87,7 @@ class LayerCheck(Check):
     def instances(self, ctx):
         """A fresh instance per case: what scenario() builds and observe() reads, in the same order.
         Made once per inputs: observe() reads them for every submission and every mutant."""
-        if getattr(self, "made_for", None) is not ctx.inputs:
+        if self.made_for is not ctx.inputs:
             self.made_for, self.made = ctx.inputs, [fresh(i, case) for i, case in enumerate(self.cases(ctx))]
         return self.made
 
