@@ -111,7 +111,7 @@ class SubmissionGrading:
             sandbox.ready()
             for plan in plans:
                 if self.only is None or plan.spec.id in self.only:
-                    self.results[plan.spec.id] = self.grade_check(plan, sandbox)
+                    self.results[plan.spec.id] = self.grade_check(plan)
             results = list(self.results.values())
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
@@ -120,16 +120,16 @@ class SubmissionGrading:
             submission=self.submission.given,
             seed=self.grader.seed,
             checks=results,
-            diagnoses=[d for d in self.load_diagnoses(sandbox) if d.id not in named] + diagnoses,
+            diagnoses=[d for d in self.load_diagnoses() if d.id not in named] + diagnoses,
             training=self.training,
             grader_version=__version__,
             output=sandbox.captured_output(),
-            notes=self.notes(sandbox),
+            notes=self.notes(),
             reference_training=reference_training,
             seconds=time.monotonic() - started,
         )
 
-    def decide_loss_order(self, sandbox):
+    def decide_loss_order(self):
         """Which argument of compute_loss is the estimate: what the student's own loop passes it from
         forward. When compute_loss's gradient is wrong for that call but right for the other order,
         the parameter names say which is wrong: the loop (they name the other order) or the
@@ -137,18 +137,18 @@ class SubmissionGrading:
         None: no loop called it, so the names decide (in the child)."""
         by_id = self.grader.by_id
         protocol, gradient = (by_id.get(check_id) for check_id in homework.LOSS_ORDER_CHECKS)
-        if protocol is None or gradient is None or sandbox.loaded.unparsed:
+        if protocol is None or gradient is None or self.sandbox.loaded.unparsed:
             return None
-        records = self.answer(protocol, sandbox, None)
+        records = self.answer(protocol, None)
         try:
             loop = loop_loss_order(records[OWN])
             named = named_order(records[OWN].get("loss_params") or [])
         except UNREADABLE:  # the loop could not run (a Failure), or the answer is malformed
             return None
-        if loop is None or loop == named or self.gradient_right(gradient, sandbox, loop):
+        if loop is None or loop == named or self.gradient_right(gradient, loop):
             return loop
         other = tuple(reversed(loop))
-        if not self.gradient_right(gradient, sandbox, other):
+        if not self.gradient_right(gradient, other):
             return loop
         if named == other:
             return other  # the loop passes them swapped
@@ -156,31 +156,31 @@ class SubmissionGrading:
         self.grading_notes.append(homework.AMBIGUOUS_LOSS_NOTE)
         return loop
 
-    def gradient_right(self, plan, sandbox, order):
-        answer = self.answer(plan, sandbox, order)
+    def gradient_right(self, plan, order):
+        answer = self.answer(plan, order)
         ctx = self.context(plan, order)
         try:
             return plan.check.verdict(plan.check.observe(answer, ctx), plan.expected, ctx).passed
         except UNREADABLE:  # a Failure, or a malformed answer
             return False
 
-    def answer(self, plan, sandbox, order):
+    def answer(self, plan, order):
         """The child's records for a plan's scenario, run once (once per compute_loss order, for a
         scenario that calls compute_loss)."""
         order = order if any("roles" in op or op["op"] == "train" for op in plan.ops) else None
         key = (plan.spec.id, order)
         if key not in self.answers:
-            stood_in = self.stand_in_answer(plan, sandbox, order)
-            self.answers[key] = stood_in or sandbox.ask(self.grader.request(plan, order))
+            stood_in = self.stand_in_answer(plan, order)
+            self.answers[key] = stood_in or self.sandbox.ask(self.grader.request(plan, order))
         return self.answers[key]
 
-    def stand_in_answer(self, plan, sandbox, order):
+    def stand_in_answer(self, plan, order):
         """The records of a check's scenario read from those of its stand-in (a run the student's own loop
         already made; see Convergence.from_own_run), or None: then the scenario runs."""
         stand_in = self.grader.by_id.get(plan.check.stand_in)
-        if stand_in is None or sandbox.loaded.unparsed:
+        if stand_in is None or self.sandbox.loaded.unparsed:
             return None
-        records = self.answer(stand_in, sandbox, None)
+        records = self.answer(stand_in, None)
         try:
             return None if isinstance(records, Failure) else plan.check.from_own_run(records, self.context(plan, order))
         except UNREADABLE:  # a malformed record: the scenario runs and says what it says
@@ -188,9 +188,7 @@ class SubmissionGrading:
 
     def context(self, plan, order):
         """The plan's context for this submission: its compute_loss order, and who replays its loop."""
-        replayer = self.grader.expected.replayer(
-            self.sandbox, lambda: self.loss_order(self.sandbox), self.classes_follow_reference
-        )
+        replayer = self.grader.expected.replayer(self.sandbox, self.loss_order, self.classes_follow_reference)
         return replace(plan.ctx, loss_order=order, reference=replayer)
 
     def classes_follow_reference(self):
@@ -198,29 +196,27 @@ class SubmissionGrading:
         result = self.results.get(homework.TRAINING_RUN)
         return result is not None and result.status == "passed"
 
-    def loss_order(self, sandbox):
+    def loss_order(self):
         """Decided once, when the first check that calls compute_loss needs it."""
         if self.decided_loss_order is UNDECIDED:
-            self.decided_loss_order = self.decide_loss_order(sandbox)
+            self.decided_loss_order = self.decide_loss_order()
         return self.decided_loss_order
 
-    def grade_check(self, plan, sandbox):
+    def grade_check(self, plan):
         check, spec, _, ops, expected = plan
-        if sandbox.loaded.unparsed:
-            return self.unrunnable(spec, check, sandbox.loaded.unparsed, "syntax-error", sandbox)
-        order = self.loss_order(sandbox) if check.calls_loss else None
+        if self.sandbox.loaded.unparsed:
+            return self.unrunnable(spec, check, self.sandbox.loaded.unparsed, "syntax-error")
+        order = self.loss_order() if check.calls_loss else None
         ctx = self.context(plan, order)
-        answer = self.answer(plan, sandbox, order)
+        answer = self.answer(plan, order)
         if isinstance(answer, Failure):
-            return self.unrunnable(spec, check, answer, answer.kind, sandbox)
+            return self.unrunnable(spec, check, answer, answer.kind)
         try:
             observed = check.observe(answer, ctx)
         except CannotJudge as reason:
             return self.result(spec, "skipped", f"{reason}\n{spec.feedback}", [], 0.0)
         except UNREADABLE:
-            return self.unrunnable(
-                spec, check, Failure("crash", "the submission's answer was malformed"), "crash", sandbox
-            )
+            return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash")
         if hasattr(check, "training"):
             self.training = check.training(answer, ctx)
         verdict = check.verdict(observed, expected, ctx)
@@ -236,31 +232,31 @@ class SubmissionGrading:
         # an error points at the line that raised it; a wrong value at the method that computed it
         error = next((e for e in raised_in(observed) if e.line), None)
         for diagnosis_id in diagnoses:
-            self.locations.setdefault((spec.id, diagnosis_id), self.place(error, sandbox, check.subject))
+            self.locations.setdefault((spec.id, diagnosis_id), self.place(error, check.subject))
         status = "error" if raised_in(observed) else "failed"
         return self.result(
-            spec, status, self.explain(verdict.message, spec, sandbox), diagnoses, partial_score(check, spec, verdict)
+            spec, status, self.explain(verdict.message, spec), diagnoses, partial_score(check, spec, verdict)
         )
 
-    def unrunnable(self, spec, check, problem, diagnosis_id, sandbox):
-        where = self.place(problem, sandbox, check.subject)
+    def unrunnable(self, spec, check, problem, diagnosis_id):
+        where = self.place(problem, check.subject)
         self.locations.setdefault((spec.id, diagnosis_id), where)
         at = f" ({where})" if isinstance(problem, Raised) and problem.line else ""
         return self.result(spec, "error", f"{show(problem)}{at}", [diagnosis_id], 0.0)
 
-    def place(self, raised, sandbox, subject):
+    def place(self, raised, subject):
         """Where to point: the line that raised, else the definition of the method under test."""
         if isinstance(raised, Raised) and (raised.line or raised.cell):
             return self.submission.where(raised.cell, raised.line)
-        definitions = sandbox.loaded.definitions
+        definitions = self.sandbox.loaded.definitions
         found = definitions.get(subject) or definitions.get(subject.split(".")[0])
         return self.submission.where(*found) if found else None
 
-    def load_diagnoses(self, sandbox):
+    def load_diagnoses(self):
         """An exit, a limit or a cell that does not parse, met while loading, is named even if no
         check paid for it."""
         found = []
-        for problem in self.graded_problems(sandbox):
+        for problem in self.graded_problems():
             diagnosis_id = ERROR_TYPES.get(problem.type)
             if diagnosis_id and diagnosis_id not in [d.id for d in found]:
                 text = self.rubric.diagnoses[diagnosis_id]
@@ -271,27 +267,26 @@ class SubmissionGrading:
                 )
         return found
 
-    @staticmethod
-    def graded_problems(sandbox):
+    def graded_problems(self):
         """What went wrong while loading, but for a notebook's cells after the exercise's training
         cell: those are extensions and experiments, never graded (their problems are noted only)."""
-        training_cell = sandbox.loaded.definitions.get(homework.LOOP, (None, None))[0]
-        return [p for p in sandbox.loaded.problems if not (training_cell and p.cell and p.cell > training_cell)]
+        training_cell = self.sandbox.loaded.definitions.get(homework.LOOP, (None, None))[0]
+        return [p for p in self.sandbox.loaded.problems if not (training_cell and p.cell and p.cell > training_cell)]
 
-    def notes(self, sandbox):
+    def notes(self):
         notes = []
-        graded = self.graded_problems(sandbox)
-        for problem in sandbox.loaded.problems:
+        graded = self.graded_problems()
+        for problem in self.sandbox.loaded.problems:
             where = self.submission.where(problem.cell, problem.line) or self.submission.name
             after = "the cells after it" if problem.cell else "the statements after it"
             then = "" if problem.type == "Timeout" else f"; {after} still ran"
             later = "" if problem in graded else " (after the exercise's training cell: not graded)"
             notes.append(f"{where} raised {problem}{then}{later}.")
         gaps = [] if self.grader.students_machine else confinement_gaps()
-        return notes + list(sandbox.loaded.notes) + self.grading_notes + gaps
+        return notes + list(self.sandbox.loaded.notes) + self.grading_notes + gaps
 
-    def explain(self, message, spec, sandbox):
-        problems = self.graded_problems(sandbox)
+    def explain(self, message, spec):
+        problems = self.graded_problems()
         note = f"\n(loading raised {problems[0]} first; see the notes)" if problems else ""
         return f"{message}\n{spec.feedback}{note}"
 
