@@ -9,6 +9,9 @@ import functools
 import json
 import subprocess
 import sys
+import sysconfig
+import types
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -190,3 +193,42 @@ def write_rubric(directory, data, name="rubric.yaml"):
     path = Path(directory) / name
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# the students' hand-out (make handout)
+
+
+def unpacked(zipped):
+    """{name: bytes} of a hand-out zip, and the folder it unpacks into (beside it)."""
+    with zipfile.ZipFile(zipped) as archive:
+        files = {info.filename.removeprefix("handout/"): archive.read(info) for info in archive.infolist()}
+        archive.extractall(zipped.parent)
+    return files, zipped.parent / "handout"
+
+
+def checker_python(folder):
+    """A Python whose packages are the grader's environment's, but neither the grader nor the
+    solution (they are installed there as the project's own, which the hand-out must not need)."""
+    env = folder.parent / "env"
+    if not env.exists():
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site = env / "lib" / version / "site-packages"
+        (site / "packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    return env / "bin" / "python"
+
+
+class Shell:
+    """What check() reads of IPython's kernel: the namespace and the cells run, in order."""
+
+    def __init__(self, cells, namespace):
+        self.user_ns = namespace
+        self.history_manager = types.SimpleNamespace(input_hist_raw=["", *cells])
+        self.events = types.SimpleNamespace(register=lambda event, callback: self.hooks.append((event, callback)))
+        self.hooks = []
+
+    def ran(self, number, error=None):
+        """Tells the hooks that In [number] ended, raising `error` (or not)."""
+        for event, callback in self.hooks:
+            if event == "post_run_cell":
+                callback(types.SimpleNamespace(execution_count=number, error_in_exec=error))

@@ -9,15 +9,12 @@ import os
 import shutil
 import subprocess
 import sys
-import sysconfig
-import types
-import zipfile
 
 import pytest
 
 import golden
 import notebooks as nbs
-from helpers import REFERENCE, TEMPLATE, graded, rubric_data, write_rubric
+from helpers import REFERENCE, TEMPLATE, checker_python, graded, rubric_data, unpacked, write_rubric
 from grader import checker, handout, homework
 from grader.expected import same_value
 from grader.submission import open_submission
@@ -40,19 +37,6 @@ KNOWN_DIFFERENCES = {
         "checker has no classes it may trust to replay the student's own loop, which is right",
     ),
 }
-
-
-def unpacked(zipped):
-    """{name: bytes} of a hand-out zip, and the folder it unpacks into (beside it)."""
-    with zipfile.ZipFile(zipped) as archive:
-        files = {info.filename.removeprefix("handout/"): archive.read(info) for info in archive.infolist()}
-        archive.extractall(zipped.parent)
-    return files, zipped.parent / "handout"
-
-
-@pytest.fixture(scope="session")
-def default_handout(tmp_path_factory):
-    return unpacked(handout.build(tmp_path_factory.mktemp("handout") / "handout.zip"))
 
 
 def test_the_handout_holds_the_exercise_its_makefile_readme_and_a_checker_with_its_recording(default_handout):
@@ -201,18 +185,6 @@ def test_a_recording_made_on_other_inputs_is_refused():
 # the checker, run in the hand-out as a student runs it
 
 
-def checker_python(folder):
-    """A Python whose packages are the grader's environment's, but neither the grader nor the
-    solution (they are installed there as the project's own, which the hand-out must not need)."""
-    env = folder.parent / "env"
-    if not env.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        site = env / "lib" / version / "site-packages"
-        (site / "packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    return env / "bin" / "python"
-
-
 RUN_CHECKER = """
 import sys, json
 import backprop_check
@@ -279,38 +251,6 @@ def test_an_unreadable_submission_is_one_line_not_a_traceback(default_handout, t
 
 
 # check() in a notebook: the kernel's history of cells, graded
-
-
-class Shell:
-    """What check() reads of IPython's kernel: the namespace and the cells run, in order."""
-
-    def __init__(self, cells, namespace):
-        self.user_ns = namespace
-        self.history_manager = types.SimpleNamespace(input_hist_raw=["", *cells])
-        self.events = types.SimpleNamespace(register=lambda event, callback: self.hooks.append((event, callback)))
-        self.hooks = []
-
-    def ran(self, number, error=None):
-        """Tells the hooks that In [number] ended, raising `error` (or not)."""
-        for event, callback in self.hooks:
-            if event == "post_run_cell":
-                callback(types.SimpleNamespace(execution_count=number, error_in_exec=error))
-
-
-@pytest.fixture
-def kernel(monkeypatch):
-    """A stand-in for IPython in this process, whose history the test writes."""
-    state = {}
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: state.get("shell")
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
-
-    def run(*cells, defined=()):
-        state["shell"] = Shell(list(cells), dict.fromkeys(defined))
-        return state["shell"]
-
-    monkeypatch.setattr(checker, "INTERRUPTED", set())
-    return run
 
 
 def notebook_cells(path=REFERENCE):

@@ -7,32 +7,25 @@ import signal
 import subprocess
 import sys
 import time
-import types
-import zipfile
 from pathlib import Path
 
 import pytest
 
 import notebooks as nbs
-from helpers import REFERENCE, TEMPLATE, checks_by_id, diagnosis_ids, grade, rubric_data, summary, write_rubric
+from helpers import (
+    REFERENCE,
+    TEMPLATE,
+    checker_python,
+    checks_by_id,
+    diagnosis_ids,
+    grade,
+    rubric_data,
+    summary,
+    unpacked,
+    write_rubric,
+)
 from grader import checker, handout, homework
 from grader.expected import RecordingError
-
-
-def unpacked(zipped):
-    """{name: text} of a hand-out zip, and the folder it unpacks into (beside it)."""
-    with zipfile.ZipFile(zipped) as archive:
-        files = {
-            info.filename.removeprefix("handout/"): archive.read(info).decode("utf-8", "replace")
-            for info in archive.infolist()
-        }
-        archive.extractall(zipped.parent)
-    return files, zipped.parent / "handout"
-
-
-@pytest.fixture(scope="module")
-def default_handout(tmp_path_factory):
-    return unpacked(handout.build(tmp_path_factory.mktemp("handout") / "handout.zip"))
 
 
 def recording_of(files):
@@ -53,7 +46,7 @@ def test_a_hidden_training_run_leaves_none_of_the_references_path_in_the_handout
     assert recording["training"] is None
     visible, _ = unpacked(handout.build(tmp_path / "visible" / "handout.zip"))
     path = recording_of(visible)["recording"]["training"]["ws"]  # what the same rubric ships when it is visible
-    everything = "\n".join(files.values())
+    everything = b"\n".join(files.values()).decode("utf-8", "replace")
     assert not [w for w in path[:50] if json.dumps(w) in everything]
 
 
@@ -75,7 +68,7 @@ def test_a_hidden_check_leaves_none_of_its_expected_values_in_the_recordings_of_
     rubric = rubrics.load()
     plan = grading.Grader(rubric, seed=rubric.handout_seed).by_id[hidden]
     secret = {json.dumps(float(value)) for value in plan.expected.values()}
-    recording = files["grader/recording.json"]
+    recording = files["grader/recording.json"].decode("utf-8")
     assert not [number for number in secret if f'"number":{number}' in recording]
 
 
@@ -203,22 +196,6 @@ def test_the_handouts_training_path_earns_nothing_in_the_full_grader(default_han
 # check() in a notebook: the usual mistakes get one line
 
 
-@pytest.fixture
-def kernel(monkeypatch):
-    """A stand-in for IPython in this process, whose history and namespace the test writes."""
-    state = {}
-    ipython = types.ModuleType("IPython")
-    ipython.get_ipython = lambda: state.get("shell")
-    monkeypatch.setitem(sys.modules, "IPython", ipython)
-
-    def run(*cells, namespace=None):
-        state["shell"] = types.SimpleNamespace(
-            user_ns=dict(namespace or {}), history_manager=types.SimpleNamespace(input_hist_raw=["", *cells])
-        )
-
-    return run
-
-
 def one_line(error):
     """What Jupyter shows of an exception raised by a cell: its _render_traceback_() when it has one
     (IPython's protocol), else the whole traceback."""
@@ -277,19 +254,6 @@ def test_make_grade_says_in_one_line_what_the_checker_cannot_do(monkeypatch, cap
     assert checker.main([str(TEMPLATE)]) == 2
     err = capsys.readouterr().err
     assert "other inputs" in err and len(err.strip().splitlines()) == 1, err
-
-
-def checker_python(folder):
-    """A Python with the grader's environment's packages, but neither the grader nor the solution."""
-    import sysconfig
-
-    env = folder.parent / "env"
-    if not env.exists():
-        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
-        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
-        site = env / "lib" / version / "site-packages"
-        (site / "packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    return env / "bin" / "python"
 
 
 @pytest.mark.slow
