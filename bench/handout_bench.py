@@ -23,7 +23,6 @@ import json
 import statistics
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 import zipfile
@@ -35,6 +34,7 @@ if str(ROOT) not in sys.path:
 sys.path.insert(0, str(ROOT / "tests"))
 
 import notebooks as nbs  # noqa: E402
+from helpers import checker_python  # noqa: E402
 from grader import handout  # noqa: E402
 
 REFERENCE = ROOT / "reference" / "backprop.py"
@@ -64,14 +64,6 @@ for name, args in (("check(\\"my_exp\\")", ("my_exp",)), ("check()", ())):
     times[name] = statistics.median(spent)
 print(json.dumps({"first": first, **times}))
 """
-
-
-def checker_python(folder):
-    env = folder / "env"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(env)], check=True)
-    site = env / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages"
-    (site / "packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
-    return env / "bin" / "python"
 
 
 def timed(command, cwd):
@@ -142,7 +134,7 @@ def main():
             f"hand-out: {packed / 1024:.0f} KiB zipped, {unpacked / 1024:.0f} KiB unpacked "
             f"(the recording {recording / 1024:.0f} KiB)"
         )
-        python = checker_python(folder)
+        python = checker_python(folder / "handout")
         for name, seconds in shell_times(python, folder, args.runs).items():
             print(f"  {name:<28} {seconds:6.3f} s (median of {args.runs})")
         kernel = kernel_times(python, folder, args.runs)

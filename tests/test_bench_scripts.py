@@ -59,7 +59,7 @@ def test_the_handout_bench_builds_the_handout_and_times_the_checker_in_a_kernel(
         "folder = Path(sys.argv[2])\n"
         "zipped = module.handout.build(folder / 'handout.zip')\n"
         "import zipfile; zipfile.ZipFile(zipped).extractall(folder)\n"
-        "print(module.kernel_times(module.checker_python(folder), folder, 1))\n"
+        "print(module.kernel_times(module.checker_python(folder / 'handout'), folder, 1))\n"
     )
     run = run_outside_pytest("handout_bench", code, tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
