@@ -154,6 +154,8 @@ def preload():
 
     for module in PRELOAD:
         importlib.import_module(module)
+    # landlockpy finds libc at its first call, by running ldconfig: once here, not in every child
+    importlib.import_module("landlockpy").abi_version()
 
 
 def read(path):

@@ -233,7 +233,7 @@ def decode_observation(encoded):
 def decode_value(found):
     if found is None or isinstance(found, str):
         return found
-    if found.get("kind") == "finding":
+    if isinstance(found, dict) and found.get("kind") == "finding":
         return Finding(bool(found["ok"]), str(found["detail"]), str(found["finding"]))
     return wire.decode(found)
 

@@ -15,7 +15,6 @@ import numpy as np
 from grader import homework, state, wire
 from grader.state import PLAIN_FLOATS, as_float
 
-CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}
 WATCHED_STEPS = 50  # steps watched for the first that moves a parameter
 FIRST_READER = 3  # in a step's row, after its sample, learning rate and loss: the parameters read
 CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)  # all a student's code may raise at us
@@ -24,7 +23,7 @@ CAUGHT = (Exception, SystemExit, KeyboardInterrupt, GeneratorExit)  # all a stud
 class ModelLog:
     """One composition instance's life in a loop."""
 
-    def __init__(self, instance, layers, cell):
+    def __init__(self, instance, layers, cell, loss_arguments=None):
         self.instance = instance  # kept alive, so that no later instance reuses its id()
         self.layers = list(layers) if isinstance(layers, (list, tuple)) else []
         self.layer_names = tuple(type(layer).__name__ for layer in self.layers)
@@ -45,6 +44,7 @@ class ModelLog:
         self.first_before = None  # the layers' numbers before the first step
         self.initial = [state.leaves(layer) for layer in self.layers]
         self.busy = False  # inside one of the loop's calls
+        self.loss_arguments = loss_arguments  # (composition, args, kwargs) -> compute_loss's arguments (binder)
 
     @property
     def trained(self):
@@ -56,38 +56,48 @@ class ModelLog:
             self.layers = layers
             self.initial = [state.leaves(layer) for layer in layers]
 
-    def called(self, kind, inner, args, kwargs, cell):
-        """One call of the loop on the model (its kind: a letter of CALLS): logged, and each step traced."""
-        self.calls.append(kind)
-        if kind == "F":
-            self.last_input = first_argument(args, kwargs)
-            self.last_output = out = inner(*args, **kwargs)
-            return out
-        if kind == "L":
-            loss = inner(*args, **kwargs)
-            self.loss = as_float(loss)
-            self.plain_numbers = self.plain_numbers and type(loss) in PLAIN_FLOATS
-            return loss
-        if kind == "B":
-            self.sample = self.last_input
-            self.plain_numbers = self.plain_numbers and type(self.sample) in PLAIN_FLOATS
-        if kind != "S":
-            return inner(*args, **kwargs)
-        self.trained_in = self.trained_in or cell
-        before = [state.leaves(layer) for layer in self.layers] if self.parameter_paths is None else None
-        returned = inner(*args, **kwargs)
-        if before is not None:
+    # what the loop's calls record, one function per kind of call (picked once, when the method is
+    # wrapped, so that the loop's 20000 calls pay for no dispatch): `function` is the student's method,
+    # called on `obj`, the composition
+
+    def forward_called(self, function, obj, args, kwargs, watch):
+        self.calls.append("F")
+        self.last_input = args[0] if args else first_argument(args, kwargs)
+        self.last_output = out = function(obj, *args, **kwargs)
+        return out
+
+    def loss_called(self, function, obj, args, kwargs, watch):
+        out = self.last_output
+        roles = ["estimate" if value is out else role(value, out) for value in self.loss_arguments(obj, args, kwargs)]
+        if roles not in self.loss_roles:
+            self.loss_roles.append(roles)
+        self.calls.append("L")
+        loss = function(obj, *args, **kwargs)
+        self.loss = as_float(loss)
+        self.plain_numbers = self.plain_numbers and type(loss) in PLAIN_FLOATS
+        return loss
+
+    def backward_called(self, function, obj, args, kwargs, watch):
+        self.calls.append("B")
+        self.sample = self.last_input
+        self.plain_numbers = self.plain_numbers and type(self.sample) in PLAIN_FLOATS
+        return function(obj, *args, **kwargs)
+
+    def step_called(self, function, obj, args, kwargs, watch):
+        """A step: logged and traced (its sample, learning rate, loss and the parameters after it)."""
+        self.calls.append("S")
+        self.trained_in = self.trained_in or watch.cell
+        if self.parameter_paths is not None:
+            returned = function(obj, *args, **kwargs)
+        else:
+            before = [state.leaves(layer) for layer in self.layers]
+            returned = function(obj, *args, **kwargs)
             self.first_before = self.first_before or before
             self.find_parameters(before)
-        rate = first_argument(args, kwargs)
-        self.steps.append(
-            [
-                as_float(self.sample),
-                as_float(rate),
-                self.loss,
-                *[as_float(read(layer)) for layer, read in self.read_after_step],
-            ]
-        )
+        row = [as_float(self.sample), as_float(args[0] if args else first_argument(args, kwargs)), self.loss]
+        for layer, read in self.read_after_step:
+            row.append(as_float(read(layer)))
+        self.steps.append(row)
         return returned
 
     def find_parameters(self, before):
@@ -113,11 +123,6 @@ class ModelLog:
             if name in homework.PARAMETERS:
                 found.setdefault(homework.PARAMETERS[name], index)
         return found
-
-    def loss_called(self, arguments):
-        roles = [role(value, self.last_output) for value in arguments]
-        if roles not in self.loss_roles:
-            self.loss_roles.append(roles)
 
     def trace(self):
         """The loop's steps as numbers: the sample forward was given before each step's backward (nan
@@ -156,6 +161,15 @@ class ModelLog:
         return moved[0] if moved else None
 
 
+CALLS = {"forward": "F", "compute_loss": "L", "backward": "B", "step": "S"}  # the letters recorders log
+RECORDERS = {
+    "forward": ModelLog.forward_called,
+    "compute_loss": ModelLog.loss_called,
+    "backward": ModelLog.backward_called,
+    "step": ModelLog.step_called,
+}
+
+
 class LoopWatch:
     """The logs of every composition built while it watches, in the order they were built."""
 
@@ -169,19 +183,20 @@ class LoopWatch:
 
         def watched(name):
             plain = inspect.getattr_static(composition, name, None)
-            plain = plain if isinstance(plain, types.FunctionType) else None  # else: looked up at each call
-            kind, is_loss = CALLS[name], name == "compute_loss"
+
+            def looked_up(obj, *args, **kwargs):  # not a plain function: looked up at each call, as Python does
+                return getattr(super(Recorded, obj), name)(*args, **kwargs)
+
+            function = plain if isinstance(plain, types.FunctionType) else looked_up
+            recorder = RECORDERS[name]
 
             def method(self, *args, **kwargs):
-                log = models.get(id(self)) or watch.log_of(self)
-                inner = plain.__get__(self) if plain else getattr(super(Recorded, self), name)
+                log = models.get(id(self)) or watch.log_of(self, loss_arguments)
                 if log.busy:  # the student's method calling itself (recursion): inside the loop's one call
-                    return inner(*args, **kwargs)
+                    return function(self, *args, **kwargs)
                 log.busy = True
                 try:
-                    if is_loss:
-                        log.loss_called(loss_arguments(self, args, kwargs))
-                    return log.called(kind, inner, args, kwargs, watch.cell)
+                    return recorder(log, function, self, args, kwargs, watch)
                 finally:
                     log.busy = False
 
@@ -191,7 +206,7 @@ class LoopWatch:
         class Recorded(composition):
             def __init__(self, *args, **kwargs):
                 layers = args[0] if args else next(iter(kwargs.values()), [])
-                log = watch.models[id(self)] = ModelLog(self, layers, watch.cell)
+                log = watch.models[id(self)] = ModelLog(self, layers, watch.cell, loss_arguments)
                 super().__init__(*args, **kwargs)
                 log.hold(held_layers(self, log.layers))
 
@@ -202,9 +217,10 @@ class LoopWatch:
         Recorded.__name__ = Recorded.__qualname__ = composition.__name__
         return Recorded
 
-    def log_of(self, instance):
+    def log_of(self, instance, loss_arguments):
         if id(instance) not in self.models:  # built by a path that skipped __init__ (copy, __new__)
-            self.models[id(instance)] = ModelLog(instance, state.read(instance, (("attr", "layers"),)) or [], self.cell)
+            layers = state.read(instance, (("attr", "layers"),)) or []
+            self.models[id(instance)] = ModelLog(instance, layers, self.cell, loss_arguments)
         return self.models[id(instance)]
 
     def exercise(self):

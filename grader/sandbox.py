@@ -8,8 +8,9 @@ take, what it may print, and what happens when it hangs or dies.
 import fcntl
 import functools
 import json
+import math
 import os
-import selectors
+import select
 import shutil
 import signal
 import stat
@@ -120,6 +121,8 @@ class Sandbox:
             os.chown(self.workdir, self.uid, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
         self.from_child, from_child_write = os.pipe()
+        self.answering = select.poll()  # one per child: each answer is waited for without a new selector
+        self.answering.register(self.from_child, select.POLLIN)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         config = {
@@ -203,18 +206,16 @@ class Sandbox:
 
     def receive(self, seconds):
         deadline = min(time.monotonic() + seconds, self.deadline)
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.from_child, selectors.EVENT_READ)
-            while b"\n" not in self.pending:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or not selector.select(remaining):
-                    return self.out_of_time() or Failure("timeout", f"no answer within the time limit of {seconds:g} s")
-                chunk = os.read(self.from_child, 1 << 16)
-                if not chunk:
-                    return self.death()
-                self.pending += chunk
-                if len(self.pending) > MAX_ANSWER_BYTES:
-                    return Failure("crash", "the submission sent back an oversized answer")
+        while b"\n" not in self.pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.answering.poll(math.ceil(remaining * 1000)):
+                return self.out_of_time() or Failure("timeout", f"no answer within the time limit of {seconds:g} s")
+            chunk = os.read(self.from_child, 1 << 16)
+            if not chunk:
+                return self.death()
+            self.pending += chunk
+            if len(self.pending) > MAX_ANSWER_BYTES:
+                return Failure("crash", "the submission sent back an oversized answer")
         line, _, self.pending = self.pending.partition(b"\n")
         try:
             answer = json.loads(line)
@@ -253,12 +254,17 @@ class Sandbox:
             reap([pid for pid in marked if pid != self.process.pid])
             if not marked - {self.process.pid}:
                 break
+        zombies = None
         if os.geteuid() == 0 and self.uid in OWN_UIDS:
+            try:  # the child ends first, SIGKILLed: the user's processes are then seen in one look
+                self.process.wait(timeout=DYING_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
             # the user is this grader process's own: all its processes are the submission's, even
             # those that left with setsid and an empty environment
-            kill_user(self.uid)
+            zombies = kill_user(self.uid)
         self.process.wait()
-        reap(orphaned_zombies(since=self.started))
+        reap(orphaned_zombies(since=self.started, among=zombies))
         for reader in self.readers:
             reader.join(timeout=1)
         for fd in (self.to_child, self.from_child):
@@ -347,11 +353,12 @@ def confinement_gaps():
 
 def kill_user(uid):
     """SIGKILLs every process whose real user is `uid`, until none is left (one forking in a loop
-    adds more while the first are killed)."""
+    adds more while the first are killed). Returns the zombies handed to this process that the last
+    look at /proc saw (see orphaned_zombies), or None when processes were left alive."""
     for _ in range(10):
-        pids = processes_of(uid)
+        pids, zombies = processes_of(uid)
         if not pids:
-            return
+            return zombies
         for pid in pids:
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -360,18 +367,28 @@ def kill_user(uid):
         reap(pids)
 
 
+# the head of /proc/PID/status that holds its State, PPid and Uid (the kernel's order; a Name,
+# escaped, takes at most 64 bytes)
+STATUS_LINES, STATUS_BYTES = 12, 1024
+DYING_SECONDS = 1.0  # for a SIGKILLed child to end: milliseconds, unless something keeps it
+
+
 def processes_of(uid):
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                status = (entry / "status").read_text()
-            except OSError:
-                continue
-            real_uid = next((line.split()[1] for line in status.splitlines() if line.startswith("Uid:")), None)
-            if real_uid == str(uid) and stat_fields(entry.name)[STATE : STATE + 1] != ["Z"]:
-                found.append(int(entry.name))
-    return found
+    """(the live processes whose real user is `uid`, the zombies whose parent is this process), from
+    one look at /proc."""
+    found, zombies, grader = [], [], str(os.getpid())
+    for pid in process_ids():
+        head = proc_file(pid, "status", STATUS_BYTES)
+        if head is None:
+            continue
+        lines = head.decode(errors="replace").split("\n", STATUS_LINES)[:STATUS_LINES]
+        status = dict(line.split(":", 1) for line in lines if ":" in line)  # the kernel's lines win: last
+        zombie = status.get("State", "").split()[:1] == ["Z"]
+        if zombie and status.get("PPid", "").strip() == grader:
+            zombies.append(pid)
+        elif not zombie and status.get("Uid", "").split()[:1] == [str(uid)]:
+            found.append(pid)
+    return found, zombies
 
 
 _claims: list = []  # the descriptors holding this process's claim
@@ -393,7 +410,7 @@ def claim_uid():
             claim = lock_file(folder, f"uid-{uid}.lock")
             if claim is None:
                 continue
-            if processes_of(uid):  # used by something that does not lock here: kill_user would hit it
+            if processes_of(uid)[0]:  # used by something that does not lock here: kill_user would hit it
                 os.close(claim)
                 continue
             _claims.append(claim)  # kept open: closing it would give the uid up
@@ -458,15 +475,7 @@ def become_subreaper():
 def marked_processes(token):
     """Every process carrying the sandbox's token in its environment: the child and all it started."""
     marker = f"{TOKEN_VARIABLE}={token}".encode()
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    found.add(int(entry.name))
-            except OSError:
-                continue
-    return found
+    return {pid for pid in process_ids() if marker in (proc_file(pid, "environ") or b"").split(b"\0")}
 
 
 STATE, PARENT, START_TIME = 0, 1, 19  # in /proc/PID/stat after the command name
@@ -474,10 +483,8 @@ STATE, PARENT, START_TIME = 0, 1, 19  # in /proc/PID/stat after the command name
 
 def stat_fields(pid):
     """/proc/PID/stat after the command name (see STATE, PARENT, START_TIME); [] if gone."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return []
+    stat = proc_file(pid, "stat")
+    return [] if stat is None else stat.decode(errors="replace").rsplit(")", 1)[1].split()
 
 
 def start_time(pid):
@@ -486,15 +493,40 @@ def start_time(pid):
     return int(fields[START_TIME]) if fields else 0
 
 
-def orphaned_zombies(since):
+def orphaned_zombies(since, among=None):
     """Dead processes handed to the grader (as subreaper) that started with or after the child:
-    those its descendants left unreaped, which carry no environment any more to be recognised by."""
+    those its descendants left unreaped, which carry no environment any more to be recognised by.
+    `among`: the zombies whose parent is the grader, when a look at /proc just found them."""
     zombies = []
-    for entry in Path("/proc").iterdir():
-        fields = stat_fields(entry.name) if entry.name.isdigit() else []
+    for pid in process_ids() if among is None else among:
+        fields = stat_fields(pid)
         if fields and fields[STATE] == "Z" and int(fields[PARENT]) == os.getpid() and int(fields[START_TIME]) >= since:
-            zombies.append(int(entry.name))
+            zombies.append(pid)
     return zombies
+
+
+def process_ids():
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def proc_file(pid, name, size=None):
+    """The bytes of /proc/PID/NAME (its first `size`), or None when the process is gone or hides it.
+    Read with os.read: /proc is scanned three times per submission, and pathlib costs three times more."""
+    try:
+        fd = os.open(f"/proc/{pid}/{name}", os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        if size is not None:
+            return os.read(fd, size)
+        chunks = []
+        while chunk := os.read(fd, 1 << 16):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def reap(pids, seconds=2.0):

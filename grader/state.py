@@ -50,8 +50,9 @@ def attributes(obj):
     for cls in type(obj).__mro__[:-1]:  # object holds nothing of the student's
         for name, value in vars(cls).items():
             if name not in names and not name.startswith("__"):
-                names.add(name)
-                own += held_by_class(obj, name, value)
+                names.add(name)  # shadows the same name on the classes after it, whatever it is
+                if type(value) in (dict, list) or isinstance(value, property):
+                    own += held_by_class(obj, name, value)
     return own[:LEAF_LIMIT]
 
 
@@ -109,6 +110,8 @@ def holds_state(value):
 
 
 def is_number(value):
+    if type(value) in PLAIN_FLOATS:  # the usual case: no abstract base class to ask
+        return True
     if isinstance(value, (bool, np.bool_)):
         return False
     if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)):  # Fraction, Decimal too

@@ -1,9 +1,11 @@
 """Values crossing the process boundary: JSON only, so the child can never make the parent run code.
 
-Shared by the child (encodes what the student's code returned) and the parent (decodes it). Each
-value is an object whose "kind" says what it holds: "num" (its "number"), "array" (its "shape" and
-float64 bytes, "packed"), "raised" (an exception, as Raised), "opaque" (anything else: its type and
-repr); the scenarios' arguments add "ref" (an object the scenario built) and "list".
+Shared by the child (encodes what the student's code returned) and the parent (decodes it). A finite
+double (a float or a numpy float64: most values) is a JSON number; every other value is an object whose
+"kind" says what it holds: "num" (its "number": another real, or nan and inf spelled as strings),
+"array" (its "shape" and float64 bytes, "packed"), "raised" (an exception, as Raised), "opaque"
+(anything else: its type and repr); the scenarios' arguments add "ref" (an object the scenario built)
+and "list".
 """
 
 import base64
@@ -65,6 +67,9 @@ class Raised:
 
 
 def encode(value):
+    if type(value) in DOUBLES:  # most values of every answer: a bare number, and no abstract base class to ask
+        number = float(value)
+        return number if math.isfinite(number) else {"kind": "num", "number": repr(number)}
     if isinstance(value, (bool, np.bool_)):
         return {"kind": "opaque", "type": "bool", "repr": repr(bool(value))}
     if isinstance(value, (numbers.Real, decimal.Decimal, np.integer, np.floating)) and not isinstance(value, bool):
@@ -88,13 +93,15 @@ def encode(value):
     return {"kind": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
 
 
+DOUBLES = (float, np.float64)
+
+
 def decode(obj):
+    if type(obj) is float:  # a double: most values of every answer
+        return np.float64(obj)
     kind = obj.get("kind") if isinstance(obj, dict) else None
     if kind == "num":
-        number = obj["number"]
-        if type(number) is float and "dtype" not in obj:  # most values of every answer: quick
-            return np.float64(number)
-        return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(number))
+        return _LOW_PRECISION.get(obj.get("dtype"), np.float64)(_unfloat(obj["number"]))
     if kind == "array":
         data = _unpacked(obj["packed"]) if "packed" in obj else _floats(obj["data"])
         array = data.reshape([int(n) for n in obj["shape"]])

@@ -224,7 +224,8 @@ def line_path(values, x_axis, y_axis):
     starts = np.ones(len(drawn), dtype=bool)  # a point after a gap starts a new piece of the line
     starts[1:] = broken[drawn[1:]] > broken[drawn[:-1] + 1]
     xs, ys = x_axis.pixel(drawn.astype(float)), y_axis.pixel(values[drawn])
-    return " ".join(f"{'M' if start else 'L'}{x:.1f} {y:.1f}" for start, x, y in zip(starts, xs, ys))
+    # as Python's own floats: formatted twice as fast as numpy's, to the same text
+    return " ".join(f"{'M' if start else 'L'}{x:.1f} {y:.1f}" for start, x, y in zip(starts, xs.tolist(), ys.tolist()))
 
 
 def envelope(values, columns):

@@ -456,11 +456,9 @@ class Arrays(LayerCheck):
                 ("the gradient array", arrays.grad_after_backward, c.grad, "backward"),
             ):
                 after = value(records, key)
-                observation[f"{what} after {method} on {shape}"] = Finding(
-                    is_numeric(after) and np.shape(after) == before.shape and np.array_equal(after, before),
-                    f"{method} changed it to {show(after)}",
-                    kind=method,
-                )
+                kept = is_numeric(after) and np.shape(after) == before.shape and np.array_equal(after, before)
+                detail = "" if kept else f"{method} changed it to {show(after)}"  # shown only when wrong
+                observation[f"{what} after {method} on {shape}"] = Finding(kept, detail, kind=method)
         return observation
 
     def same_bug(self, student, mutant, reference, ctx):
@@ -502,7 +500,9 @@ def elementwise(whole, each, shape, ctx):
         return Finding(True)
     if not is_numeric(each):
         return Finding(False, f"nothing to compare with: element by element it gives {show(each)}", kind="not numbers")
-    return Finding(agree(whole, each, ctx.tolerance), f"got {show(whole)}, element by element {show(each)}")
+    if agree(whole, each, ctx.tolerance):
+        return Finding(True)  # no detail: a Finding that holds is shown as "yes"
+    return Finding(False, f"got {show(whole)}, element by element {show(each)}")
 
 
 def as_array(each, shape):
