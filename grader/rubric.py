@@ -137,11 +137,16 @@ def read(path):
     import yaml  # here: the hand-out's checker reads its rubric as JSON, without yaml or jsonschema
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise RubricError(f"{path}: cannot read the rubric ({error.strerror or error})") from None
-    except yaml.YAMLError as error:
-        raise RubricError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
+    try:  # libyaml's parser where PyYAML has it: seven times faster, the same data
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError:
+        try:  # the pure-Python parser words its errors better ("found undefined alias 'w'")
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as error:
+            raise RubricError(f"{path}: not valid YAML ({str(error).splitlines()[0]})") from None
     validate(data, path)
     return data
 

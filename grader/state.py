@@ -150,6 +150,8 @@ def equal(value, number):
     """A leaf holding `number`: exactly, or as close as its own precision allows (float32); a
     one-element array holds its element."""
     try:
+        if type(value) in PLAIN_FLOATS:  # a double, most of the time: its precision without numpy's help
+            return bool(abs(float(value) - number) <= DOUBLE_EPSILON * max(1.0, abs(number)))
         if np.size(value) != 1:
             return False
         dtype = getattr(value, "dtype", np.dtype(np.float64))
@@ -170,6 +172,8 @@ def moved(before, after, candidates):
 
 
 def same(a, b):
+    if type(a) in PLAIN_FLOATS and type(b) in PLAIN_FLOATS:  # two numbers, most of the time: no array made
+        return a == b or (a != a and b != b)  # nan is the same as nan
     try:
         return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b, equal_nan=True))
     except Exception:  # noqa: BLE001
@@ -197,3 +201,4 @@ def as_float(value):
 
 
 PLAIN_FLOATS = (float, np.float64)
+DOUBLE_EPSILON = float(np.finfo(np.float64).eps)

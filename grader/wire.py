@@ -11,6 +11,7 @@ and "list".
 import base64
 import binascii
 import decimal
+import functools
 import math
 import numbers
 from dataclasses import dataclass
@@ -160,14 +161,20 @@ def _floats(data):
 
 
 def _unpacked(text):
-    """float64 numbers packed as base64 on the wire; checked, as everything the child sends."""
+    """float64 numbers packed as base64 on the wire, as an array of the reader's own."""
+    return np.frombuffer(_packed_bytes(str(text)[: MAX_ARRAY_SIZE * 12]), dtype="<f8").astype(np.float64)
+
+
+@functools.lru_cache(maxsize=64)  # a run's 5000-step trace is read by several checks
+def _packed_bytes(text):
+    """The bytes of packed numbers; checked, as everything the child sends."""
     try:
-        raw = base64.b64decode(str(text)[: MAX_ARRAY_SIZE * 12], validate=True)
+        raw = base64.b64decode(text, validate=True)
     except binascii.Error:
         raise ValueError("packed numbers that are not base64 on the wire") from None
     if len(raw) % 8 or len(raw) > MAX_ARRAY_SIZE * 8:
         raise ValueError("packed numbers of a length that is not that of float64s on the wire")
-    return np.frombuffer(raw, dtype="<f8").astype(np.float64)
+    return raw
 
 
 def _unfloat(v):

@@ -98,6 +98,21 @@ def test_invalid_yaml_rubric(tmp_path):
     assert_usage_error(run_cli("grade", REFERENCE, "--rubric", rubric), str(rubric))
 
 
+def test_a_rubric_reads_as_pythons_yaml_parser_reads_it_and_its_errors_are_worded_as_that_parser_words_them(tmp_path):
+    """libyaml parses the rubric, when PyYAML has it; what it reads and how a broken file is named must
+    not depend on that."""
+    import yaml
+
+    from grader import rubric as rubrics
+
+    text = RUBRIC.read_text(encoding="utf-8")
+    assert rubrics.read(RUBRIC) == yaml.safe_load(text)
+    broken = tmp_path / "alias.yaml"
+    broken.write_text(text + "\nextra: *nowhere\n", encoding="utf-8")
+    with pytest.raises(rubrics.RubricError, match="found undefined alias 'nowhere'"):
+        rubrics.read(broken)
+
+
 def test_json_report_written_to_file(tmp_path):
     out = tmp_path / "report.json"
     proc = run_cli("grade", REFERENCE, "--format", "json", "-o", out)
