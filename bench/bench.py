@@ -37,6 +37,7 @@ EARLIER = {
     "before the speed work": "184ca4af5c9e4ed7cea9df443d9671ebe72f3599",
     "before the anatomy work": "08d0d64ea20b5529e190b241dbf4b032628d304c",
     "before the hand-out and the scenario handles": "434ff1a4aa9cbad81870798d44cf605bb30f048b",
+    "before the second round of speed work": "10e5629979bc496beb181af1cb492723128e0326",
 }
 NO_MATPLOTLIB = "notebook of the reference, no matplotlib"
 TARGET_PY_SECONDS = 0.2

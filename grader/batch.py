@@ -60,16 +60,17 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
         private.mkdir(mode=0o700, parents=True, exist_ok=True)
     students = find_students(folder, out)
     todo = [s for s in students if not (resume and report_path(out, s, "json").exists())]
+    entries = {}  # student id -> its gradebook entry, as each grading of this run ends
     try:
-        graded = grade_all(todo, out, jobs, rubric_path, seed, progress)
+        graded = grade_all(todo, out, jobs, rubric_path, seed, progress, entries)
     finally:
-        done = reports(out, students)
+        done = reports(out, students, entries)
         write_gradebook(out, done, rubric)
         write_summary(out, done, rubric)
     return graded
 
 
-def grade_all(todo, out, jobs, rubric_path, seed, progress):
+def grade_all(todo, out, jobs, rubric_path, seed, progress, entries):
     queue = iter(todo)
     # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
     # that ends as a Python program does stops its zygote on the way out (atexit)
@@ -87,7 +88,9 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress):
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
-                bar.advance(future.result())
+                student_id, entry = future.result()
+                entries[student_id] = entry
+                bar.advance(any(d["id"] in LIMITS for d in entry["diagnoses"]) or "problem" in entry)
                 pending |= {pool.submit(grade_student, student, out) for student in itertools.islice(queue, 1)}
     return len(todo)
 
@@ -106,21 +109,24 @@ def start_worker(rubric_path, seed):
 
 
 def grade_student(student, out):
-    """Grades one student and writes its reports; returns whether its grading went wrong
-    (ungradable, or a limit hit), for the progress bar."""
+    """Grades one student and writes its reports; returns (its id, its gradebook entry)."""
     try:
         with open_submission(student.path) as submission:
             result = _grader.grade(submission)
     except SubmissionError as error:
-        write_report(out, student, "json", json.dumps(ungradable(student, error), indent=2) + "\n")
-        return True
+        return write_ungradable(out, student, error)
     except Exception as error:  # noqa: BLE001  (the grader's fault, on this submission only: its row says so)
         problem = f"the grader failed on it ({type(error).__name__}: {error}); grade it alone to see the traceback"
-        write_report(out, student, "json", json.dumps(ungradable(student, problem), indent=2) + "\n")
-        return True
+        return write_ungradable(out, student, problem)
     write_report(out, student, "html", render(result, "html"))
     write_report(out, student, "json", render(result, "json"))  # last: its presence means done
-    return any(d.id in LIMITS for d in result.diagnoses)
+    return student.id, json.loads(json.dumps(entry(result.to_dict())))  # as read back from the report
+
+
+def write_ungradable(out, student, problem):
+    report = ungradable(student, problem)
+    write_report(out, student, "json", json.dumps(report, indent=2) + "\n")
+    return student.id, entry(report)
 
 
 def ungradable(student, error):
@@ -146,14 +152,22 @@ def write_report(out, student, kind, text):
 # gradebook and summary, from the reports on disk
 
 
-def reports(out, students):
-    """(student, report) of every student with a report, in the folder's order."""
+def reports(out, students, entries):
+    """(student, gradebook entry) of every student with a report, in the folder's order: the entries
+    of this run's gradings as they came back, the others read from the reports on disk (--resume)."""
     found = []
     for student in students:
         path = report_path(out, student, "json")
-        if path.exists():
-            found.append((student, json.loads(path.read_text(encoding="utf-8"))))
+        if student.id in entries:
+            found.append((student, entries[student.id]))
+        elif path.exists():
+            found.append((student, entry(json.loads(path.read_text(encoding="utf-8")))))
     return found
+
+
+def entry(report):
+    """What the gradebook and the summary read of a report: not its training runs, the bulk of it."""
+    return {key: report[key] for key in ("score", "checks", "diagnoses", "problem") if key in report}
 
 
 def write_gradebook(out, done, rubric):

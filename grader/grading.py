@@ -2,8 +2,7 @@
 
 import functools
 import time
-from dataclasses import replace
-from typing import NamedTuple
+from dataclasses import dataclass, replace
 
 from grader import __version__, homework
 from grader.check import Context, raised_in, show
@@ -21,12 +20,24 @@ UNREADABLE = (KeyError, ValueError, TypeError, IndexError, AttributeError)
 UNDECIDED = object()
 
 
-class Plan(NamedTuple):
+@dataclass(eq=False)
+class Plan:
+    """One check's scenario, and what the reference makes of it (computed when first read)."""
+
     check: object
     spec: object
     ctx: Context
     ops: list
-    expected: dict | None
+    source: object  # grader.expected's Solution or Recording
+
+    @functools.cached_property
+    def expected(self) -> dict | None:
+        return self.source.expected(self.check, self.spec, self.ops, self.ctx)
+
+    @property
+    def trains(self):
+        """Whether the scenario runs a training loop: the child's longest work by far."""
+        return any(op["op"] in ("train", "own_train") for op in self.ops)
 
 
 class Grader:
@@ -47,8 +58,18 @@ class Grader:
         Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
     def prepare(self):
-        """Computes what every submission's grading reads (the reference's observations and training run)."""
+        """Computes what every submission's grading reads (the reference's observations and training
+        run): once for a batch's worker. A single grading makes them while the child works instead."""
+        for _ in self.preparing():
+            pass
         return self.plans, self.reference_training
+
+    def preparing(self):
+        """prepare(), a plan at each step (see Sandbox.ready)."""
+        for plan in self.plans:
+            plan.expected  # noqa: B018  (computed and kept)
+            yield plan
+        self.reference_training  # noqa: B018
 
     @functools.cached_property
     def plans(self):
@@ -77,8 +98,7 @@ class Grader:
     def plan(self, check, spec):
         """What to run for one check, and what the reference makes of it."""
         ctx = self.ctx.for_check(spec)
-        ops = check.scenario(ctx)
-        return Plan(check, spec, ctx, ops, self.expected.expected(check, spec, ops, ctx))
+        return Plan(check, spec, ctx, check.scenario(ctx), self.expected)
 
     def grade(self, submission, only=None):
         """The submission's result on every check of the rubric, or on the checks whose ids are in `only`."""
@@ -106,13 +126,12 @@ class SubmissionGrading:
         started = time.monotonic()
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             self.sandbox = sandbox
-            # the reference runs (the first time) while the child loads the submission: two cores
-            plans, reference_training = self.grader.prepare()
-            sandbox.ready()
-            for plan in plans:
+            sandbox.ready(meanwhile=self.grader.preparing())  # the reference's part while the child loads
+            for plan in self.grader.plans:
                 if self.only is None or plan.spec.id in self.only:
                     self.results[plan.spec.id] = self.grade_check(plan)
             results = list(self.results.values())
+            reference_training = self.grader.reference_training
         diagnoses = collect(results, self.rubric.diagnoses, self.locations)
         named = {d.id for d in diagnoses}
         return GradeResult(
@@ -171,8 +190,16 @@ class SubmissionGrading:
         key = (plan.spec.id, order)
         if key not in self.answers:
             stood_in = self.stand_in_answer(plan, order)
-            self.answers[key] = stood_in or self.sandbox.ask(self.grader.request(plan, order))
+            meanwhile = functools.partial(self.meanwhile, plan)
+            self.answers[key] = stood_in or self.sandbox.ask(self.grader.request(plan, order), meanwhile=meanwhile)
         return self.answers[key]
+
+    def meanwhile(self, plan):
+        """The reference's part of a plan, made while the child runs it (the first time: two cores);
+        while the child trains, the reference's part of every plan and its training run."""
+        plan.expected  # noqa: B018  (computed and kept)
+        if plan.trains:
+            self.grader.prepare()
 
     def stand_in_answer(self, plan, order):
         """The records of a check's scenario read from those of its stand-in (a run the student's own loop
@@ -203,7 +230,7 @@ class SubmissionGrading:
         return self.decided_loss_order
 
     def grade_check(self, plan):
-        check, spec, _, ops, expected = plan
+        check, spec = plan.check, plan.spec
         if self.sandbox.loaded.unparsed:
             return self.unrunnable(spec, check, self.sandbox.loaded.unparsed, "syntax-error")
         order = self.loss_order() if check.calls_loss else None
@@ -219,14 +246,14 @@ class SubmissionGrading:
             return self.unrunnable(spec, check, Failure("crash", "the submission's answer was malformed"), "crash")
         if hasattr(check, "training"):
             self.training = check.training(answer, ctx)
-        verdict = check.verdict(observed, expected, ctx)
+        verdict = check.verdict(observed, plan.expected, ctx)
         if verdict.passed:
             return self.result(spec, "passed", "", [], spec.points)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
             diagnoses += [
                 d
-                for d in from_mutants(check, observed, expected, ctx, self.grader.mutants_on(plan))
+                for d in from_mutants(check, observed, plan.expected, ctx, self.grader.mutants_on(plan))
                 if d not in diagnoses and d not in self.withheld
             ]
         # an error points at the line that raised it; a wrong value at the method that computed it

@@ -120,9 +120,8 @@ class Sandbox:
         if os.geteuid() == 0:  # the child drops to the unprivileged user, who must own its workdir
             os.chown(self.workdir, self.uid, confine.UNPRIVILEGED_GID)
         to_child_read, self.to_child = os.pipe()
-        self.from_child, from_child_write = os.pipe()
-        self.answering = select.poll()  # one per child: each answer is waited for without a new selector
-        self.answering.register(self.from_child, select.POLLIN)
+        from_child, from_child_write = os.pipe()
+        self.listen(from_child)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         config = {
@@ -147,8 +146,16 @@ class Sandbox:
         self.pending = b""
         self.ready_now = False
 
-    def ready(self) -> Failure | None:
-        """Waits for the child to load the submission; returns a Failure or None."""
+    def listen(self, answers_fd):
+        """The child's answers come on `answers_fd`; one poll object waits for each of them."""
+        self.from_child = answers_fd
+        self.answering = select.poll()
+        self.answering.register(answers_fd, select.POLLIN)
+
+    def ready(self, meanwhile=()) -> Failure | None:
+        """Waits for the child to load the submission; returns a Failure or None. `meanwhile`: the
+        parent's own work, an iterator that does a piece of it at each step, taken step by step while
+        the child loads and left where it is once the child has answered."""
         if self.load_failure:
             return self.load_failure
         spent = self.out_of_time()
@@ -160,6 +167,9 @@ class Sandbox:
             budget = self.limits.load_seconds
             if self.submission.endswith(".ipynb"):  # the notebook stops itself at its budget; margin for that
                 budget += self.limits.notebook_seconds
+            for _ in meanwhile:
+                if self.answering.poll(0):
+                    break
             answer = self.receive(budget)
             if isinstance(answer, Failure):
                 self.load_failure = answer
@@ -176,8 +186,10 @@ class Sandbox:
         grader.scenario.run."""
         return self.ask(request(ops, loss_order), seconds)
 
-    def ask(self, line: bytes, seconds: float | None = None) -> dict | Failure:
-        """Sends the child one request (see `request`); returns its records, or a Failure."""
+    def ask(self, line: bytes, seconds: float | None = None, meanwhile=None) -> dict | Failure:
+        """Sends the child one request (see `request`); returns its records, or a Failure. `meanwhile`:
+        called once the request is sent, before the answer is waited for (the parent's own work on
+        the request, made while the child runs it); the child's time limit runs from after it."""
         failure = self.ready()
         if failure:
             return failure
@@ -185,6 +197,8 @@ class Sandbox:
             os.write(self.to_child, line)
         except BrokenPipeError:
             return self.fail(self.death())
+        if meanwhile:
+            meanwhile()
         answer = self.receive(seconds or self.limits.check_seconds)
         if isinstance(answer, Failure):
             return self.fail(answer)

@@ -325,7 +325,8 @@ def test_a_recursion_bomb_on_the_answer_channel_is_the_submissions_crash(rubric,
 def test_any_bytes_on_the_answer_channel_are_an_answer_or_a_failure(data):
     read_end, write_end = os.pipe()
     channel = sandbox_module.Sandbox.__new__(sandbox_module.Sandbox)
-    channel.from_child, channel.pending, channel.limits = read_end, b"", load_rubric().limits
+    channel.pending, channel.limits = b"", load_rubric().limits
+    channel.listen(read_end)
     channel.deadline = time.monotonic() + 5
     try:
         os.write(write_end, data.replace(b"\n", b" ") + b"\n")

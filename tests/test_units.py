@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, strategies as st
 
 from grader.check import Tolerance, agree
 from grader.conventions import loss_order, named_order
@@ -125,6 +126,24 @@ def test_long_repr_is_truncated():
 def test_raised_round_trips():
     raised = Raised("ZeroDivisionError", "division by zero", 12, False)
     assert through_the_pipe(raised) == raised
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False) | st.floats(width=64).map(np.float64))
+def test_a_double_crosses_as_a_bare_json_number_and_comes_back_with_the_same_bits(value):
+    """Most values of an answer are doubles: a JSON number each, not an object, and not a bit lost."""
+    sent = json.dumps(encode(value), allow_nan=False)
+    if math.isfinite(value):
+        assert json.loads(sent) == float(value) and not sent.startswith("{")
+    decoded = decode(json.loads(sent))
+    assert type(decoded) is np.float64
+    assert np.float64(value).tobytes() == decoded.tobytes() or math.isnan(value) and math.isnan(decoded)
+
+
+@pytest.mark.parametrize("bare", [3, True, "1.0", None, [1.0]], ids=["int", "bool", "string", "null", "list"])
+def test_a_bare_json_value_that_is_not_a_double_is_refused(bare):
+    """Only a JSON number with a fraction or an exponent (a float to the parser) is a bare double."""
+    with pytest.raises(ValueError):
+        decode(bare)
 
 
 def test_unknown_wire_value_is_refused():
