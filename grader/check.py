@@ -196,6 +196,8 @@ def all_zero(observation, prefix):
 
 def agree(a, b, tolerance):
     """Whether two observed values are the same; always a plain bool, whatever the values."""
+    if type(a) in DOUBLES and type(b) in DOUBLES:  # two doubles, most of the time: no array made
+        return close(float(a), float(b), tolerance)
     if isinstance(a, Raised) or isinstance(b, Raised):
         return isinstance(a, Raised) and isinstance(b, Raised) and a.same_failure(b)
     if not (is_numeric(a) and is_numeric(b)):
@@ -204,12 +206,19 @@ def agree(a, b, tolerance):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if {a.shape, b.shape} == {(), (1,)}:  # an array of one element (w kept as np.array([w])) for a number
         a, b = a.reshape(()), b.reshape(())
-    if a.shape == b.shape == ():  # np.allclose's own test, without its cost on scalars (most values)
-        a, b = float(a), float(b)
-        if math.isfinite(a) and math.isfinite(b):
-            return abs(a - b) <= tolerance.atol + tolerance.rtol * abs(b)
-        return a == b or (math.isnan(a) and math.isnan(b))
+    if a.shape == b.shape == ():
+        return close(float(a), float(b), tolerance)
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=tolerance.rtol, atol=tolerance.atol, equal_nan=True))
+
+
+def close(a, b, tolerance):
+    """np.allclose's own test on two floats, without its cost (most values are single numbers)."""
+    if math.isfinite(a) and math.isfinite(b):
+        return abs(a - b) <= tolerance.atol + tolerance.rtol * abs(b)
+    return a == b or (math.isnan(a) and math.isnan(b))
+
+
+DOUBLES = (float, np.float64)
 
 
 def same_non_number(a, b):
