@@ -117,6 +117,9 @@ class Check:
     aspects: dict = {}  # aspect id -> its observation key, for a check the rubric scores aspect by aspect
     calls_loss = False  # runs or judges compute_loss: needs to know which argument is the estimate
     stand_in: str | None = None  # a check whose records may be this one's (its `from_own_run` says when)
+    # observe reads the numbers the scenario's objects hold after their calls (grader.state): when it
+    # does not, the child leaves them out of its answer (tests/test_speed_guards.py holds each check to it)
+    reads_state = True
 
     def scenario(self, ctx: Context) -> list[dict]:
         """The ops to run (grader.ops), the same for the student, the reference and the mutants."""

@@ -45,7 +45,8 @@ def main(config, request_fd, answer_fd):
         confine.allow_cpu(limits["cpu_seconds"])
         try:
             request = json.loads(line)
-            message = {"records": scenario.run(namespace, request["ops"], path, request.get("loss_order"))}
+            ops, order, snapshots = request["ops"], request.get("loss_order"), request.get("snapshots", True)
+            message = {"records": scenario.run(namespace, ops, path, order, snapshots)}
         except Exception as error:  # noqa: BLE001  (the submission broke the interpreter itself, e.g. patched numpy)
             message = {"broken": f"{type(error).__name__}: {error}"[:500]}
         answer(answers, original, message)

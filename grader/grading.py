@@ -92,7 +92,7 @@ class Grader:
         """The line asking the child for a plan's records (the same for every submission)."""
         key = (plan.spec.id, order)
         if key not in self.requests:
-            self.requests[key] = request(plan.ops, order)
+            self.requests[key] = request(plan.ops, order, snapshots=plan.check.reads_state)
         return self.requests[key]
 
     def plan(self, check, spec):

@@ -31,15 +31,18 @@ def classes_built(ops):
     return {op["cls"] for op in ops if op["op"] == "new" and not op["cls"].startswith("standin.")}
 
 
-def run(namespace, ops, source_path=None, loss_order=None):
+def run(namespace, ops, source_path=None, loss_order=None, snapshots=True):
     """`loss_order`: the order in which the submission's compute_loss takes ("estimate", "target"),
-    as the parent decided it from the student's own loop; None: read from its parameter names."""
-    return Interpreter(namespace, source_path, loss_order).run(ops)
+    as the parent decided it from the student's own loop; None: read from its parameter names.
+    `snapshots`: records hold the numbers each object holds after its calls ("state"); False for a
+    check that never reads them."""
+    return Interpreter(namespace, source_path, loss_order, snapshots).run(ops)
 
 
 class Interpreter:
-    def __init__(self, namespace, source_path, loss_order=None):
+    def __init__(self, namespace, source_path, loss_order=None, snapshots=True):
         self.namespace = namespace
+        self.snapshots = snapshots
         self.source_path = source_path
         self.loss_order = tuple(loss_order) if loss_order else None
         self.objects = {}
@@ -71,7 +74,7 @@ class Interpreter:
             self.unborn[op["name"]] = self.raised(error, None)
             return {"value": self.unborn[op["name"]]}
         self.objects[op["name"]] = obj
-        return {"value": wire.encode(None), "state": snapshot(obj)}
+        return self.with_state({"value": wire.encode(None)}, obj)
 
     def op_call(self, op):
         if op["name"] in self.unborn:  # its constructor failed: that error is the answer
@@ -88,7 +91,7 @@ class Interpreter:
             value = wire.encode(method(*args))
         except CAUGHT as error:
             value = self.raised(error, obj)
-        return {"value": value, "state": snapshot(obj)}
+        return self.with_state({"value": value}, obj)
 
     def op_bind(self, op):
         self.objects[op["name"]] = decode_arg(op["value"], self.objects)
@@ -99,7 +102,13 @@ class Interpreter:
 
     def op_state(self, op):
         """The numbers an object holds now, wherever it keeps them."""
-        return {"value": wire.encode(None), "state": snapshot(self.objects[op["name"]])}
+        return self.with_state({"value": wire.encode(None)}, self.objects[op["name"]])
+
+    def with_state(self, record, obj):
+        """The record, with the numbers the object holds now when the scenario asks for them."""
+        if self.snapshots:
+            record["state"] = snapshot(obj)
+        return record
 
     def op_log(self, op):
         return {"log": [[kind, index, wire.encode(value)] for kind, index, value in self.log]}

@@ -132,3 +132,61 @@ def test_a_notebook_finds_pyplot_as_a_fresh_process_would_though_its_zygote_plot
     )
     result = grade(nbs.write(nb, tmp_path / "backprop.ipynb"))
     assert "figures [] 1 0\n" in result.output, result.output
+
+
+def corpus_namespaces():
+    """(name, namespace) of the reference, every mutant and every .py of the corpora, loaded in this
+    process as the child loads them (trusted code: the tests' own)."""
+    import contextlib
+    import io
+
+    from grader import child
+
+    paths = [REFERENCE, *sorted(SUBMISSIONS.glob("*.py")), *sorted((TESTS / "offcatalogue").rglob("*.py"))]
+    for path in paths:
+        namespace = {"__name__": "submission", "__file__": str(path), "__builtins__": __builtins__}
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            child.load(str(path), child.read(str(path)), namespace, {})
+        yield path.name, namespace
+
+
+def test_a_check_that_reads_no_state_observes_the_same_without_the_childs_snapshots(grader):
+    """The child leaves out of its answer the numbers objects hold (their state) for a check that never
+    reads them: its observation must be the same as with them, for every way the corpora keep numbers."""
+    from grader import scenario
+    from grader.expected import same_value
+
+    stateless = [plan for plan in grader.plans if not plan.check.reads_state]
+    assert {"my_exp.finite_diff", "add_bias.arrays", "my_composition.forward"} <= {p.spec.id for p in stateless}
+    subjects = [
+        *corpus_namespaces(),
+        *((mutant.name, runner.namespace) for mutant, runner, _ in grader.expected.mutants),
+    ]
+    assert len(subjects) > 240  # the corpora's 218 files and the catalogue's 24 mutants, at least
+    for name, namespace in subjects:
+        for plan in stateless:
+            with_state, without = (
+                scenario.run(namespace, plan.ops, None, None, snapshots) for snapshots in (True, False)
+            )
+            assert all("state" not in record for record in without.values() if isinstance(record, dict))
+            try:
+                expected = plan.check.observe(with_state, plan.ctx)
+            except Exception:  # noqa: BLE001  (a malformed answer: then it must be malformed without state too)
+                with pytest.raises(Exception):  # noqa: B017
+                    plan.check.observe(without, plan.ctx)
+                continue
+            observed = plan.check.observe(without, plan.ctx)
+            assert observed.keys() == expected.keys(), (name, plan.spec.id)
+            assert all(same_value(observed[key], found) for key, found in expected.items()), (name, plan.spec.id)
+
+
+def test_a_check_that_reads_state_observes_something_else_without_it(grader):
+    """The comparison above can fail: leaving the numbers out changes what a check reading them sees."""
+    from grader import scenario
+
+    plan = grader.by_id["multiplication_weight.backward.param_grad"]
+    assert plan.check.reads_state
+    namespace = next(namespace for name, namespace in corpus_namespaces() if name == REFERENCE.name)
+    with_state, without = (scenario.run(namespace, plan.ops, None, None, snapshots) for snapshots in (True, False))
+    assert not compare(plan.check.observe(without, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed
+    assert compare(plan.check.observe(with_state, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed

@@ -151,6 +151,7 @@ class CompositionCheck(Check):
 
 class Forward(CompositionCheck):
     id = "my_composition.forward"
+    reads_state = False
 
     def scenario(self, ctx):
         c = self.composition()
@@ -170,6 +171,7 @@ class AnyLength(CompositionCheck):
     3, is among them, so that a composition hard-wired to it shows as one: right for 3 only."""
 
     id = "my_composition.any_length"
+    reads_state = False
     stacks = {1: (10,), 2: (20, 21), 3: (30, 31, 32), 4: (40, 41, 42, 43)}
 
     def compositions(self):
@@ -312,6 +314,7 @@ class LossValue(LossCheck):
     (loss-value), however it is wrong: halved, not squared, an absolute value."""
 
     id = "my_composition.compute_loss.value"
+    reads_state = False
 
     def same_bug(self, student, mutant, reference, ctx):
         symptoms = [key for key in reference if not agree(mutant.get(key), reference[key], ctx.tolerance)]

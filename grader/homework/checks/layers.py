@@ -74,6 +74,11 @@ def fresh(label, case, again=None):
 
 
 class LayerCheck(Check):
+    @property
+    def reads_state(self):
+        """Where the layer keeps its parameter and the gradient it saved: only a layer with a parameter."""
+        return self.param is not None
+
     def __init__(self, layer):
         self.layer = layer
         self.param = homework.LAYERS[layer]
@@ -123,6 +128,7 @@ class LayerCheck(Check):
 class Forward(LayerCheck):
     aspect = method = "forward"
     life = ("forward",)
+    reads_state = False
 
     def observe(self, records, ctx):
         return {
@@ -134,6 +140,7 @@ class Forward(LayerCheck):
 class InputGrad(LayerCheck):
     aspect, method = "backward.input_grad", "backward"
     life = ("forward", "backward")
+    reads_state = False
 
     def observe(self, records, ctx):
         returned = "gradient returned by backward(grad={}) after forward(x={}){}"
@@ -247,6 +254,7 @@ class NoStep(LayerCheck):
     """A layer without parameters: step must exist and change nothing."""
 
     aspect = method = "step"
+    reads_state = False
 
     def scenario(self, ctx):
         lr = ctx.inputs.learning_rate
@@ -409,6 +417,8 @@ class Arrays(LayerCheck):
     """forward and backward on numpy arrays of several shapes: the same as element by element,
     leaving the input array as it was. Earns its points only when the element-by-element results
     are right too (a wrong formula that is consistently wrong on arrays is still wrong)."""
+
+    reads_state = False
 
     aspect, method = "arrays", "forward"
     life = ("forward", "backward")
