@@ -62,7 +62,7 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
     todo = [s for s in students if not (resume and report_path(out, s, "json").exists())]
     entries = {}  # student id -> its gradebook entry, as each grading of this run ends
     try:
-        graded = grade_all(todo, out, jobs, rubric_path, seed, progress, entries)
+        graded = grade_all(todo, out, jobs, rubric, seed, progress, entries)
     finally:
         done = reports(out, students, entries)
         write_gradebook(out, done, rubric)
@@ -70,7 +70,7 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
     return graded
 
 
-def grade_all(todo, out, jobs, rubric_path, seed, progress, entries):
+def grade_all(todo, out, jobs, rubric, seed, progress, entries):
     queue = iter(todo)
     # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
     # that ends as a Python program does stops its zygote on the way out (atexit)
@@ -80,7 +80,7 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress, entries):
             max_workers=jobs,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=start_worker,
-            initargs=(rubric_path, seed),
+            initargs=(rubric, seed),  # read and checked once, here
         ) as pool,
     ):
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
@@ -100,11 +100,11 @@ def grade_all(todo, out, jobs, rubric_path, seed, progress, entries):
 _grader = None
 
 
-def start_worker(rubric_path, seed):
+def start_worker(rubric, seed):
     """Loads what every grading shares once per worker; Ctrl-C is the parent's to handle."""
     global _grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _grader = grading.Grader(rubrics.load(rubric_path), seed)
+    _grader = grading.Grader(rubric, seed)
     _grader.prepare()  # now, not during the first student
 
 
