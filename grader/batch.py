@@ -4,8 +4,8 @@ Each entry of the folder is one student (a .py, .ipynb or .zip file, or a folder
 Warm worker processes grade them in parallel (numpy, the rubric, the reference's observations and
 its training run are loaded once per worker); every submission still runs in a sandboxed child
 of its own. Reports are written as each student finishes, and the gradebook and the summary are
-built from the reports on disk, so an interrupted batch keeps what it did and `--resume` only
-grades what is missing.
+built from what each grading sent back and, for the students of earlier runs, from their reports on
+disk, so an interrupted batch keeps what it did and `--resume` only grades what is missing.
 """
 
 import csv
@@ -149,7 +149,7 @@ def write_report(out, student, kind, text):
     write_replacing(report_path(out, student, kind), text)  # whole or absent, even when the batch is interrupted
 
 
-# gradebook and summary, from the reports on disk
+# gradebook and summary: from the gradings of this run, and the reports on disk of earlier ones
 
 
 def reports(out, students, entries):

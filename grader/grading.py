@@ -8,7 +8,7 @@ from grader import __version__, homework
 from grader.check import Context, raised_in, show
 from grader.conventions import named_order
 from grader.diagnosis import ERROR_TYPES, collect, from_errors, from_mutants
-from grader.expected import CannotJudge, Solution
+from grader.expected import CannotJudge, Recording, Solution
 from grader.results import CheckResult, Diagnosis, GradeResult
 from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
 from grader.wire import Raised
@@ -28,13 +28,13 @@ class Plan:
     spec: object
     ctx: Context
     ops: list
-    source: object  # grader.expected's Solution or Recording
+    source: Solution | Recording  # what the reference makes of a scenario
 
     @functools.cached_property
     def expected(self) -> dict | None:
         return self.source.expected(self.check, self.spec, self.ops, self.ctx)
 
-    @property
+    @functools.cached_property
     def trains(self):
         """Whether the scenario runs a training loop: the child's longest work by far."""
         return any(op["op"] in ("train", "own_train") for op in self.ops)
@@ -62,7 +62,6 @@ class Grader:
         run): once for a batch's worker. A single grading makes them while the child works instead."""
         for _ in self.preparing():
             pass
-        return self.plans, self.reference_training
 
     def preparing(self):
         """prepare(), a plan at each step (see Sandbox.ready)."""
