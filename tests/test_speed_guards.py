@@ -1,9 +1,13 @@
 """Optimisations change how a report is made, never what it says: each is compared here with the
 slower way it replaced, on submissions where it applies and where it does not."""
 
+import contextlib
+import io
+import warnings
 from dataclasses import replace
 
 import notebooks as nbs
+import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
@@ -134,12 +138,20 @@ def test_a_notebook_finds_pyplot_as_a_fresh_process_would_though_its_zygote_plot
     assert "figures [] 1 0\n" in result.output, result.output
 
 
+@contextlib.contextmanager
+def process_state_kept():
+    """numpy's error handling, print options and random state and the warning filters as they were,
+    after the block: corpus files set them at import (np.seterr(all="raise"), warnings as errors),
+    and this test's process goes on to run other tests."""
+    random_state = np.random.get_state()
+    with np.errstate(), np.printoptions(), warnings.catch_warnings():
+        yield
+    np.random.set_state(random_state)
+
+
 def corpus_namespaces():
     """(name, namespace) of the reference, every mutant and every .py of the corpora, loaded in this
-    process as the child loads them (trusted code: the tests' own)."""
-    import contextlib
-    import io
-
+    process as the child loads them (trusted code: the tests' own; see process_state_kept)."""
     from grader import child
 
     paths = [REFERENCE, *sorted(SUBMISSIONS.glob("*.py")), *sorted((TESTS / "offcatalogue").rglob("*.py"))]
@@ -153,11 +165,16 @@ def corpus_namespaces():
 def test_a_check_that_reads_no_state_observes_the_same_without_the_childs_snapshots(grader):
     """The child leaves out of its answer the numbers objects hold (their state) for a check that never
     reads them: its observation must be the same as with them, for every way the corpora keep numbers."""
+    stateless = [plan for plan in grader.plans if not plan.check.reads_state]
+    assert {"my_exp.finite_diff", "add_bias.arrays", "my_composition.forward"} <= {p.spec.id for p in stateless}
+    with process_state_kept():
+        compare_with_and_without_state(grader, stateless)
+
+
+def compare_with_and_without_state(grader, stateless):
     from grader import scenario
     from grader.expected import same_value
 
-    stateless = [plan for plan in grader.plans if not plan.check.reads_state]
-    assert {"my_exp.finite_diff", "add_bias.arrays", "my_composition.forward"} <= {p.spec.id for p in stateless}
     subjects = [
         *corpus_namespaces(),
         *((mutant.name, runner.namespace) for mutant, runner, _ in grader.expected.mutants),
@@ -186,7 +203,8 @@ def test_a_check_that_reads_state_observes_something_else_without_it(grader):
 
     plan = grader.by_id["multiplication_weight.backward.param_grad"]
     assert plan.check.reads_state
-    namespace = next(namespace for name, namespace in corpus_namespaces() if name == REFERENCE.name)
+    with process_state_kept():
+        namespace = next(namespace for name, namespace in corpus_namespaces() if name == REFERENCE.name)
     with_state, without = (scenario.run(namespace, plan.ops, None, None, snapshots) for snapshots in (True, False))
     assert not compare(plan.check.observe(without, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed
     assert compare(plan.check.observe(with_state, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed
