@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from grader import wire
-from grader.state import same
+from grader.state import PLAIN_FLOATS, same
 from grader.wire import Opaque, Raised
 
 
@@ -199,7 +199,7 @@ def all_zero(observation, prefix):
 
 def agree(a, b, tolerance):
     """Whether two observed values are the same; always a plain bool, whatever the values."""
-    if type(a) in DOUBLES and type(b) in DOUBLES:  # two doubles, most of the time: no array made
+    if type(a) in PLAIN_FLOATS and type(b) in PLAIN_FLOATS:  # two doubles, most of the time: no array made
         return close(float(a), float(b), tolerance)
     if isinstance(a, Raised) or isinstance(b, Raised):
         return isinstance(a, Raised) and isinstance(b, Raised) and a.same_failure(b)
@@ -219,9 +219,6 @@ def close(a, b, tolerance):
     if math.isfinite(a) and math.isfinite(b):
         return abs(a - b) <= tolerance.atol + tolerance.rtol * abs(b)
     return a == b or (math.isnan(a) and math.isnan(b))
-
-
-DOUBLES = (float, np.float64)
 
 
 def same_non_number(a, b):

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from grader.state import PLAIN_FLOATS
+
 MAX_ARRAY_SIZE = 100_000
 REPR_LIMIT = 200
 
@@ -68,7 +70,7 @@ class Raised:
 
 
 def encode(value):
-    if type(value) in DOUBLES:  # most values of every answer: a bare number, and no abstract base class to ask
+    if type(value) in PLAIN_FLOATS:  # most values of every answer: a bare number, and no abstract base class to ask
         number = float(value)
         return number if math.isfinite(number) else {"kind": "num", "number": repr(number)}
     if isinstance(value, (bool, np.bool_)):
@@ -92,9 +94,6 @@ def encode(value):
             "function": value.function,
         }
     return {"kind": "opaque", "type": _type_name(value), "repr": _short_repr(value)}
-
-
-DOUBLES = (float, np.float64)
 
 
 def decode(obj):
