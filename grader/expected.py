@@ -18,7 +18,7 @@ from grader import homework, wire
 from grader.check import Finding, Tolerance, agree
 from grader.diagnosis import catalogue, changed_names, observe_mutants, reached, top_level
 from grader.results import Training
-from grader.scenario import InProcess, RecentRuns, classes_built
+from grader.scenario import InProcess, RecentRuns, classes_built, run_key
 
 RECORDING_FORMAT = 1  # the version of the recording's layout: a checker refuses one it cannot read
 
@@ -30,9 +30,11 @@ class Solution:
         module = importlib.import_module(homework.REFERENCE)
         self.reference = InProcess(vars(module), module.__file__)
         self.source_path = module.__file__
-        self.records = {}  # scenario -> the reference's records of it
+        self.records = {}  # scenario (its run_key) -> the reference's records of it
         self.observed_mutants = {}  # check id -> the mutants' observations of its scenario
-        self.replays = RecentRuns(self.reference)  # the reference's replays of the students' own loops
+        # the reference's replays of the students' own loops: a loop that made the rubric's run is
+        # replayed by the records of that run
+        self.replays = RecentRuns(self.reference, known=self.records)
 
     def replayer(self, sandbox, loss_order, classes_follow_reference):
         """Who replays a student's own loop: the reference."""
@@ -40,7 +42,7 @@ class Solution:
 
     def run(self, ops):
         """The reference's records of a scenario, run once per process (its training runs 5000 steps)."""
-        key = canonical(ops)
+        key = run_key(ops)
         if key not in self.records:
             self.records[key] = self.reference.run(ops)
         return self.records[key]

@@ -119,13 +119,16 @@ class SubmissionGrading:
         self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
         self.grading_notes = []  # what the student should know about how a verdict was reached
         self.sandbox = None
+        self.preparation = iter(())  # the Grader's preparation, left to make while the child works
         self.results = {}  # check id -> its CheckResult, as they are graded
 
     def run(self):
         started = time.monotonic()
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             self.sandbox = sandbox
-            sandbox.ready(meanwhile=self.grader.preparing())  # the reference's part while the child loads
+            # the reference's part of every check, made while the child loads and runs the first ones
+            self.preparation = self.grader.preparing()
+            sandbox.ready(meanwhile=self.preparation)
             for plan in self.grader.plans:
                 if self.only is None or plan.spec.id in self.only:
                     self.results[plan.spec.id] = self.grade_check(plan)
@@ -189,16 +192,19 @@ class SubmissionGrading:
         key = (plan.spec.id, order)
         if key not in self.answers:
             stood_in = self.stand_in_answer(plan, order)
-            meanwhile = functools.partial(self.meanwhile, plan)
-            self.answers[key] = stood_in or self.sandbox.ask(self.grader.request(plan, order), meanwhile=meanwhile)
+            line = self.grader.request(plan, order)
+            self.answers[key] = stood_in or self.sandbox.ask(line, meanwhile=self.meanwhile(plan))
         return self.answers[key]
 
     def meanwhile(self, plan):
-        """The reference's part of a plan, made while the child runs it (the first time: two cores);
-        while the child trains, the reference's part of every plan and its training run."""
+        """The parent's work while the child runs a plan, a step at a time: the reference's part of
+        the plan, then, while the child trains, what is left of the Grader's preparation. A quick
+        request takes no more: the child would wait for the parent instead."""
         plan.expected  # noqa: B018  (computed and kept)
+        yield plan
         if plan.trains:
-            self.grader.prepare()
+            for step in self.preparation:  # noqa: UP028  (`yield from` would close the preparation with this wait)
+                yield step
 
     def stand_in_answer(self, plan, order):
         """The records of a check's scenario read from those of its stand-in (a run the student's own loop

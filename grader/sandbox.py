@@ -63,6 +63,7 @@ class Failure:
         return self.detail
 
 
+DONE = object()  # an iterator's end, to next()
 CORRUPTED = Failure("crash", "the submission corrupted the answer channel")
 DEATHS = {
     signal.SIGXCPU: Failure("timeout", "the CPU time limit of the check was reached"),
@@ -155,7 +156,7 @@ class Sandbox:
     def ready(self, meanwhile=()) -> Failure | None:
         """Waits for the child to load the submission; returns a Failure or None. `meanwhile`: the
         parent's own work, an iterator that does a piece of it at each step, taken step by step while
-        the child loads and left where it is once the child has answered."""
+        the child loads and left where it is once the child has answered (see `work_until_answered`)."""
         if self.load_failure:
             return self.load_failure
         spent = self.out_of_time()
@@ -167,9 +168,7 @@ class Sandbox:
             budget = self.limits.load_seconds
             if self.submission.endswith(".ipynb"):  # the notebook stops itself at its budget; margin for that
                 budget += self.limits.notebook_seconds
-            for _ in meanwhile:
-                if self.answering.poll(0):
-                    break
+            self.work_until_answered(meanwhile)
             answer = self.receive(budget)
             if isinstance(answer, Failure):
                 self.load_failure = answer
@@ -186,19 +185,18 @@ class Sandbox:
         grader.scenario.run."""
         return self.ask(request(ops, loss_order), seconds)
 
-    def ask(self, line: bytes, seconds: float | None = None, meanwhile=None) -> dict | Failure:
+    def ask(self, line: bytes, seconds: float | None = None, meanwhile=()) -> dict | Failure:
         """Sends the child one request (see `request`); returns its records, or a Failure. `meanwhile`:
-        called once the request is sent, before the answer is waited for (the parent's own work on
-        the request, made while the child runs it); the child's time limit runs from after it."""
-        failure = self.ready()
+        the parent's own work, as `ready` takes it, here while the child runs the request; the child's
+        time limit runs from after it."""
+        failure = self.ready(meanwhile)
         if failure:
             return failure
         try:
             os.write(self.to_child, line)
         except BrokenPipeError:
             return self.fail(self.death())
-        if meanwhile:
-            meanwhile()
+        self.work_until_answered(meanwhile)
         answer = self.receive(seconds or self.limits.check_seconds)
         if isinstance(answer, Failure):
             return self.fail(answer)
@@ -207,6 +205,15 @@ class Sandbox:
         if not isinstance(answer.get("records"), dict):
             return self.fail(CORRUPTED)
         return answer["records"]
+
+    def work_until_answered(self, work):
+        """Takes the steps of the parent's work (an iterator) while the child has not answered (an
+        ended child reads as answered); what is left is taken at the next wait, or by whoever needs it.
+        On two cores the parent's work then costs the grading no time: the child's is the longer."""
+        work = iter(work)
+        while not self.answering.poll(0):
+            if next(work, DONE) is DONE:
+                return
 
     def out_of_time(self):
         """The Failure of every request once the submission's total time is spent, else None."""

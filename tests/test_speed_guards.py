@@ -3,6 +3,7 @@ slower way it replaced, on submissions where it applies and where it does not.""
 
 import contextlib
 import io
+import time
 import warnings
 from dataclasses import replace
 
@@ -208,3 +209,78 @@ def test_a_check_that_reads_state_observes_something_else_without_it(grader):
     with_state, without = (scenario.run(namespace, plan.ops, None, None, snapshots) for snapshots in (True, False))
     assert not compare(plan.check.observe(without, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed
     assert compare(plan.check.observe(with_state, plan.ctx), plan.expected, Tolerance(0.0, 0.0)).passed
+
+
+TRAINING_DATA = np.arange(0, 1, 0.01)
+
+
+def truth(x):
+    return np.exp(0.5 * x + 2)
+
+
+@given(
+    seed=st.integers(0, 2**31 - 1),
+    n_steps=st.integers(1, 60),
+    rate=st.sampled_from([1e-4, 1e-3, 0.05]),
+    start=st.tuples(st.floats(-3, 3), st.floats(-3, 3)),
+)
+def test_the_replay_of_the_rubrics_run_has_its_key_and_its_records(seed, n_steps, rate, start):
+    """The reference's records of a replay are read from its run of the rubric's checks when the keys
+    agree: the replay, made as the grading makes it from a loop's record, must then give the same."""
+    from grader import ops, scenario
+
+    run = ops.train("train", TRAINING_DATA, truth(TRAINING_DATA), *start, rate, n_steps, seed)
+    x = TRAINING_DATA[scenario.samples(seed, len(TRAINING_DATA), n_steps)]
+    rates = np.where(np.isfinite(np.full(n_steps, rate)), np.full(n_steps, rate), rate)
+    replay = ops.replay("train", x, truth(x), rates, *start)
+    assert scenario.run_key([run]) == scenario.run_key([replay])
+    reference = scenario.InProcess(vars(__import__("reference.backprop").backprop))
+    assert reference.run([run]) == reference.run([replay])
+    other = ops.replay("train", x, truth(x), np.where(np.arange(n_steps) == 0, rate / 2, rates), *start)
+    assert scenario.run_key([other]) != scenario.run_key([run])
+
+
+@pytest.mark.parametrize("path", [REFERENCE, *CORRECT_STYLES, ARRAYS_OF_ONE, LOOP_BUG], ids=lambda path: path.name)
+def test_a_report_is_the_same_whether_a_loops_replay_is_made_or_read_from_the_rubrics_run(path, monkeypatch):
+    from grader import expected, scenario
+
+    read = grade(path).to_dict()
+    monkeypatch.setattr(expected, "RecentRuns", lambda runner, known=None: scenario.RecentRuns(runner))
+    assert read == grade(path).to_dict()
+
+
+def test_the_parents_work_is_taken_while_the_child_runs_and_left_where_it_is_once_it_answers(grader):
+    """A step at a time, while the child has not answered: a quick request takes few of them, and the
+    next request goes on from there."""
+    from grader import sandbox
+
+    taken = []
+
+    def work():
+        for step in range(50):
+            taken.append(step)
+            yield
+            time.sleep(0.02)  # a step longer than the child's answer
+
+    plan = grader.by_id["add_bias.forward"]
+    steps = work()
+    with sandbox.Sandbox(str(REFERENCE), grader.rubric.limits) as child:
+        assert child.ready() is None
+        first = child.ask(grader.request(plan, None), meanwhile=steps)
+        after_first = len(taken)
+        second = child.ask(grader.request(plan, None), meanwhile=steps)
+    assert first == second and isinstance(first, dict)
+    assert 1 <= after_first < len(taken) < 50 and taken == list(range(len(taken)))
+
+
+def test_a_quick_requests_wait_leaves_the_preparation_for_the_next(grader):
+    """The training plans' waits go on with the Grader's preparation where earlier waits left it: a
+    wait that ends does not end the preparation with it."""
+    from grader.grading import SubmissionGrading
+
+    grading = SubmissionGrading(grader, submission=None)
+    grading.preparation = (step for step in range(5))  # a generator, as Grader.preparing is
+    wait = grading.meanwhile(grader.by_id["training.own_run"])
+    assert next(wait) is grader.by_id["training.own_run"] and next(wait) == 0
+    wait.close()
+    assert list(grading.preparation) == [1, 2, 3, 4]

@@ -191,9 +191,12 @@ def test_recent_runs_are_run_once_and_only_the_last_few_are_kept():
             self.runs += 1
             return {"ran": ops}
 
+    def scenario(n):
+        return [{"op": "call", "n": n}]
+
     counting = Counting()
     recent = RecentRuns(counting, size=2)
-    assert recent.run([1]) == recent.run([1]) == {"ran": [1]} and counting.runs == 1
-    recent.run([2]), recent.run([3])  # [1] is the oldest: forgotten
-    recent.run([1])
+    assert recent.run(scenario(1)) == recent.run(scenario(1)) == {"ran": scenario(1)} and counting.runs == 1
+    recent.run(scenario(2)), recent.run(scenario(3))  # scenario 1 is the oldest: forgotten
+    recent.run(scenario(1))
     assert counting.runs == 4 and len(recent.records) == 2
