@@ -1,17 +1,20 @@
 """TA batch runs: a folder of submissions to a gradebook, per-student reports and a summary.
 
 Each entry of the folder is one student (a .py, .ipynb or .zip file, or a folder holding one).
-Warm worker processes grade them in parallel (numpy, the rubric, the reference's observations and
-its training run are loaded once per worker); every submission still runs in a sandboxed child
-of its own. Reports are written as each student finishes, and the gradebook and the summary are
-built from what each grading sent back and, for the students of earlier runs, from their reports on
-disk, so an interrupted batch keeps what it did and `--resume` only grades what is missing.
+Worker processes grade them in parallel, forked from the batch's process once it has read the
+rubric and made what every grading reads (the reference's observations and training run, the
+mutants'); every submission still runs in a sandboxed child of its own. Reports are written as each
+student finishes, and the gradebook and the summary are built from what each grading sent back and,
+for the students of earlier runs, from their reports on disk, so an interrupted batch keeps what it
+did and `--resume` only grades what is missing.
 """
 
 import csv
+import gc
 import itertools
 import json
 import multiprocessing
+import multiprocessing.util
 import signal
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -24,6 +27,7 @@ from grader.files import write_replacing
 from grader.render import render
 from grader.sandbox import confinement_gaps
 from grader.submission import IGNORED, SOURCES, SubmissionError, open_submission
+from grader.zygote import Zygote
 
 SUFFIXES = (*SOURCES, ".zip")
 
@@ -72,26 +76,25 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
 
 def grade_all(todo, out, jobs, rubric, seed, progress, entries):
     queue = iter(todo)
-    # spawned, not forked: this process has threads (the pool's, the progress bar's), and a worker
-    # that ends as a Python program does stops its zygote on the way out (atexit)
-    with (
-        Progress(len(todo), progress) as bar,
-        ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=start_worker,
-            initargs=(rubric, seed),  # read and checked once, here
-        ) as pool,
-    ):
+    grader = grading.Grader(rubric, seed)
+    grader.prepare(mutants=True)  # here, once: the workers are forked with it made
+    gc.freeze()  # the workers share these pages with this process: the collector would copy them in each
+    # forked at the first submit, before any thread of this process (the pool's, the progress bar's)
+    # has started: a thread's locks would be copied held
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(grader,)
+    ) as pool:
         # no more in flight than workers: after Ctrl-C, only the gradings under way finish
         pending = {pool.submit(grade_student, student, out) for student in itertools.islice(queue, jobs)}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                student_id, entry = future.result()
-                entries[student_id] = entry
-                bar.advance(any(d["id"] in LIMITS for d in entry["diagnoses"]) or "problem" in entry)
-                pending |= {pool.submit(grade_student, student, out) for student in itertools.islice(queue, 1)}
+        gc.unfreeze()
+        with Progress(len(todo), progress) as bar:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    student_id, entry = future.result()
+                    entries[student_id] = entry
+                    bar.advance(any(d["id"] in LIMITS for d in entry["diagnoses"]) or "problem" in entry)
+                    pending |= {pool.submit(grade_student, student, out) for student in itertools.islice(queue, 1)}
     return len(todo)
 
 
@@ -100,12 +103,14 @@ def grade_all(todo, out, jobs, rubric, seed, progress, entries):
 _grader = None
 
 
-def start_worker(rubric, seed):
-    """Loads what every grading shares once per worker; Ctrl-C is the parent's to handle."""
+def start_worker(grader):
+    """A worker takes the grader its batch prepared, and starts a fork server of its own; Ctrl-C is the
+    parent's to handle."""
     global _grader
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _grader = grading.Grader(rubric, seed)
-    _grader.prepare()  # now, not during the first student
+    _grader = grader
+    Zygote.shared()
+    multiprocessing.util.Finalize(None, Zygote.close_shared, exitpriority=0)  # a forked worker ends without atexit
 
 
 def grade_student(student, out):

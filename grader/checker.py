@@ -57,7 +57,9 @@ def require_packages():
 def grader():
     from grader import rubric as rubrics
     from grader.grading import Grader
+    from grader.zygote import Zygote
 
+    Zygote.shared()  # started first: its Python and numpy load while the grader is made
     if not RECORDING.exists():
         return Grader(rubrics.load(), students_machine=True)
     return grader_of(json.loads(RECORDING.read_text(encoding="utf-8")))

@@ -10,7 +10,7 @@ from grader.conventions import named_order
 from grader.diagnosis import ERROR_TYPES, collect, from_errors, from_mutants
 from grader.expected import CannotJudge, Recording, Solution
 from grader.results import CheckResult, Diagnosis, GradeResult
-from grader.sandbox import Failure, Sandbox, Zygote, claim_uid, confinement_gaps, request
+from grader.sandbox import Failure, Sandbox, claim_uid, confinement_gaps, request
 from grader.wire import Raised
 from grader.homework.checks import all_checks
 from grader.homework.checks.training import OWN, loop_loss_order
@@ -50,18 +50,28 @@ class Grader:
         self.rubric = rubric
         self.students_machine = students_machine  # the hand-out's checker: no secret for confinement to keep
         self.seed = rubric.seed if seed is None else seed
-        self.uid = claim_uid()  # of the sandboxed children, when the grader is root
         self.expected = expected or Solution()
         self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed)
         self.checks = all_checks()
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
-        Zygote.shared()  # started now: it imports numpy while the reference's observations are made
 
-    def prepare(self):
+    @functools.cached_property
+    def uid(self):
+        """The user of the sandboxed children, when the grader is root: claimed by the process that
+        grades (each worker of a batch its own)."""
+        return claim_uid()
+
+    def prepare(self, mutants=False):
         """Computes what every submission's grading reads (the reference's observations and training
-        run): once for a batch's worker. A single grading makes them while the child works instead."""
+        run; `mutants`: and the mutants' observations): once for a batch, in the process its workers
+        are forked from. A single grading makes them while the child works instead (and the mutants'
+        at its first failed check)."""
         for _ in self.preparing():
             pass
+        if mutants:
+            for plan in self.plans:
+                if plan.check.uses_mutants:
+                    self.mutants_on(plan)
 
     def preparing(self):
         """prepare(), a plan at each step (see Sandbox.ready)."""

@@ -415,14 +415,21 @@ def processes_of(uid):
 
 
 _claims: list = []  # the descriptors holding this process's claim
+_claimed: dict = {}  # process id -> the uid it claimed
 
 
-@functools.cache
 def claim_uid():
     """The user this process's children run as (when it is root): one of OWN_UIDS that no other
     grader process holds, held until this process ends (a lock on a file of its own, in a folder only
     root may enter); nobody, shared, when there is no root, all are held, or the folder cannot be
-    trusted. A claim that cannot be made (a file planted there) is skipped, never a crash."""
+    trusted. A claim that cannot be made (a file planted there) is skipped, never a crash. Claimed
+    once per process: a forked process (a batch's worker) claims its own."""
+    if os.getpid() not in _claimed:
+        _claimed[os.getpid()] = claim_free_uid()
+    return _claimed[os.getpid()]
+
+
+def claim_free_uid():
     if os.geteuid() != 0:
         return confine.UNPRIVILEGED_UID
     folder = claims_folder()

@@ -226,11 +226,20 @@ class Zygote:
 
     @classmethod
     def shared(cls):
-        if cls._shared is None or cls._shared.process.poll() is not None:  # a submission may kill it
-            cls._shared = cls()
+        """This process's fork server, started at the first call. Not one a forked process inherits:
+        its replies would go to whichever process reads the socket first."""
+        if cls._shared is None or cls._shared.owner != os.getpid() or cls._shared.process.poll() is not None:
+            cls._shared = cls()  # a submission may have killed the one before
         return cls._shared
 
+    @classmethod
+    def close_shared(cls):
+        """Stops this process's fork server, for a process that ends without atexit (a forked worker)."""
+        if cls._shared is not None and cls._shared.owner == os.getpid():
+            cls._shared.close()
+
     def __init__(self):
+        self.owner = os.getpid()
         here, there = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         # where matplotlib keeps its font cache, built once for every child
         self.configdir = tempfile.mkdtemp(prefix="grader-zygote-")

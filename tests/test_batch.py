@@ -777,3 +777,39 @@ def test_a_submission_killing_every_process_it_may_touches_no_other_students(tmp
     assert rows["a_victim"]["total"] == rows["a_victim"]["max"], rows["a_victim"]
     # Linux spares the sender of kill(-1): alone with its user, a killer's own code earns its points
     assert len(rows) == 5 and all(row["total"] == row["max"] for row in rows.values()), rows
+
+
+FORKS_COUNTED = """
+import json, os, sys, threading
+sys.path.insert(0, sys.argv[1])
+from grader import batch
+
+threads_at_fork, real_fork = [], os.fork
+
+
+def fork():
+    threads_at_fork.append(threading.active_count())
+    return real_fork()
+
+
+os.fork = fork
+before = threading.active_count()
+batch.run_batch(sys.argv[2], sys.argv[3], jobs=2, rubric_path=sys.argv[4], progress=True)
+print(json.dumps({"before": before, "at_fork": threads_at_fork}))
+"""
+
+
+def test_a_batchs_workers_are_forked_before_it_starts_any_thread(tmp_path):
+    """A fork copies the other threads' locks as they are, held ones included: the pool's and the
+    progress bar's threads start once the workers are forked."""
+    folder = tmp_path / "students"
+    folder.mkdir()
+    for n in range(3):
+        write_submission(folder, reference_source(), f"s{n}.py")
+    args = [str(ROOT), str(folder), str(tmp_path / "out"), str(cut_rubric(tmp_path))]
+    done = subprocess.run(
+        [sys.executable, "-c", FORKS_COUNTED, *args], capture_output=True, text=True, timeout=CLI_TIMEOUT
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    counted = json.loads(done.stdout.splitlines()[-1])
+    assert len(counted["at_fork"]) == 2 and set(counted["at_fork"]) == {counted["before"]}, counted

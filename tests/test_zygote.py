@@ -3,7 +3,9 @@ and must still be the sandbox's child DESIGN.md asks for (principle 1): nothing 
 it, none of the zygote's descriptors, its own session, workdir and token; a zygote that dies is
 replaced for the next grading."""
 
+import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -83,3 +85,45 @@ def test_a_notebook_naming_matplotlib_where_it_is_not_installed_leaves_the_fork_
     monkeypatch.setattr(zygote, "PLOTTING_PRELOAD", ("no_such_plotting_package.pyplot",))
     zygote.preload_plotting()
     assert "no_such_plotting_package" not in sys.modules
+
+
+# a batch's workers are forked from the process that prepared the grading: each must have its own
+FORKED = """
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+from grader.sandbox import claim_uid
+from grader.zygote import Zygote
+
+def mine():
+    zygote = Zygote.shared()
+    return {"process": os.getpid(), "owner": zygote.owner, "server": zygote.process.pid, "uid": claim_uid()}
+
+parent = mine()
+read, write = os.pipe()
+if os.fork() == 0:
+    os.write(write, json.dumps(mine()).encode())
+    Zygote.close_shared()
+    os._exit(0)
+os.close(write)
+print(json.dumps([parent, json.loads(os.read(read, 4096))]))
+"""
+
+
+@pytest.fixture(scope="module")
+def forked():
+    ROOT = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", FORKED, str(ROOT)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_forked_process_starts_a_fork_server_of_its_own(forked):
+    parent, child = forked
+    assert child["owner"] == child["process"] != parent["process"] == parent["owner"]
+    assert child["server"] != parent["server"]
+
+
+@pytest.mark.root(reason="children run as other users only when the grader is root")
+def test_a_forked_process_claims_a_user_of_its_own(forked):
+    parent, child = forked
+    assert child["uid"] != parent["uid"]
