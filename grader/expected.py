@@ -26,6 +26,8 @@ RECORDING_FORMAT = 1  # the version of the recording's layout: a checker refuses
 class Solution:
     """The reference and the mutants, run in the grader's process (trusted code), once per scenario."""
 
+    judges_by_answer = True  # a check's verdict depends on the answer alone: it replays loops here
+
     def __init__(self):
         module = importlib.import_module(homework.REFERENCE)
         self.reference = InProcess(vars(module), module.__file__)
@@ -101,6 +103,8 @@ class Recording:
     """The solution's and the mutants' observations on the visible checks, read from data (`record`
     makes it). The student's own loop is replayed by the student's own classes: the hand-out has
     no others (training.convergence compares those with the reference's path, stored as numbers)."""
+
+    judges_by_answer = False  # a loop's replay runs in the student's sandbox, once their classes pass
 
     def __init__(self, data):
         if not isinstance(data, dict) or data.get("format") != RECORDING_FORMAT:

@@ -1,6 +1,7 @@
 """Grading one submission: every check of the rubric, run in the sandbox, judged in the parent."""
 
 import functools
+import hashlib
 import time
 from dataclasses import dataclass, replace
 
@@ -35,6 +36,11 @@ class Plan:
         return self.source.expected(self.check, self.spec, self.ops, self.ctx)
 
     @functools.cached_property
+    def takes_loss_order(self):
+        """Whether the scenario calls compute_loss, so that the child's records depend on its order."""
+        return any("roles" in op or op["op"] == "train" for op in self.ops)
+
+    @functools.cached_property
     def trains(self):
         """Whether the scenario runs a training loop: the child's longest work by far."""
         return any(op["op"] in ("train", "own_train") for op in self.ops)
@@ -54,6 +60,9 @@ class Grader:
         self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed)
         self.checks = all_checks()
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
+        # ((check id, compute_loss order), a digest of the child's answer as it wrote it) -> the result
+        # of a check that passed on that answer: a verdict depends on the answer alone (see `judged`)
+        self.passed = {}
 
     @functools.cached_property
     def uid(self):
@@ -126,6 +135,7 @@ class SubmissionGrading:
         self.training = None
         self.decided_loss_order = UNDECIDED  # how the student's compute_loss takes its arguments
         self.answers = {}  # check id -> the child's records for it, when already run
+        self.written = {}  # check id -> a digest of the child's answer, as it wrote it
         self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
         self.grading_notes = []  # what the student should know about how a verdict was reached
         self.sandbox = None
@@ -198,12 +208,15 @@ class SubmissionGrading:
     def answer(self, plan, order):
         """The child's records for a plan's scenario, run once (once per compute_loss order, for a
         scenario that calls compute_loss)."""
-        order = order if any("roles" in op or op["op"] == "train" for op in plan.ops) else None
-        key = (plan.spec.id, order)
+        key = answer_key(plan, order)
         if key not in self.answers:
             stood_in = self.stand_in_answer(plan, order)
-            line = self.grader.request(plan, order)
-            self.answers[key] = stood_in or self.sandbox.ask(line, meanwhile=self.meanwhile(plan))
+            if stood_in:
+                self.answers[key] = stood_in
+            else:
+                self.answers[key] = self.sandbox.ask(self.grader.request(plan, order), meanwhile=self.meanwhile(plan))
+                if isinstance(self.answers[key], dict):
+                    self.written[key] = hashlib.blake2b(self.sandbox.answered, digest_size=16).digest()
         return self.answers[key]
 
     def meanwhile(self, plan):
@@ -253,6 +266,9 @@ class SubmissionGrading:
         answer = self.answer(plan, order)
         if isinstance(answer, Failure):
             return self.unrunnable(spec, check, answer, answer.kind)
+        kept = self.passed_before(plan, order)
+        if kept:
+            return kept
         try:
             observed = check.observe(answer, ctx)
         except CannotJudge as reason:
@@ -263,7 +279,7 @@ class SubmissionGrading:
             self.training = check.training(answer, ctx)
         verdict = check.verdict(observed, plan.expected, ctx)
         if verdict.passed:
-            return self.result(spec, "passed", "", [], spec.points)
+            return self.passing(plan, order)
         diagnoses = from_errors(observed)
         if check.uses_mutants:
             diagnoses += [
@@ -279,6 +295,31 @@ class SubmissionGrading:
         return self.result(
             spec, status, self.explain(verdict.message, spec), diagnoses, partial_score(check, spec, verdict)
         )
+
+    def passed_before(self, plan, order):
+        """The result of a check whose answer, to the byte, passed before; None otherwise."""
+        kept = self.grader.passed.get(self.written_key(plan, order))
+        return kept and replace(kept, diagnoses=[])
+
+    def passing(self, plan, order):
+        """A check's result when it passes, kept for the next answer like this one."""
+        result = self.result(plan.spec, "passed", "", [], plan.spec.points)
+        written = self.written_key(plan, order)
+        if written is not None and self.judged_by_answer(plan.check):
+            self.grader.passed[written] = replace(result)
+        return result
+
+    def written_key(self, plan, order):
+        """What a check's result on this answer is kept under: None for an answer the child did not
+        write as it is (read from a stand-in's)."""
+        key = answer_key(plan, order)
+        return (key, self.written[key]) if key in self.written else None
+
+    def judged_by_answer(self, check):
+        """Whether what the check makes of an answer depends on that answer alone: not where a loop's
+        replay runs in the student's sandbox (the hand-out's checker), nor for a check that also
+        makes the report's training run (its numbers are kept with the submission's result)."""
+        return self.grader.expected.judges_by_answer and not hasattr(check, "training")
 
     def unrunnable(self, spec, check, problem, diagnosis_id):
         where = self.place(problem, check.subject)
@@ -334,6 +375,11 @@ class SubmissionGrading:
 
     def result(self, spec, status, message, diagnoses, score):
         return CheckResult(spec.id, spec.name, score, spec.points, status, message, diagnoses, spec.visibility)
+
+
+def answer_key(plan, order):
+    """What a plan's answer is kept under: its id, and the compute_loss order when its scenario calls it."""
+    return plan.spec.id, order if plan.takes_loss_order else None
 
 
 def partial_score(check, spec, verdict):

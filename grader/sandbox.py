@@ -145,6 +145,7 @@ class Sandbox:
         ]
         self.started = start_time(self.process.pid)
         self.pending = b""
+        self.answered = b""
         self.ready_now = False
 
     def listen(self, answers_fd):
@@ -238,6 +239,7 @@ class Sandbox:
             if len(self.pending) > MAX_ANSWER_BYTES:
                 return Failure("crash", "the submission sent back an oversized answer")
         line, _, self.pending = self.pending.partition(b"\n")
+        self.answered = line  # the answer as the child wrote it
         try:
             answer = json.loads(line)
         except (ValueError, RecursionError):  # not JSON, or nested past the parser's stack

@@ -284,3 +284,45 @@ def test_a_quick_requests_wait_leaves_the_preparation_for_the_next(grader):
     assert next(wait) is grader.by_id["training.own_run"] and next(wait) == 0
     wait.close()
     assert list(grading.preparation) == [1, 2, 3, 4]
+
+
+WARMED = [REFERENCE, *sorted(SUBMISSIONS.glob("*.py")), NOTEBOOK, ARRAYS_OF_ONE, OTHER_MODEL]
+
+
+def test_a_report_is_the_same_whether_an_answer_that_passed_before_is_judged_again_or_not(tmp_path):
+    """One Grader keeps the checks that passed on an answer, to the byte, and gives the next answer
+    like it that result unjudged: every report must be the one a fresh Grader writes."""
+    from grader import grading, rubric
+    from grader.submission import open_submission
+
+    mutants = [write_submission(tmp_path, mutant.source(), f"mutant_{n}.py") for n, mutant in enumerate(MUTANTS[::3])]
+    warm = grading.Grader(rubric.load(None))
+    reused = 0
+    for path in [*WARMED, *mutants, REFERENCE]:
+        known = len(warm.passed)
+        with open_submission(path) as submission:
+            kept = warm.grade(submission).to_dict()
+        reused += known == len(warm.passed)  # nothing new to keep: every pass was read
+        assert kept == grade(path).to_dict(), path.name
+    assert warm.passed and reused >= 1  # the reference, graded again at the end, judged nothing again
+
+
+def test_a_figure_is_the_drawing_of_its_numbers(tmp_path):
+    from grader.render import plots
+    from grader.results import Training
+
+    losses = list(np.linspace(3, 0.1, 300))
+    run = Training(0.5, 2.0, losses, {"w": 0.5, "b": 2.0}, list(np.linspace(1, 0.5, 300)), list(np.linspace(1, 2, 300)))
+    same = Training(**{**run.__dict__, "losses": list(losses)})
+    other = Training(**{**run.__dict__, "losses": losses[:-1] + [losses[-1] * 2]})
+    assert (
+        plots.training_svg(run, "Your classes")
+        == plots.training_svg(same, "Your classes")
+        == plots.drawing(run, "Your classes")
+    )
+    assert (
+        plots.training_svg(other, "Your classes")
+        == plots.drawing(other, "Your classes")
+        != plots.drawing(run, "Your classes")
+    )
+    assert plots.training_svg(run, "The reference solution") == plots.drawing(run, "The reference solution")
