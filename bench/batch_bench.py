@@ -4,7 +4,8 @@
     .venv/bin/python bench/batch_bench.py [--count 200] [--notebooks 200] [--jobs 2] [--baseline-sample 40] [--runs 3]
 
 It builds, in a temporary folder, a batch of --count .py submissions (the reference, the correct
-styles, every mutant and the forum files, cycled), a batch of --notebooks notebooks of the same,
+styles, every mutant and the forum files, cycled), a batch of each of those once (no student
+repeating another, whose answers a batch would judge once), a batch of --notebooks notebooks of the same,
 and 20 notebooks of the reference of which one has a cell `while True: pass` before its training
 cell (and the same 19 without it). Then, in --runs interleaved rounds (medians reported):
 (a) `python -m grader batch DIR -o OUT --jobs 2 --quiet` over each batch: wall time, submissions
@@ -13,7 +14,7 @@ cell (and the same 19 without it). Then, in --runs interleaved rounds (medians r
 (b) the baseline: `python -m grader grade FILE --format json`, one process per submission, one
     after the other, over a random sample (fixed seed) of the .py batch, its rate extrapolated to
     the batch; --baseline-sample 0 runs it over the whole batch;
-(c) the .py batch graded by an earlier commit (--before);
+(c) the .py batch and the batch of each once graded by an earlier commit (--before);
 and, in one more batch run of its own (so that sampling /proc costs the timed runs nothing), the
 peak memory of the .py batch's whole process tree: summed PSS, the memory the batch takes (the
 target), and summed RSS, which counts the pages a zygote shares with its forks once per process
@@ -189,6 +190,7 @@ def main():
         scratch = Path(scratch)
         (scratch / "py").mkdir()
         paths = build_batch(scratch / "students", args.count)
+        distinct = build_batch(scratch / "distinct", len(sources()))
         build_batch(scratch / "notebooks", args.notebooks, notebook=True, scratch=scratch / "py")
         hanging, calm = (build_hanging_batch(scratch / name, name == "hanging") for name in ("hanging", "calm"))
         print(
@@ -201,14 +203,17 @@ def main():
         before = single.checkout(args.before, scratch) if args.before else None
         batches = Batches(scratch, args.jobs)
         py, nb, hang, calm_runs, baseline, earlier = [], [], [], [], [], []
+        once, once_earlier = [], []
         for _ in range(args.runs):
             py.append(batches.grade(scratch / "students", expect=len(paths)))
+            once.append(batches.grade(scratch / "distinct", expect=len(distinct)))
             nb.append(batches.grade(scratch / "notebooks", expect=args.notebooks))
             hang.append(batches.grade(hanging, expect=20))
             calm_runs.append(batches.grade(calm, expect=19))
             baseline.append(sum(Run(grader("grade", path, "--format", "json")).seconds for path in chosen))
             if before:
                 earlier.append(batches.grade(scratch / "students", tree=before))
+                once_earlier.append(batches.grade(scratch / "distinct", tree=before))
         memory = single.Memory(pss_every=PSS_SECONDS)
         batches.grade(scratch / "students", memory=memory)
 
@@ -236,6 +241,19 @@ def main():
                 f"per submission); now / then: {median(py) / median(earlier):.2f}× the time"
             )
         print(f"  memory, in a run of its own: peak PSS {memory.pss:6.1f} MiB (summed RSS {memory.rss:6.1f} MiB)")
+        # the .py batch cycles through the distinct sources: its later students repeat earlier ones'
+        # answers, which a batch judges once; each distinct one once shows the rate without repeats
+        print(
+            f"  each of the {len(distinct)} distinct ones once: median {median(once):.2f} s "
+            f"({len(distinct) / median(once):.2f}/s, {median(once, 'cpu') / len(distinct) * 1000:.0f} ms of CPU per "
+            "submission, the batch's start included)"
+            + (
+                f"; at {args.before[:12]}: {median(once_earlier):.2f} s, now / then: "
+                f"{median(once) / median(once_earlier):.2f}× the time"
+                if before
+                else ""
+            )
+        )
         print(
             f"notebook batch: median {median(nb):.2f} s: {nb_rate:6.2f} notebooks/s, "
             f"{median(nb, 'cpu') / args.notebooks * 1000:.0f} ms of CPU per notebook"

@@ -38,6 +38,7 @@ EARLIER = {
     "before the anatomy work": "08d0d64ea20b5529e190b241dbf4b032628d304c",
     "before the hand-out and the scenario handles": "434ff1a4aa9cbad81870798d44cf605bb30f048b",
     "before the second round of speed work": "10e5629979bc496beb181af1cb492723128e0326",
+    "before the third round of speed work": "4fa695b673d227128a5315ba798ed1fdd8cf0263",
 }
 NO_MATPLOTLIB = "notebook of the reference, no matplotlib"
 TARGET_PY_SECONDS = 0.2
