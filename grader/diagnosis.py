@@ -74,11 +74,17 @@ def top_level(source):
 def changed_names(source, changed):
     """The top-level names (classes, functions) whose definitions differ between two versions of a
     module; None when a statement that defines no name differs (an import, a global assignment)."""
-    (named, rest), (named_after, rest_after) = top_level(source), top_level(changed)
-    if list(map(ast.dump, rest)) != list(map(ast.dump, rest_after)):
+    (dumped, rest), (dumped_after, rest_after) = dumped_top_level(source), dumped_top_level(changed)
+    if rest != rest_after:
         return None
-    dumped, dumped_after = ({name: ast.dump(node) for name, node in found.items()} for found in (named, named_after))
     return {name for name in dumped.keys() | dumped_after.keys() if dumped.get(name) != dumped_after.get(name)}
+
+
+@functools.lru_cache(maxsize=2)  # the reference's, compared with each mutant in turn
+def dumped_top_level(source):
+    """top_level(source), each node as ast.dump writes it."""
+    named, rest = top_level(source)
+    return {name: ast.dump(node) for name, node in named.items()}, [ast.dump(node) for node in rest]
 
 
 def reached(definitions, names):

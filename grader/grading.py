@@ -61,7 +61,8 @@ class Grader:
         self.checks = all_checks()
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
         # ((check id, compute_loss order), a digest of the child's answer as it wrote it) -> the result
-        # of a check that passed on that answer: a verdict depends on the answer alone (see `judged`)
+        # of a check that passed on that answer: a verdict depends on the answer alone (see
+        # SubmissionGrading.judged_by_answer)
         self.passed = {}
 
     @functools.cached_property
@@ -72,18 +73,17 @@ class Grader:
 
     def prepare(self, mutants=False):
         """Computes what every submission's grading reads (the reference's observations and training
-        run; `mutants`: and the mutants' observations): once for a batch, in the process its workers
-        are forked from. A single grading makes them while the child works instead (and the mutants'
-        at its first failed check)."""
+        run; `mutants`: and the mutants' observations, which a failed check reads): once for a batch,
+        in the process its workers are forked from. A single grading makes them while the child works
+        instead (see `preparing`), and the mutants' at its first failed check."""
         for _ in self.preparing():
             pass
-        if mutants:
-            for plan in self.plans:
-                if plan.check.uses_mutants:
-                    self.mutants_on(plan)
+        for plan in self.plans if mutants else ():
+            if plan.check.uses_mutants:
+                self.mutants_on(plan)
 
     def preparing(self):
-        """prepare(), a plan at each step (see Sandbox.ready)."""
+        """prepare(), a plan at each step (see Sandbox.work_until_answered)."""
         for plan in self.plans:
             plan.expected  # noqa: B018  (computed and kept)
             yield plan
@@ -146,7 +146,7 @@ class SubmissionGrading:
         started = time.monotonic()
         with Sandbox(self.submission.path, self.rubric.limits, self.grader.seed, self.grader.uid) as sandbox:
             self.sandbox = sandbox
-            # the reference's part of every check, made while the child loads and runs the first ones
+            # the reference's part of every check, made while the child loads and trains
             self.preparation = self.grader.preparing()
             sandbox.ready(meanwhile=self.preparation)
             for plan in self.grader.plans:
