@@ -215,7 +215,7 @@ class SubmissionGrading:
                 self.answers[key] = stood_in
             else:
                 self.answers[key] = self.sandbox.ask(self.grader.request(plan, order), meanwhile=self.meanwhile(plan))
-                if isinstance(self.answers[key], dict):
+                if isinstance(self.answers[key], dict) and self.judged_by_answer(plan.check):
                     self.written[key] = hashlib.blake2b(self.sandbox.answered, digest_size=16).digest()
         return self.answers[key]
 
@@ -305,13 +305,13 @@ class SubmissionGrading:
         """A check's result when it passes, kept for the next answer like this one."""
         result = self.result(plan.spec, "passed", "", [], plan.spec.points)
         written = self.written_key(plan, order)
-        if written is not None and self.judged_by_answer(plan.check):
+        if written is not None:
             self.grader.passed[written] = replace(result)
         return result
 
     def written_key(self, plan, order):
         """What a check's result on this answer is kept under: None for an answer the child did not
-        write as it is (read from a stand-in's)."""
+        write as it is (read from a stand-in's), or one whose check is not judged by it alone."""
         key = answer_key(plan, order)
         return (key, self.written[key]) if key in self.written else None
 
