@@ -75,6 +75,8 @@ def run_batch(folder, out, jobs=2, rubric_path=None, seed=None, resume=False, pr
 
 
 def grade_all(todo, out, jobs, rubric, seed, progress, entries):
+    if not todo:  # all graded before (--resume)
+        return 0
     queue = iter(todo)
     grader = grading.Grader(rubric, seed)
     grader.prepare(mutants=True)  # here, once: the workers are forked with it made
