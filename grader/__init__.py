@@ -1,3 +1,3 @@
 """backprop-grader: grades a numpy backprop homework by running it, in a child process."""
 
-__version__ = "0.3.1"
+__version__ = "0.3.2"
