@@ -60,9 +60,9 @@ class Grader:
         self.ctx = Context.of(rubric, make_inputs(self.seed), self.seed)
         self.checks = all_checks()
         self.requests = {}  # (check id, compute_loss order) -> the line asking the child for its records
-        # ((check id, compute_loss order), a digest of the child's answer as it wrote it) -> the result
-        # of a check that passed on that answer: a verdict depends on the answer alone (see
-        # SubmissionGrading.judged_by_answer)
+        # (check id, compute_loss order, a digest of the child's answer as it wrote it) -> the result of
+        # a check that passed on that answer: a verdict depends on those alone (see
+        # SubmissionGrading.written_key and judged_by_answer)
         self.passed = {}
 
     @functools.cached_property
@@ -134,8 +134,8 @@ class SubmissionGrading:
         self.locations = {}
         self.training = None
         self.decided_loss_order = UNDECIDED  # how the student's compute_loss takes its arguments
-        self.answers = {}  # check id -> the child's records for it, when already run
-        self.written = {}  # check id -> a digest of the child's answer, as it wrote it
+        self.answers = {}  # answer_key -> the child's records for a plan, when already run
+        self.written = {}  # answer_key -> a digest of the child's answer, as it wrote it
         self.withheld = set()  # ids the grading cannot claim for this submission, though a mutant matches
         self.grading_notes = []  # what the student should know about how a verdict was reached
         self.sandbox = None
@@ -310,10 +310,12 @@ class SubmissionGrading:
         return result
 
     def written_key(self, plan, order):
-        """What a check's result on this answer is kept under: None for an answer the child did not
-        write as it is (read from a stand-in's), or one whose check is not judged by it alone."""
-        key = answer_key(plan, order)
-        return (key, self.written[key]) if key in self.written else None
+        """What a check's result on this answer is kept under: its id, the compute_loss order it is
+        judged with (which other answers decide: training.protocol's records do not depend on it, its
+        verdict does) and the answer's digest. None for an answer the child did not write as it is
+        (read from a stand-in's), or one whose check is not judged by it alone."""
+        digest = self.written.get(answer_key(plan, order))
+        return None if digest is None else (plan.spec.id, order, digest)
 
     def judged_by_answer(self, check):
         """Whether what the check makes of an answer depends on that answer alone: not where a loop's

@@ -326,3 +326,17 @@ def test_a_figure_is_the_drawing_of_its_numbers(tmp_path):
         != plots.drawing(run, "Your classes")
     )
     assert plots.training_svg(run, "The reference solution") == plots.drawing(run, "The reference solution")
+
+
+def test_a_kept_pass_is_read_only_with_the_compute_loss_order_it_was_judged_with(grader):
+    """training.protocol's records do not depend on compute_loss's order, but its verdict does, and
+    other answers decide that order: the same records judged with the other order are judged again."""
+    from grader.grading import SubmissionGrading, answer_key
+
+    protocol = grader.by_id["training.protocol"]
+    first, second = SubmissionGrading(grader, submission=None), SubmissionGrading(grader, submission=None)
+    for grading in (first, second):
+        grading.written[answer_key(protocol, ("estimate", "target"))] = b"the same answer"
+    kept = first.passing(protocol, ("estimate", "target"))
+    assert second.passed_before(protocol, ("estimate", "target")) == kept
+    assert second.passed_before(protocol, ("target", "estimate")) is None
