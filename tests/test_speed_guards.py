@@ -249,28 +249,30 @@ def test_a_report_is_the_same_whether_a_loops_replay_is_made_or_read_from_the_ru
     assert read == grade(path).to_dict()
 
 
-def test_the_parents_work_is_taken_while_the_child_runs_and_left_where_it_is_once_it_answers(grader):
-    """A step at a time, while the child has not answered: a quick request takes few of them, and the
-    next request goes on from there."""
+def test_the_parents_work_is_taken_while_the_child_runs_and_left_where_it_is_once_it_answers(grader, tmp_path):
+    """A step at a time, while the child has not answered (here it builds each add_bias for 50 ms):
+    the work stops at its answer, and the next request goes on from there."""
     from grader import sandbox
 
+    slow = reference_source().replace("        self.b = b\n", "        self.b = b\n        time.sleep(0.05)\n", 1)
+    path = write_submission(tmp_path, "import time\n" + slow)
     taken = []
 
     def work():
-        for step in range(50):
+        for step in range(200):
             taken.append(step)
             yield
-            time.sleep(0.02)  # a step longer than the child's answer
+            time.sleep(0.01)
 
     plan = grader.by_id["add_bias.forward"]
     steps = work()
-    with sandbox.Sandbox(str(REFERENCE), grader.rubric.limits) as child:
+    with sandbox.Sandbox(str(path), grader.rubric.limits) as child:
         assert child.ready() is None
         first = child.ask(grader.request(plan, None), meanwhile=steps)
         after_first = len(taken)
         second = child.ask(grader.request(plan, None), meanwhile=steps)
     assert first == second and isinstance(first, dict)
-    assert 1 <= after_first < len(taken) < 50 and taken == list(range(len(taken)))
+    assert 1 <= after_first < len(taken) < 200 and taken == list(range(len(taken)))
 
 
 def test_a_quick_requests_wait_leaves_the_preparation_for_the_next(grader):
